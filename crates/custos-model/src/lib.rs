@@ -1,0 +1,15 @@
+//! Domain types shared by every custos crate.
+//!
+//! [`api`] holds the OpenAI Admin API objects exactly as they travel on the wire: typed where
+//! custos reads a field, with every field the API may add kept as raw JSON in `extra`, so that a
+//! newer API never breaks parsing and nothing the API said is lost. [`scenario`] is the
+//! `custos-scenario/1` document the simulator serves.
+
+pub mod api;
+pub mod page;
+pub mod scenario;
+pub mod unix;
+pub mod usage;
+
+/// Fields of an API object that custos does not model, kept verbatim.
+pub type Extra = serde_json::Map<String, serde_json::Value>;

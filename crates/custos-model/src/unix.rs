@@ -1,0 +1,108 @@
+//! Unix-second timestamps, as every `format: unixtime` field of the Admin API carries them.
+//!
+//! The serde helpers exist for their error text: a scenario author who writes
+//! `"created_at": "2024-01-01"` is told `expected an integer (Unix seconds)`.
+
+use serde::de::{self, Deserializer, Visitor};
+use std::fmt;
+
+/// Seconds since 1970-01-01T00:00:00Z.
+pub type UnixSeconds = i64;
+
+struct UnixVisitor;
+
+const EXPECTED: &str = "an integer (Unix seconds)";
+
+impl<'de> Visitor<'de> for UnixVisitor {
+    type Value = i64;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(EXPECTED)
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+        Ok(v)
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+        i64::try_from(v).map_err(|_| E::invalid_value(de::Unexpected::Unsigned(v), &self))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+        // Real payloads sometimes carry `1711471533.0`; a fractional second is not a timestamp.
+        if v.fract() == 0.0 && v.abs() < 9.0e15 {
+            Ok(v as i64)
+        } else {
+            Err(E::invalid_value(de::Unexpected::Float(v), &self))
+        }
+    }
+}
+
+struct OptionalUnixVisitor;
+
+impl<'de> Visitor<'de> for OptionalUnixVisitor {
+    type Value = Option<i64>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{EXPECTED} or null")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(UnixVisitor).map(Some)
+    }
+}
+
+/// `deserialize_with` for a required Unix-seconds field.
+pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    d.deserialize_any(UnixVisitor)
+}
+
+/// `deserialize_with` for an optional or nullable Unix-seconds field (use with `#[serde(default)]`).
+pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    d.deserialize_option(OptionalUnixVisitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    struct T {
+        #[serde(deserialize_with = "required")]
+        at: i64,
+        #[serde(default, deserialize_with = "optional")]
+        maybe: Option<i64>,
+    }
+
+    #[test]
+    fn integers_and_whole_floats_parse() {
+        let t: T = serde_json::from_str(r#"{"at": 1711471533.0, "maybe": null}"#).unwrap();
+        assert_eq!(t.at, 1_711_471_533);
+        assert_eq!(t.maybe, None);
+        let t: T = serde_json::from_str(r#"{"at": 5, "maybe": 7}"#).unwrap();
+        assert_eq!((t.at, t.maybe), (5, Some(7)));
+        let t: T = serde_json::from_str(r#"{"at": 5}"#).unwrap();
+        assert_eq!(t.maybe, None);
+    }
+
+    #[test]
+    fn strings_are_refused_with_the_expected_shape() {
+        let err = serde_json::from_str::<T>(r#"{"at": "2024-01-01"}"#).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected an integer (Unix seconds)"),
+            "{err}"
+        );
+        let err = serde_json::from_str::<T>(r#"{"at": 1.5}"#).unwrap_err();
+        assert!(err.to_string().contains("Unix seconds"), "{err}");
+    }
+}

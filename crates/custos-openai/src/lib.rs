@@ -1,0 +1,22 @@
+//! The OpenAI Admin API client.
+//!
+//! [`Client`] speaks the wire format of `openapi.admin.yaml`: bearer authentication with a
+//! [`secrecy::SecretString`] that never reaches a log line or an error, the three pagination
+//! styles as async streams, query encoding as the official SDK sends it, retries with capped
+//! exponential backoff and jitter that honour `Retry-After`, a client-side rate limiter and a
+//! bound on concurrent requests.
+//!
+//! Writes live in [`endpoints`] beside the reads; custos only reaches them through an approved
+//! action (DESIGN.md), never from a scan.
+
+mod client;
+pub mod endpoints;
+mod error;
+mod paginate;
+mod query;
+mod retry;
+
+pub use client::{Client, ClientConfig};
+pub use error::{ApiError, Error, Result};
+pub use query::Query;
+pub use retry::RetryPolicy;
