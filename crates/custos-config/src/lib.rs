@@ -1,0 +1,383 @@
+//! `custos.toml`: which organizations custos governs, where their keys come from, and how scans
+//! and policies behave.
+//!
+//! Every table denies unknown keys, so a typo is an error that names its line instead of a
+//! setting silently ignored. Key values never live in the file: a key source names an
+//! environment variable, a file, or a credential stored encrypted in the database.
+
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub privacy: Privacy,
+    #[serde(default)]
+    pub scan: ScanSettings,
+    #[serde(default)]
+    pub organizations: Vec<OrganizationConfig>,
+    /// Per-policy overrides, keyed by policy id; validated against each policy's declared
+    /// parameters by the policy engine.
+    #[serde(default)]
+    pub policies: BTreeMap<String, PolicyOverride>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Privacy {
+    /// Keep email addresses in the store; by default only their SHA-256 and a 4-character prefix.
+    #[serde(default)]
+    pub store_emails: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScanSettings {
+    /// In-flight requests per organization.
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
+    /// Client-side request rate per organization; the Admin API's limits are not published, so
+    /// the default stays well below what a busy organization sees.
+    #[serde(default = "default_requests_per_second")]
+    pub requests_per_second: u32,
+    /// Days of usage and costs re-fetched on every scan, because OpenAI amends recent buckets.
+    #[serde(default = "default_refetch_days")]
+    pub usage_refetch_days: u32,
+    /// Days of usage and costs fetched by the first scan of an organization.
+    #[serde(default = "default_history_days")]
+    pub history_days: u32,
+    /// Audit events are re-read from this long before the newest stored one, so that events
+    /// that arrive late are not missed (they are deduplicated by id).
+    #[serde(default = "default_audit_overlap_minutes")]
+    pub audit_overlap_minutes: u32,
+}
+
+impl Default for ScanSettings {
+    fn default() -> Self {
+        ScanSettings {
+            concurrency: default_concurrency(),
+            requests_per_second: default_requests_per_second(),
+            usage_refetch_days: default_refetch_days(),
+            history_days: default_history_days(),
+            audit_overlap_minutes: default_audit_overlap_minutes(),
+        }
+    }
+}
+
+fn default_concurrency() -> usize {
+    8
+}
+fn default_requests_per_second() -> u32 {
+    20
+}
+fn default_refetch_days() -> u32 {
+    3
+}
+fn default_history_days() -> u32 {
+    90
+}
+fn default_audit_overlap_minutes() -> u32 {
+    60
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrganizationConfig {
+    /// `org-...`, as on the OpenAI settings page.
+    pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    /// The admin key scans use; read-only is enough and recommended.
+    pub read_key: KeySource,
+    /// The admin key approved actions use; absent means custos cannot change this organization.
+    #[serde(default)]
+    pub write_key: Option<KeySource>,
+    /// Project keys for the project-scoped endpoints (files, vector stores).
+    #[serde(default)]
+    pub project_keys: Vec<ProjectKeyConfig>,
+    /// Per-organization policy overrides, on top of the global ones.
+    #[serde(default)]
+    pub policies: BTreeMap<String, PolicyOverride>,
+}
+
+fn default_base_url() -> String {
+    DEFAULT_BASE_URL.to_owned()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectKeyConfig {
+    pub project_id: String,
+    pub key: KeySource,
+}
+
+/// Where a key comes from. Exactly one of the three.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum KeySource {
+    /// An environment variable holding the key.
+    Env(String),
+    /// A file holding the key (first line, trimmed).
+    File(PathBuf),
+    /// A credential stored encrypted in the database (`custos orgs add`), by name.
+    Stored(String),
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyOverride {
+    #[serde(default)]
+    pub enabled: Option<bool>,
+    #[serde(default)]
+    pub severity: Option<String>,
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error("{0}")]
+    Key(String),
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Parses and validates config text; `path` only names the source in errors.
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let invalid = |message: String| ConfigError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
+        // toml's message already says "at line L, column C" and quotes the offending line.
+        let config: Config = toml::from_str(text).map_err(|e| invalid(e.to_string()))?;
+        config.validate().map_err(invalid)?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.scan.concurrency == 0 {
+            return Err("scan.concurrency: must be at least 1".into());
+        }
+        if self.scan.requests_per_second == 0 {
+            return Err("scan.requests_per_second: must be at least 1".into());
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, org) in self.organizations.iter().enumerate() {
+            if !org.id.starts_with("org-") && !org.id.starts_with("org_") {
+                return Err(format!(
+                    "organizations[{i}].id: \"{}\" is not an organization id (org-...); copy it from the OpenAI settings page",
+                    org.id
+                ));
+            }
+            if !seen.insert(org.id.as_str()) {
+                return Err(format!(
+                    "organizations[{i}].id: \"{}\" is listed twice",
+                    org.id
+                ));
+            }
+            if !(org.base_url.starts_with("https://") || org.base_url.starts_with("http://")) {
+                return Err(format!(
+                    "organizations[{i}].base_url: \"{}\" is not an http(s) URL",
+                    org.base_url
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The organization `--org` names, or the only one when `--org` is absent.
+    pub fn organization(&self, id: Option<&str>) -> Result<&OrganizationConfig, ConfigError> {
+        match id {
+            Some(id) => self
+                .organizations
+                .iter()
+                .find(|o| o.id == id)
+                .ok_or_else(|| {
+                    ConfigError::Key(format!(
+                        "organization {id} is not in the config; known: {}",
+                        self.organization_ids()
+                    ))
+                }),
+            None => match self.organizations.as_slice() {
+                [only] => Ok(only),
+                [] => Err(ConfigError::Key(
+                    "no organization is configured: add one with `custos orgs add` or pass --org"
+                        .into(),
+                )),
+                _ => Err(ConfigError::Key(format!(
+                    "several organizations are configured ({}): choose one with --org",
+                    self.organization_ids()
+                ))),
+            },
+        }
+    }
+
+    fn organization_ids(&self) -> String {
+        self.organizations
+            .iter()
+            .map(|o| o.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+impl KeySource {
+    /// Reads an environment or file key. Stored keys need the store and the master key, so
+    /// the caller resolves those (`None` here).
+    pub fn read_plain(&self) -> Result<Option<SecretString>, ConfigError> {
+        match self {
+            KeySource::Env(var) => match std::env::var(var) {
+                Ok(value) if !value.trim().is_empty() => {
+                    Ok(Some(SecretString::from(value.trim().to_owned())))
+                }
+                _ => Err(ConfigError::Key(format!(
+                    "the environment variable {var} is not set or empty: export it with the admin key"
+                ))),
+            },
+            KeySource::File(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError::Key(format!("cannot read the key file {}: {e}", path.display()))
+                })?;
+                let key = text.lines().next().unwrap_or("").trim();
+                if key.is_empty() {
+                    return Err(ConfigError::Key(format!(
+                        "the key file {} is empty",
+                        path.display()
+                    )));
+                }
+                Ok(Some(SecretString::from(key.to_owned())))
+            }
+            KeySource::Stored(_) => Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(Path::new("custos.toml"), text)
+    }
+
+    #[test]
+    fn a_full_config_parses() {
+        let config = parse(
+            r#"
+[privacy]
+store_emails = false
+
+[scan]
+concurrency = 4
+
+[[organizations]]
+id = "org-acme"
+name = "Acme"
+read_key = { env = "OPENAI_ADMIN_KEY" }
+write_key = { stored = "acme-rw" }
+project_keys = [{ project_id = "proj_ml", key = { file = "/run/secrets/ml" } }]
+
+[policies.openai-org-too-many-owners]
+severity = "critical"
+params = { max_owners = 3 }
+"#,
+        )
+        .unwrap();
+        let org = config.organization(None).unwrap();
+        assert_eq!(org.base_url, DEFAULT_BASE_URL);
+        assert_eq!(org.write_key, Some(KeySource::Stored("acme-rw".into())));
+        assert_eq!(config.scan.concurrency, 4);
+        assert_eq!(config.scan.usage_refetch_days, 3);
+        assert_eq!(
+            config.policies["openai-org-too-many-owners"].params["max_owners"],
+            3
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_names_its_line() {
+        let err = parse("[scan]\nconcurrency = 4\nconcurency = 5\n").unwrap_err();
+        let message = err.to_string();
+        assert!(message.starts_with("custos.toml: "), "{message}");
+        assert!(message.contains("line 3"), "{message}");
+        assert!(message.contains("concurency"), "{message}");
+    }
+
+    #[test]
+    fn a_bad_value_names_its_line() {
+        let err = parse("[scan]\n\nconcurrency = \"four\"\n").unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("line 3"), "{message}");
+    }
+
+    #[test]
+    fn semantic_errors_name_the_field() {
+        let err =
+            parse("[[organizations]]\nid = \"acme\"\nread_key = { env = \"K\" }\n").unwrap_err();
+        assert!(err.to_string().contains("organizations[0].id"), "{err}");
+        let err = parse("[scan]\nconcurrency = 0\n").unwrap_err();
+        assert!(err.to_string().contains("scan.concurrency"), "{err}");
+    }
+
+    #[test]
+    fn choosing_an_organization() {
+        let config = parse(
+            "[[organizations]]\nid = \"org-a\"\nread_key = { env = \"A\" }\n[[organizations]]\nid = \"org-b\"\nread_key = { env = \"B\" }\n",
+        )
+        .unwrap();
+        assert!(
+            config
+                .organization(None)
+                .unwrap_err()
+                .to_string()
+                .contains("--org")
+        );
+        assert_eq!(config.organization(Some("org-b")).unwrap().id, "org-b");
+        assert!(config.organization(Some("org-c")).is_err());
+    }
+
+    #[test]
+    fn key_sources_read_files_and_report_missing_env() {
+        let dir = std::env::temp_dir().join(format!("custos-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("key");
+        std::fs::write(&file, "sk-admin-filekey\n").unwrap();
+        let key = KeySource::File(file).read_plain().unwrap().unwrap();
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&key),
+            "sk-admin-filekey"
+        );
+        let err = KeySource::Env("CUSTOS_TEST_SURELY_UNSET_VAR".into())
+            .read_plain()
+            .unwrap_err();
+        assert!(err.to_string().contains("CUSTOS_TEST_SURELY_UNSET_VAR"));
+        assert!(
+            KeySource::Stored("x".into())
+                .read_plain()
+                .unwrap()
+                .is_none()
+        );
+    }
+}
