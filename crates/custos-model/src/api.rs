@@ -8,6 +8,7 @@
 use crate::Extra;
 use crate::unix;
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 macro_rules! object_tag {
     ($fn_name:ident, $tag:literal) => {
@@ -156,8 +157,8 @@ pub struct ServiceAccountCreated {
 }
 
 /// `organization.project.service_account.api_key`: a newly created key, its `value` in full.
-/// The value is a secret: callers wrap it at once and never store it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The value is a secret: callers wrap it at once and never store it. `Debug` redacts it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceAccountApiKey {
     #[serde(default = "tag_service_account_key")]
     pub object: String,
@@ -170,6 +171,22 @@ pub struct ServiceAccountApiKey {
     #[serde(flatten)]
     pub extra: Extra,
 }
+
+impl fmt::Debug for ServiceAccountApiKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ServiceAccountApiKey")
+            .field("object", &self.object)
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("value", &REDACTED)
+            .field("created_at", &self.created_at)
+            .field("extra", &self.extra)
+            .finish()
+    }
+}
+
+/// What `Debug` prints in place of a secret.
+const REDACTED: &str = "[redacted]";
 
 /// The user who owns a project key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -273,7 +290,7 @@ pub struct AdminApiKeyOwner {
     pub extra: Extra,
 }
 
-/// `organization.admin_api_key`. `value` is present only in the answer to a create.
+/// `organization.admin_api_key`. The answer to a create adds `value`: see [`AdminApiKeyCreated`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdminApiKey {
     #[serde(default = "tag_admin_api_key")]
@@ -293,6 +310,24 @@ pub struct AdminApiKey {
     pub owner: AdminApiKeyOwner,
     #[serde(flatten)]
     pub extra: Extra,
+}
+
+/// `AdminApiKeyCreateResponse`: a new admin key and, this once, its secret `value`.
+/// `Debug` redacts the value; callers wrap it at once and never store it.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdminApiKeyCreated {
+    pub value: String,
+    #[serde(flatten)]
+    pub key: AdminApiKey,
+}
+
+impl fmt::Debug for AdminApiKeyCreated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AdminApiKeyCreated")
+            .field("value", &REDACTED)
+            .field("key", &self.key)
+            .finish()
+    }
 }
 
 /// `certificate_details` of a certificate.

@@ -16,7 +16,8 @@ mod paginate;
 mod query;
 mod retry;
 
-pub use client::{Client, ClientConfig};
+pub use client::{Client, ClientConfig, ClientStats, DeleteOutcome};
 pub use error::{ApiError, Error, Result};
+pub use paginate::NextAfter;
 pub use query::Query;
 pub use retry::RetryPolicy;

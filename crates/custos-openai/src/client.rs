@@ -1,0 +1,826 @@
+//! The HTTP core every endpoint goes through: authentication, URL and query building, the
+//! retry loop, the client-side rate limiter, the concurrency bound and answer decoding.
+//!
+//! One attempt of a request waits, in this order, for a concurrency permit, for the shared
+//! "not before" instant a 429 may have set, and for the rate limiter; so retries are rate
+//! limited like first attempts, and a throttled answer slows every request of the client, not
+//! only the one that saw it.
+//!
+//! The API key leaves its [`SecretString`] once, in [`Client::new`], to become a header value
+//! marked sensitive; nothing else reads it.
+
+use crate::retry::{self, Idempotency};
+use crate::{ApiError, Error, Query, Result, RetryPolicy};
+use bytes::Bytes;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
+use http::{Method, StatusCode};
+use secrecy::zeroize::Zeroize;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use url::Url;
+
+/// How to reach the API and how hard to push it.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The API root, e.g. `https://api.openai.com/v1` or `http://127.0.0.1:PORT/v1`; a trailing
+    /// slash is tolerated. Request paths are appended to it.
+    pub base_url: String,
+    /// The admin key. Its `Debug` prints `[REDACTED]`.
+    pub api_key: SecretString,
+    /// Client-side rate limit, with a burst of one second's worth; `None`: unlimited.
+    pub requests_per_second: Option<NonZeroU32>,
+    /// Requests in flight at once, across every clone of the client (default 8).
+    pub max_concurrency: usize,
+    /// Limit of one attempt, from sending to the end of the body (default 60 s).
+    pub timeout: Duration,
+    /// Limit of establishing a connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// When and how long to retry.
+    pub retry: RetryPolicy,
+    /// The `User-Agent` header (default `custos/<version>`).
+    pub user_agent: String,
+}
+
+impl ClientConfig {
+    /// The defaults, for `base_url` and `api_key`.
+    pub fn new(base_url: impl Into<String>, api_key: SecretString) -> Self {
+        ClientConfig {
+            base_url: base_url.into(),
+            api_key,
+            requests_per_second: None,
+            max_concurrency: 8,
+            timeout: Duration::from_secs(60),
+            connect_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
+            user_agent: concat!("custos/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+}
+
+/// The outcome of a DELETE.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeleteOutcome<T> {
+    /// The API deleted the object and answered with this body.
+    Deleted(T),
+    /// The API answered 404: the object is not there, whether an earlier attempt of this
+    /// request deleted it (the answer was lost and the DELETE retried) or it never existed.
+    /// Either way the desired state holds, so this is not an error.
+    AlreadyGone,
+}
+
+/// Counters of one client and its clones, since it was built.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientStats {
+    /// Attempts sent, retries included.
+    pub requests: u64,
+    /// Attempts that were retries.
+    pub retries: u64,
+    /// 429 answers seen.
+    pub throttled: u64,
+    /// Body bytes received.
+    pub bytes_received: u64,
+}
+
+/// An Admin API client. Cheap to clone: the clones share the connection pool, the rate
+/// limiter, the concurrency bound and the counters.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: reqwest::Client,
+    /// `base_url` without its trailing slashes.
+    base_url: String,
+    /// `Bearer <key>`, marked sensitive.
+    auth: HeaderValue,
+    retry: RetryPolicy,
+    limiter: Option<DefaultDirectRateLimiter>,
+    permits: Semaphore,
+    /// Milliseconds after `epoch` before which no attempt starts (set from 429 answers).
+    not_before_ms: AtomicU64,
+    epoch: Instant,
+    requests: AtomicU64,
+    retries: AtomicU64,
+    throttled: AtomicU64,
+    bytes_received: AtomicU64,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = &self.inner;
+        f.debug_struct("Client")
+            .field("base_url", &inner.base_url)
+            .field("api_key", &"[REDACTED]")
+            .field("max_concurrency", &inner.permits.available_permits())
+            .field("rate_limited", &inner.limiter.is_some())
+            .field("retry", &inner.retry)
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+impl Client {
+    /// A client for `config`; refuses a base URL that is not http(s), a key that cannot be an
+    /// HTTP header, and zero limits. Nothing is sent.
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        let base_url = config.base_url.trim_end_matches('/').to_owned();
+        let parsed = Url::parse(&base_url)
+            .map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(Error::Config(format!(
+                "base URL {base_url:?} must start with https:// (or http:// for a local simulator)"
+            )));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            // It would end up in logs and `Debug` output; credentials go in `api_key`.
+            return Err(Error::Config(
+                "the base URL must not contain credentials; pass the key as api_key".to_owned(),
+            ));
+        }
+        if parsed.query().is_some() || parsed.fragment().is_some() {
+            return Err(Error::Config(format!(
+                "base URL {base_url:?} must not have a query or a fragment"
+            )));
+        }
+        if config.max_concurrency == 0 {
+            return Err(Error::Config(
+                "max_concurrency must be at least 1".to_owned(),
+            ));
+        }
+        if config.timeout.is_zero() || config.connect_timeout.is_zero() {
+            return Err(Error::Config(
+                "timeout and connect_timeout must be longer than zero".to_owned(),
+            ));
+        }
+        let auth = bearer(&config.api_key)?;
+
+        // reqwest is built without a default rustls provider; installing one twice is harmless
+        // (the second call reports that a provider is already installed).
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .user_agent(config.user_agent)
+            .timeout(config.timeout)
+            .connect_timeout(config.connect_timeout)
+            // The API does not redirect; following one could carry the key to another host.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                auth,
+                retry: config.retry,
+                limiter: config
+                    .requests_per_second
+                    .map(|rps| RateLimiter::direct(Quota::per_second(rps))),
+                permits: Semaphore::new(config.max_concurrency),
+                not_before_ms: AtomicU64::new(0),
+                epoch: Instant::now(),
+                requests: AtomicU64::new(0),
+                retries: AtomicU64::new(0),
+                throttled: AtomicU64::new(0),
+                bytes_received: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The API root requests are sent below, without a trailing slash.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// A snapshot of the counters.
+    pub fn stats(&self) -> ClientStats {
+        let inner = &self.inner;
+        ClientStats {
+            requests: inner.requests.load(Ordering::Relaxed),
+            retries: inner.retries.load(Ordering::Relaxed),
+            throttled: inner.throttled.load(Ordering::Relaxed),
+            bytes_received: inner.bytes_received.load(Ordering::Relaxed),
+        }
+    }
+
+    /// GET `path` (e.g. `/organization/users`) with `query`, decoded from JSON.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str, query: &Query) -> Result<T> {
+        Ok(self.get_with_request_id(path, query).await?.0)
+    }
+
+    /// GET `path` with `query`, and the answer's request id (for errors about its content).
+    pub(crate) async fn get_with_request_id<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &Query,
+    ) -> Result<(T, Option<String>)> {
+        match self
+            .execute(Call::new(Method::GET, path, query), decode_json)
+            .await?
+        {
+            Answer::Body { value, request_id } => Ok((value, request_id)),
+            Answer::Gone => Err(unreachable_gone(&Method::GET, path)),
+        }
+    }
+
+    /// GET `path` with `query`, the body as text (file content).
+    pub async fn get_text(&self, path: &str, query: &Query) -> Result<String> {
+        match self
+            .execute(Call::new(Method::GET, path, query), decode_text)
+            .await?
+        {
+            Answer::Body { value, .. } => Ok(value),
+            Answer::Gone => Err(unreachable_gone(&Method::GET, path)),
+        }
+    }
+
+    /// POST `body` as JSON to `path`. Retried only when the server surely did not act (see
+    /// [`RetryPolicy`]'s module docs): a write is never applied twice by the client.
+    pub async fn post<B, T>(&self, path: &str, body: &B) -> Result<T>
+    where
+        B: Serialize + ?Sized + Sync,
+        T: DeserializeOwned,
+    {
+        let body = serde_json::to_vec(body).map_err(|e| {
+            Error::Config(format!(
+                "POST {path}: the request body is not JSON-encodable: {e}"
+            ))
+        })?;
+        self.post_bytes(path, Bytes::from(body)).await
+    }
+
+    /// POST to `path` without a body (e.g. archiving a project).
+    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.post_bytes(path, Bytes::new()).await
+    }
+
+    /// POST `body` (JSON, or empty).
+    async fn post_bytes<T: DeserializeOwned>(&self, path: &str, body: Bytes) -> Result<T> {
+        let query = Query::new();
+        let mut call = Call::new(Method::POST, path, &query);
+        call.body = Some(body);
+        match self.execute(call, decode_json).await? {
+            Answer::Body { value, .. } => Ok(value),
+            Answer::Gone => Err(unreachable_gone(&Method::POST, path)),
+        }
+    }
+
+    /// DELETE `path`. A 404 is [`DeleteOutcome::AlreadyGone`], on the first attempt as on a
+    /// retry: after a retry it most likely means an earlier attempt succeeded and its answer
+    /// was lost; on the first attempt the object does not exist. A caller that must tell
+    /// the two apart reads the object first.
+    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<DeleteOutcome<T>> {
+        self.delete_with_query(path, &Query::new()).await
+    }
+
+    /// DELETE `path` with `query`; see [`Client::delete`].
+    pub async fn delete_with_query<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &Query,
+    ) -> Result<DeleteOutcome<T>> {
+        let mut call = Call::new(Method::DELETE, path, query);
+        call.gone_on_404 = true;
+        Ok(match self.execute(call, decode_json).await? {
+            Answer::Body { value, .. } => DeleteOutcome::Deleted(value),
+            Answer::Gone => DeleteOutcome::AlreadyGone,
+        })
+    }
+
+    /// `base_url` + `path` + the percent-encoded query.
+    fn url(&self, path: &str, query: &Query) -> Result<Url> {
+        let separator = if path.starts_with('/') { "" } else { "/" };
+        let mut url = Url::parse(&format!("{}{separator}{path}", self.inner.base_url))
+            .map_err(|e| Error::Config(format!("path {path:?} does not make a URL: {e}")))?;
+        if !query.pairs().is_empty() {
+            url.query_pairs_mut().extend_pairs(query.pairs());
+        }
+        Ok(url)
+    }
+
+    /// Sends `call` until it succeeds, fails for good or runs out of retries.
+    async fn execute<T>(&self, call: Call<'_>, decode: Decoder<T>) -> Result<Answer<T>> {
+        let url = self.url(call.path, call.query)?;
+        let idempotency = Idempotency::of(&call.method);
+        let policy = &self.inner.retry;
+        let mut retry = 0;
+        loop {
+            let failure = match self.attempt(&call, &url, idempotency, decode, retry).await {
+                Ok(answer) => return Ok(answer),
+                Err(failure) => failure,
+            };
+            if !failure.retryable || retry >= policy.max_retries {
+                return Err(failure.error);
+            }
+            let wait = match failure.retry_after {
+                Some(wait) if wait > policy.max_retry_after => {
+                    tracing::debug!(
+                        method = %call.method,
+                        path = call.path,
+                        wait_ms = millis(wait),
+                        "the API asks to wait longer than max_retry_after; giving up"
+                    );
+                    return Err(failure.error);
+                }
+                Some(wait) => wait,
+                None => policy.backoff(retry),
+            };
+            if failure.throttled {
+                self.hold_off(wait);
+            }
+            tracing::debug!(
+                method = %call.method,
+                path = call.path,
+                attempt = retry + 1,
+                wait_ms = millis(wait),
+                error = %failure.error,
+                "retrying"
+            );
+            tokio::time::sleep(wait).await;
+            retry += 1;
+            self.inner.retries.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// One attempt: wait for a permit, the shared hold-off and the rate limiter, send, read
+    /// the whole body, and classify the outcome.
+    async fn attempt<T>(
+        &self,
+        call: &Call<'_>,
+        url: &Url,
+        idempotency: Idempotency,
+        decode: Decoder<T>,
+        retry: u32,
+    ) -> Result<Answer<T>, Failure> {
+        let inner = &self.inner;
+        // The semaphore is never closed, so acquiring fails only in theory; going on without
+        // a permit then is better than failing the request.
+        let _permit = inner.permits.acquire().await.ok();
+        self.wait_hold_off().await;
+        if let Some(limiter) = &inner.limiter {
+            limiter.until_ready().await;
+        }
+
+        let mut request = inner
+            .http
+            .request(call.method.clone(), url.clone())
+            .header(AUTHORIZATION, inner.auth.clone())
+            .header(ACCEPT, "application/json");
+        match &call.body {
+            // An explicit length: some front ends refuse a bodiless POST without one (411).
+            Some(body) if body.is_empty() => request = request.header(CONTENT_LENGTH, "0"),
+            Some(body) => {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(body.clone());
+            }
+            None => {}
+        }
+
+        inner.requests.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let sent = request.send().await;
+        let response = match sent {
+            Ok(response) => response,
+            Err(error) => {
+                let retryable = idempotency.retries_transport(error.is_connect());
+                return Err(self.transport_failure(call, retry, started, error, retryable));
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = match response.bytes().await {
+            Ok(body) => body,
+            // The request reached the server: only an idempotent one may be repeated.
+            Err(error) => {
+                let retryable = idempotency.retries_transport(false);
+                return Err(self.transport_failure(call, retry, started, error, retryable));
+            }
+        };
+        inner.bytes_received.fetch_add(
+            u64::try_from(body.len()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+        tracing::debug!(
+            method = %call.method,
+            path = call.path,
+            status = status.as_u16(),
+            attempt = retry + 1,
+            elapsed_ms = millis(started.elapsed()),
+            bytes = body.len(),
+            request_id = request_id.as_deref(),
+            "admin api answer"
+        );
+
+        if status.is_success() {
+            return match decode(&body) {
+                Ok(value) => Ok(Answer::Body { value, request_id }),
+                Err(bad) => Err(Failure {
+                    // A truncated or garbled body is a transport fault in disguise: retry it
+                    // when repeating the request is safe. A well-formed body of the wrong
+                    // shape will not change on a retry.
+                    retryable: bad.transient && idempotency == Idempotency::Idempotent,
+                    retry_after: None,
+                    throttled: false,
+                    error: Error::Decode {
+                        method: call.method.to_string(),
+                        path: call.path.to_owned(),
+                        request_id,
+                        message: bad.message,
+                    },
+                }),
+            };
+        }
+        if status == StatusCode::NOT_FOUND && call.gone_on_404 {
+            if retry > 0 {
+                tracing::debug!(
+                    method = %call.method,
+                    path = call.path,
+                    "404 on a retry: an earlier attempt probably deleted the object"
+                );
+            }
+            return Ok(Answer::Gone);
+        }
+
+        let throttled = status == StatusCode::TOO_MANY_REQUESTS;
+        if throttled {
+            inner.throttled.fetch_add(1, Ordering::Relaxed);
+        }
+        let retry_after = retry::retry_after(&headers, SystemTime::now());
+        Err(Failure {
+            retryable: idempotency.retries_status(status, &headers),
+            // A server that names a time to come back is overloaded for every request.
+            throttled: throttled || retry_after.is_some(),
+            retry_after,
+            error: Error::Api(api_error(status, call, &headers, &body, request_id)),
+        })
+    }
+
+    fn transport_failure(
+        &self,
+        call: &Call<'_>,
+        retry: u32,
+        started: Instant,
+        error: reqwest::Error,
+        retryable: bool,
+    ) -> Failure {
+        let message = describe_transport(error);
+        tracing::debug!(
+            method = %call.method,
+            path = call.path,
+            attempt = retry + 1,
+            elapsed_ms = millis(started.elapsed()),
+            error = %message,
+            "admin api request failed"
+        );
+        Failure {
+            retryable,
+            retry_after: None,
+            throttled: false,
+            error: Error::Transport {
+                method: call.method.to_string(),
+                path: call.path.to_owned(),
+                message: format!("{message} (attempt {})", retry + 1),
+            },
+        }
+    }
+
+    /// Delays every attempt of this client (and its clones) until `wait` from now.
+    fn hold_off(&self, wait: Duration) {
+        let inner = &self.inner;
+        let until = (Instant::now() + wait).saturating_duration_since(inner.epoch);
+        inner
+            .not_before_ms
+            .fetch_max(millis(until), Ordering::Relaxed);
+    }
+
+    /// Sleeps until the hold-off set by [`Client::hold_off`] has passed.
+    async fn wait_hold_off(&self) {
+        let inner = &self.inner;
+        let not_before =
+            inner.epoch + Duration::from_millis(inner.not_before_ms.load(Ordering::Relaxed));
+        if not_before > Instant::now() {
+            tracing::debug!(
+                wait_ms = millis(not_before - Instant::now()),
+                "holding off after a throttled answer"
+            );
+            tokio::time::sleep_until(not_before).await;
+        }
+    }
+}
+
+/// `Bearer <key>` as a sensitive header value; the only place the key is exposed.
+fn bearer(key: &SecretString) -> Result<HeaderValue> {
+    let key = key.expose_secret();
+    if key.trim().is_empty() {
+        return Err(Error::Config("the API key is empty".to_owned()));
+    }
+    let mut bytes = Vec::with_capacity(7 + key.len());
+    bytes.extend_from_slice(b"Bearer ");
+    bytes.extend_from_slice(key.as_bytes());
+    let value = HeaderValue::from_bytes(&bytes);
+    bytes.zeroize();
+    let mut value = value.map_err(|_| {
+        Error::Config(
+            "the API key contains characters an HTTP header cannot carry (a line break?)"
+                .to_owned(),
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
+/// What a request is.
+struct Call<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a Query,
+    /// A JSON body, or an empty one (a POST without a body).
+    body: Option<Bytes>,
+    /// A 404 answer is [`Answer::Gone`] rather than an error (DELETE).
+    gone_on_404: bool,
+}
+
+impl<'a> Call<'a> {
+    fn new(method: Method, path: &'a str, query: &'a Query) -> Self {
+        Call {
+            method,
+            path,
+            query,
+            body: None,
+            gone_on_404: false,
+        }
+    }
+}
+
+/// A final answer.
+enum Answer<T> {
+    Body {
+        value: T,
+        request_id: Option<String>,
+    },
+    Gone,
+}
+
+/// A failed attempt and whether to try again.
+struct Failure {
+    error: Error,
+    retryable: bool,
+    /// How long the server asked to wait.
+    retry_after: Option<Duration>,
+    /// The server is overloaded: hold off every request, not only this one.
+    throttled: bool,
+}
+
+/// Why a success body could not be decoded.
+struct BadBody {
+    message: String,
+    /// Truncated or garbled in transit (worth a retry), not merely of another shape.
+    transient: bool,
+}
+
+type Decoder<T> = fn(&[u8]) -> Result<T, BadBody>;
+
+/// JSON into `T`, naming the path of the first mismatch (`data[3].created_at`). Values quoted
+/// in serde's message are redacted: a body may hold a secret (a newly created key).
+fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadBody> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let bad = |path: String, error: serde_json::Error| {
+        use serde_json::error::Category;
+        let transient = !matches!(error.classify(), Category::Data);
+        let message = if matches!(error.classify(), Category::Eof) {
+            format!(
+                "the body ends inside the JSON document after {} bytes (truncated)",
+                body.len()
+            )
+        } else {
+            redact_quoted(&error.to_string())
+        };
+        let message = if path.is_empty() || path == "." {
+            message
+        } else {
+            format!("at `{path}`: {message}")
+        };
+        BadBody { message, transient }
+    };
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        bad(path, e.into_inner())
+    })?;
+    // Trailing bytes after the document: garbled, not a valid answer.
+    deserializer.end().map_err(|e| bad(String::new(), e))?;
+    Ok(value)
+}
+
+/// The body as UTF-8 text; invalid UTF-8 at the very end is a truncated character.
+fn decode_text(body: &[u8]) -> Result<String, BadBody> {
+    String::from_utf8(body.to_vec()).map_err(|e| {
+        let error = e.utf8_error();
+        BadBody {
+            message: format!("the body is not UTF-8 text ({error})"),
+            transient: error.error_len().is_none(),
+        }
+    })
+}
+
+/// The error a 404-as-gone answer would be on a method that never asks for it.
+fn unreachable_gone(method: &Method, path: &str) -> Error {
+    Error::Config(format!(
+        "{method} {path}: internal error: a 404 was taken for a deleted object"
+    ))
+}
+
+/// `ApiError` from a non-success answer: the `{"error": {...}}` envelope when there is one,
+/// the top-level `message`/`code` of the odd examples, else a description of the body.
+fn api_error(
+    status: StatusCode,
+    call: &Call<'_>,
+    headers: &HeaderMap,
+    body: &[u8],
+    request_id: Option<String>,
+) -> ApiError {
+    let json: Option<serde_json::Value> = serde_json::from_slice(body).ok();
+    let object = json.as_ref().and_then(|v| match v.get("error") {
+        Some(inner) if inner.is_object() => Some(inner),
+        _ if v.get("message").is_some() => Some(v),
+        _ => None,
+    });
+    let field = |name: &str| {
+        object
+            .and_then(|o| o.get(name))
+            .and_then(|v| match v {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(scrub_keys(s)),
+                other => Some(scrub_keys(&other.to_string())),
+            })
+            .filter(|s| !s.is_empty())
+    };
+    let message = field("message").unwrap_or_else(|| describe_body(body, headers));
+    ApiError {
+        status: status.as_u16(),
+        method: call.method.to_string(),
+        path: call.path.to_owned(),
+        kind: field("type"),
+        code: field("code"),
+        message,
+        param: field("param"),
+        request_id,
+    }
+}
+
+/// A short description of an error body that is not the API's JSON (a proxy's page, say).
+fn describe_body(body: &[u8], headers: &HeaderMap) -> String {
+    const SHOWN: usize = 200;
+    let text = String::from_utf8_lossy(body);
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.is_empty() {
+        return "no error details (empty body)".to_owned();
+    }
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown type");
+    let shown: String = text.chars().take(SHOWN).collect();
+    let more = if shown.len() < text.len() { "..." } else { "" };
+    format!(
+        "no API error object in the body ({content_type}): {}{more}",
+        scrub_keys(&shown)
+    )
+}
+
+/// Replaces anything that looks like an OpenAI key (`sk-...`) with `sk-***`, in case a server
+/// or proxy echoes a key in an error message.
+fn scrub_keys(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("sk-") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 3..];
+        let end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_'))
+            .unwrap_or(tail.len());
+        out.push_str(if end >= 8 {
+            "sk-***"
+        } else {
+            &rest[at..at + 3 + end]
+        });
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Replaces the content of every `"..."` in `text` (serde quotes the offending value) with `…`.
+fn redact_quoted(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in text.chars() {
+        if !quoted {
+            out.push(c);
+            quoted = c == '"';
+        } else if escaped {
+            escaped = false;
+        } else if c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            out.push_str("…\"");
+            quoted = false;
+        }
+    }
+    if quoted {
+        out.push('…');
+    }
+    out
+}
+
+/// The error and its causes, without the URL (its query may hold data).
+fn describe_transport(error: reqwest::Error) -> String {
+    let timeout = error.is_timeout();
+    let error = error.without_url();
+    let mut parts = vec![error.to_string()];
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = cause.source();
+    }
+    let text = parts.join(": ");
+    if timeout && !text.contains("timed out") {
+        format!("timed out: {text}")
+    } else {
+        text
+    }
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scrubs_key_like_tokens() {
+        assert_eq!(
+            scrub_keys("Incorrect API key provided: sk-admin-CANARY-9f8e7d6c5b4a."),
+            "Incorrect API key provided: sk-***."
+        );
+        assert_eq!(scrub_keys("task-1 and sk-ab"), "task-1 and sk-ab");
+    }
+
+    #[test]
+    fn redacts_quoted_values() {
+        assert_eq!(
+            redact_quoted(r#"invalid type: string "sk-\"x", expected u64 at line 1"#),
+            r#"invalid type: string "…", expected u64 at line 1"#
+        );
+        assert_eq!(redact_quoted("missing field `id`"), "missing field `id`");
+    }
+
+    #[test]
+    fn decoding_tells_truncation_from_shape() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct Page {
+            data: Vec<u32>,
+        }
+        let truncated = decode_json::<Page>(br#"{"data": [1, 2"#).unwrap_err();
+        assert!(truncated.transient);
+        assert!(
+            truncated.message.contains("truncated"),
+            "{}",
+            truncated.message
+        );
+        let shape = decode_json::<Page>(br#"{"data": [1, "secret"]}"#).unwrap_err();
+        assert!(!shape.transient);
+        assert!(shape.message.contains("data[1]"), "{}", shape.message);
+        assert!(!shape.message.contains("secret"), "{}", shape.message);
+        let trailing = decode_json::<Page>(br#"{"data": []} x"#).unwrap_err();
+        assert!(trailing.transient);
+        assert_eq!(
+            decode_json::<Page>(br#"{"data": [7]}"#)
+                .ok()
+                .map(|p| p.data),
+            Some(vec![7])
+        );
+        assert!(decode_text(&[0x61, 0xE2, 0x82]).unwrap_err().transient);
+        assert!(!decode_text(&[0x61, 0xFF, 0x61]).unwrap_err().transient);
+    }
+}

@@ -1,0 +1,56 @@
+//! Project rate limits: `/organization/projects/{project_id}/rate_limits`.
+
+use super::ListRateLimits;
+use super::operations::{LIST_PROJECT_RATE_LIMITS, MODIFY_PROJECT_RATE_LIMIT};
+use crate::{Client, NextAfter, Result};
+use custos_model::api::RateLimit;
+use futures::stream::BoxStream;
+use serde::{Deserialize, Serialize};
+
+/// `ProjectRateLimitUpdateRequest`: body of POST `.../rate_limits/{rate_limit_id}`; only the
+/// limits that are set change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProjectRateLimitUpdateRequest {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_1_minute: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_tokens_per_1_minute: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_images_per_1_minute: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_audio_megabytes_per_1_minute: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_1_day: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_1_day_max_input_tokens: Option<i64>,
+}
+
+impl Client {
+    /// GET `/organization/projects/{project_id}/rate_limits` — list a project's rate limits
+    /// (every page).
+    pub fn list_project_rate_limits(
+        &self,
+        project_id: &str,
+        params: &ListRateLimits,
+    ) -> BoxStream<'static, Result<RateLimit>> {
+        let op = &LIST_PROJECT_RATE_LIMITS;
+        self.walk_ids(
+            op,
+            &[project_id],
+            params.query(op, false),
+            NextAfter::LastId,
+        )
+    }
+
+    /// POST `/organization/projects/{project_id}/rate_limits/{rate_limit_id}` — modify a
+    /// project rate limit.
+    pub async fn modify_project_rate_limit(
+        &self,
+        project_id: &str,
+        rate_limit_id: &str,
+        body: &ProjectRateLimitUpdateRequest,
+    ) -> Result<RateLimit> {
+        let args = [project_id, rate_limit_id];
+        self.write(&MODIFY_PROJECT_RATE_LIMIT, &args, body).await
+    }
+}

@@ -1,0 +1,182 @@
+//! Everything the Admin API told us about one organization, as typed objects.
+
+use custos_model::api::{
+    AdminApiKey, AssignedRole, AuditLog, Certificate, CostResult, DataRetention, File, Group,
+    GroupMember, HostedToolPermissions, Invite, ModelPermissions, Project, ProjectApiKey,
+    ProjectGroup, ProjectUser, RateLimit, Role, ServiceAccount, SpendAlert, SpendLimit, UsageKind,
+    UsageResult, User, VectorStore,
+};
+use custos_model::page::Bucket;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// One organization's inventory. Maps are keyed by the owning object's id so that the
+/// structure compares equal regardless of the order requests completed in.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Inventory {
+    pub users: Vec<User>,
+    pub user_roles: BTreeMap<String, Vec<AssignedRole>>,
+    pub invites: Vec<Invite>,
+    pub admin_api_keys: Vec<AdminApiKey>,
+    pub certificates: Vec<Certificate>,
+    pub groups: Vec<Group>,
+    pub group_members: BTreeMap<String, Vec<GroupMember>>,
+    pub group_roles: BTreeMap<String, Vec<AssignedRole>>,
+    pub roles: Vec<Role>,
+    /// `None`: the organization has none set (the API answered 404).
+    pub data_retention: Option<DataRetention>,
+    pub spend_limit: Option<SpendLimit>,
+    pub spend_alerts: Vec<SpendAlert>,
+    pub projects: Vec<ProjectInventory>,
+    pub audit_logs: Vec<AuditLog>,
+    pub usage: BTreeMap<UsageKind, Vec<Bucket<UsageResult>>>,
+    pub costs: Vec<Bucket<CostResult>>,
+}
+
+/// A project and everything listed under it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectInventory {
+    pub project: Project,
+    pub users: Vec<ProjectUser>,
+    pub service_accounts: Vec<ServiceAccount>,
+    pub api_keys: Vec<ProjectApiKey>,
+    pub rate_limits: Vec<RateLimit>,
+    pub certificates: Vec<Certificate>,
+    pub groups: Vec<ProjectGroup>,
+    pub roles: Vec<Role>,
+    pub user_roles: BTreeMap<String, Vec<AssignedRole>>,
+    pub group_roles: BTreeMap<String, Vec<AssignedRole>>,
+    pub model_permissions: Option<ModelPermissions>,
+    pub hosted_tool_permissions: Option<HostedToolPermissions>,
+    pub data_retention: Option<DataRetention>,
+    pub spend_limit: Option<SpendLimit>,
+    pub spend_alerts: Vec<SpendAlert>,
+    /// `None`: no project key configured for this project, so files were not read.
+    pub files: Option<Vec<File>>,
+    pub vector_stores: Option<Vec<VectorStore>>,
+}
+
+impl ProjectInventory {
+    pub fn new(project: Project) -> Self {
+        ProjectInventory {
+            project,
+            users: Vec::new(),
+            service_accounts: Vec::new(),
+            api_keys: Vec::new(),
+            rate_limits: Vec::new(),
+            certificates: Vec::new(),
+            groups: Vec::new(),
+            roles: Vec::new(),
+            user_roles: BTreeMap::new(),
+            group_roles: BTreeMap::new(),
+            model_permissions: None,
+            hosted_tool_permissions: None,
+            data_retention: None,
+            spend_limit: None,
+            spend_alerts: Vec::new(),
+            files: None,
+            vector_stores: None,
+        }
+    }
+}
+
+impl Inventory {
+    /// Object counts per kind, in a fixed order, for summaries.
+    pub fn summary(&self) -> Vec<(&'static str, usize)> {
+        let projects = &self.projects;
+        let per_project = |f: fn(&ProjectInventory) -> usize| projects.iter().map(f).sum::<usize>();
+        let archived = projects.iter().filter(|p| p.project.is_archived()).count();
+        let usage_results = |kind: UsageKind| {
+            self.usage
+                .get(&kind)
+                .map(|buckets| buckets.iter().map(|b| b.results.len()).sum())
+                .unwrap_or(0)
+        };
+        let mut rows = vec![
+            ("users", self.users.len()),
+            (
+                "user role assignments",
+                self.user_roles.values().map(Vec::len).sum(),
+            ),
+            ("invites", self.invites.len()),
+            ("admin API keys", self.admin_api_keys.len()),
+            ("certificates", self.certificates.len()),
+            ("groups", self.groups.len()),
+            (
+                "group members",
+                self.group_members.values().map(Vec::len).sum(),
+            ),
+            (
+                "group role assignments",
+                self.group_roles.values().map(Vec::len).sum(),
+            ),
+            ("roles", self.roles.len()),
+            ("data retention", usize::from(self.data_retention.is_some())),
+            ("spend limit", usize::from(self.spend_limit.is_some())),
+            ("spend alerts", self.spend_alerts.len()),
+            ("projects (active)", projects.len() - archived),
+            ("projects (archived)", archived),
+            ("project users", per_project(|p| p.users.len())),
+            (
+                "service accounts",
+                per_project(|p| p.service_accounts.len()),
+            ),
+            ("project API keys", per_project(|p| p.api_keys.len())),
+            ("rate limits", per_project(|p| p.rate_limits.len())),
+            (
+                "project certificates",
+                per_project(|p| p.certificates.len()),
+            ),
+            ("project groups", per_project(|p| p.groups.len())),
+            ("project roles", per_project(|p| p.roles.len())),
+            (
+                "model permissions",
+                per_project(|p| usize::from(p.model_permissions.is_some())),
+            ),
+            (
+                "hosted tool permissions",
+                per_project(|p| usize::from(p.hosted_tool_permissions.is_some())),
+            ),
+            (
+                "project spend limits",
+                per_project(|p| usize::from(p.spend_limit.is_some())),
+            ),
+            (
+                "project spend alerts",
+                per_project(|p| p.spend_alerts.len()),
+            ),
+            (
+                "files",
+                per_project(|p| p.files.as_ref().map_or(0, Vec::len)),
+            ),
+            (
+                "vector stores",
+                per_project(|p| p.vector_stores.as_ref().map_or(0, Vec::len)),
+            ),
+            ("audit events", self.audit_logs.len()),
+        ];
+        for kind in UsageKind::ALL {
+            rows.push((usage_label(kind), usage_results(kind)));
+        }
+        rows.push((
+            "cost results",
+            self.costs.iter().map(|b| b.results.len()).sum(),
+        ));
+        rows
+    }
+}
+
+fn usage_label(kind: UsageKind) -> &'static str {
+    match kind {
+        UsageKind::Completions => "usage: completions",
+        UsageKind::Embeddings => "usage: embeddings",
+        UsageKind::Moderations => "usage: moderations",
+        UsageKind::Images => "usage: images",
+        UsageKind::AudioSpeeches => "usage: audio speeches",
+        UsageKind::AudioTranscriptions => "usage: audio transcriptions",
+        UsageKind::VectorStores => "usage: vector stores",
+        UsageKind::CodeInterpreterSessions => "usage: code interpreter sessions",
+        UsageKind::FileSearchCalls => "usage: file search calls",
+        UsageKind::WebSearchCalls => "usage: web search calls",
+    }
+}

@@ -1,0 +1,10 @@
+//! Walking an organization through the Admin API.
+//!
+//! [`collect`] gathers every kind the API exposes into an in-memory [`Inventory`], recording
+//! the endpoints that failed so that unknown data is never mistaken for absent data.
+
+pub mod collect;
+mod inventory;
+pub mod privacy;
+
+pub use inventory::{Inventory, ProjectInventory};

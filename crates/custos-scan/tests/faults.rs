@@ -1,0 +1,86 @@
+//! Issue 3 acceptance: the client walking the simulator under faults and a tight rate limit
+//! collects exactly what a fault-free walk collects.
+
+use custos_openai::{Client, ClientConfig, RetryPolicy};
+use custos_scan::collect::{CollectOptions, Collected, collect_inventory};
+use custos_sim::generate::{GenerateOptions, generate};
+use custos_sim::server::{SimConfig, Simulator};
+use secrecy::SecretString;
+use std::time::Duration;
+
+const NOW: i64 = 1_795_219_200;
+
+fn scenario() -> custos_model::scenario::Scenario {
+    let options = GenerateOptions {
+        users: 120,
+        projects: 9,
+        keys_per_project: 4,
+        days: 12,
+        seed: 7,
+        now: NOW,
+        audit_events: Some(300),
+        orgs: 1,
+    };
+    let mut document = Vec::new();
+    generate(&options, &mut document).expect("generate");
+    custos_sim::scenario::load_str("faults", std::str::from_utf8(&document).expect("utf-8"))
+        .expect("the generated scenario loads")
+}
+
+fn admin_secret(scenario: &custos_model::scenario::Scenario) -> SecretString {
+    let secret = scenario.organizations[0]
+        .credentials
+        .iter()
+        .find(|c| c.admin_api_key_id.is_some())
+        .expect("an admin credential")
+        .secret
+        .clone();
+    SecretString::from(secret)
+}
+
+async fn collect(sim: SimConfig, retry: RetryPolicy) -> (Collected, u64) {
+    let scenario = scenario();
+    let key = admin_secret(&scenario);
+    let running = Simulator::new(scenario, sim)
+        .spawn("127.0.0.1:0")
+        .await
+        .expect("simulator");
+    let mut config = ClientConfig::new(running.base_url(), key);
+    config.retry = retry;
+    let client = Client::new(config).expect("client");
+    let options = CollectOptions {
+        now: NOW,
+        usage_days: 10,
+        ..CollectOptions::default()
+    };
+    let collected = collect_inventory(&client, &options).await;
+    (collected, client.stats().retries)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn faults_and_throttling_do_not_change_the_inventory() {
+    let (clean, clean_retries) = collect(SimConfig::default(), RetryPolicy::default()).await;
+    assert!(clean.is_complete(), "fault-free walk failed: {:?}", clean.failures);
+    assert_eq!(clean_retries, 0);
+    assert!(clean.inventory.users.len() >= 100);
+
+    // 30 % of answers are 500, 502, 503 or truncated, and the server throttles at 40
+    // requests/s: the client must retry its way to the same inventory. Twelve retries make a
+    // run of failures that exhausts them (0.3^13 per request) practically impossible.
+    let faulty = SimConfig {
+        fault_rate: 0.3,
+        rate_limit: Some(40),
+        seed: 42,
+        ..SimConfig::default()
+    };
+    let retry = RetryPolicy {
+        max_retries: 12,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(200),
+        ..RetryPolicy::default()
+    };
+    let (noisy, noisy_retries) = collect(faulty, retry).await;
+    assert!(noisy.is_complete(), "faulty walk failed: {:?}", noisy.failures);
+    assert!(noisy_retries > 0, "the faults were never exercised");
+    assert_eq!(noisy.inventory, clean.inventory);
+}
