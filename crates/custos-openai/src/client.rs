@@ -104,7 +104,9 @@ struct Inner {
     /// `Bearer <key>`, marked sensitive.
     auth: HeaderValue,
     retry: RetryPolicy,
+    requests_per_second: Option<NonZeroU32>,
     limiter: Option<DefaultDirectRateLimiter>,
+    max_concurrency: usize,
     permits: Semaphore,
     /// Milliseconds after `epoch` before which no attempt starts (set from 429 answers).
     not_before_ms: AtomicU64,
@@ -121,8 +123,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &inner.base_url)
             .field("api_key", &"[REDACTED]")
-            .field("max_concurrency", &inner.permits.available_permits())
-            .field("rate_limited", &inner.limiter.is_some())
+            .field("requests_per_second", &inner.requests_per_second)
+            .field("max_concurrency", &inner.max_concurrency)
             .field("retry", &inner.retry)
             .field("stats", &self.stats())
             .finish()
@@ -182,9 +184,11 @@ impl Client {
                 base_url,
                 auth,
                 retry: config.retry,
+                requests_per_second: config.requests_per_second,
                 limiter: config
                     .requests_per_second
                     .map(|rps| RateLimiter::direct(Quota::per_second(rps))),
+                max_concurrency: config.max_concurrency,
                 permits: Semaphore::new(config.max_concurrency),
                 not_before_ms: AtomicU64::new(0),
                 epoch: Instant::now(),
@@ -223,28 +227,24 @@ impl Client {
         path: &str,
         query: &Query,
     ) -> Result<(T, Option<String>)> {
-        match self
+        let reply = self
             .execute(Call::new(Method::GET, path, query), decode_json)
-            .await?
-        {
-            Answer::Body { value, request_id } => Ok((value, request_id)),
-            Answer::Gone => Err(unreachable_gone(&Method::GET, path)),
-        }
+            .await?;
+        Ok((reply.value, reply.request_id))
     }
 
     /// GET `path` with `query`, the body as text (file content).
     pub async fn get_text(&self, path: &str, query: &Query) -> Result<String> {
-        match self
+        let reply = self
             .execute(Call::new(Method::GET, path, query), decode_text)
-            .await?
-        {
-            Answer::Body { value, .. } => Ok(value),
-            Answer::Gone => Err(unreachable_gone(&Method::GET, path)),
-        }
+            .await?;
+        Ok(reply.value)
     }
 
-    /// POST `body` as JSON to `path`. Retried only when the server surely did not act (see
-    /// [`RetryPolicy`]'s module docs): a write is never applied twice by the client.
+    /// POST `body` as JSON to `path`. Retried only when the server surely did not act: the
+    /// connection was never made, 429, 503 with `Retry-After`, or the server said
+    /// `x-should-retry: true`. After a timeout or a 5xx the write may have been applied, so the
+    /// error says to read the object before repeating it.
     pub async fn post<B, T>(&self, path: &str, body: &B) -> Result<T>
     where
         B: Serialize + ?Sized + Sync,
@@ -268,10 +268,7 @@ impl Client {
         let query = Query::new();
         let mut call = Call::new(Method::POST, path, &query);
         call.body = Some(body);
-        match self.execute(call, decode_json).await? {
-            Answer::Body { value, .. } => Ok(value),
-            Answer::Gone => Err(unreachable_gone(&Method::POST, path)),
-        }
+        Ok(self.execute(call, decode_json).await?.value)
     }
 
     /// DELETE `path`. A 404 is [`DeleteOutcome::AlreadyGone`], on the first attempt as on a
@@ -288,12 +285,15 @@ impl Client {
         path: &str,
         query: &Query,
     ) -> Result<DeleteOutcome<T>> {
-        let mut call = Call::new(Method::DELETE, path, query);
-        call.gone_on_404 = true;
-        Ok(match self.execute(call, decode_json).await? {
-            Answer::Body { value, .. } => DeleteOutcome::Deleted(value),
-            Answer::Gone => DeleteOutcome::AlreadyGone,
-        })
+        // A 404 is final (not retried), so it ends `execute` as soon as it is seen.
+        match self
+            .execute(Call::new(Method::DELETE, path, query), decode_json)
+            .await
+        {
+            Ok(reply) => Ok(DeleteOutcome::Deleted(reply.value)),
+            Err(error) if error.is_not_found() => Ok(DeleteOutcome::AlreadyGone),
+            Err(error) => Err(error),
+        }
     }
 
     /// `base_url` + `path` + the percent-encoded query.
@@ -308,7 +308,7 @@ impl Client {
     }
 
     /// Sends `call` until it succeeds, fails for good or runs out of retries.
-    async fn execute<T>(&self, call: Call<'_>, decode: Decoder<T>) -> Result<Answer<T>> {
+    async fn execute<T>(&self, call: Call<'_>, decode: Decoder<T>) -> Result<Reply<T>> {
         let url = self.url(call.path, call.query)?;
         let idempotency = Idempotency::of(&call.method);
         let policy = &self.inner.retry;
@@ -318,24 +318,25 @@ impl Client {
                 Ok(answer) => return Ok(answer),
                 Err(failure) => failure,
             };
+            let too_long = failure
+                .retry_after
+                .is_some_and(|wait| wait > policy.max_retry_after);
+            let wait = failure.retry_after.unwrap_or_else(|| policy.backoff(retry));
+            if failure.throttled && !too_long {
+                // Slow down every request of the client, whether or not this one is retried.
+                self.hold_off(wait);
+            }
             if !failure.retryable || retry >= policy.max_retries {
                 return Err(failure.error);
             }
-            let wait = match failure.retry_after {
-                Some(wait) if wait > policy.max_retry_after => {
-                    tracing::debug!(
-                        method = %call.method,
-                        path = call.path,
-                        wait_ms = millis(wait),
-                        "the API asks to wait longer than max_retry_after; giving up"
-                    );
-                    return Err(failure.error);
-                }
-                Some(wait) => wait,
-                None => policy.backoff(retry),
-            };
-            if failure.throttled {
-                self.hold_off(wait);
+            if too_long {
+                tracing::debug!(
+                    method = %call.method,
+                    path = call.path,
+                    wait_ms = millis(wait),
+                    "the API asks to wait longer than max_retry_after; giving up"
+                );
+                return Err(failure.error);
             }
             tracing::debug!(
                 method = %call.method,
@@ -360,7 +361,7 @@ impl Client {
         idempotency: Idempotency,
         decode: Decoder<T>,
         retry: u32,
-    ) -> Result<Answer<T>, Failure> {
+    ) -> Result<Reply<T>, Failure> {
         let inner = &self.inner;
         // The semaphore is never closed, so acquiring fails only in theory; going on without
         // a permit then is better than failing the request.
@@ -388,12 +389,18 @@ impl Client {
 
         inner.requests.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
-        let sent = request.send().await;
-        let response = match sent {
+        let response = match request.send().await {
             Ok(response) => response,
             Err(error) => {
-                let retryable = idempotency.retries_transport(error.is_connect());
-                return Err(self.transport_failure(call, retry, started, error, retryable));
+                let sent = !error.is_connect();
+                return Err(transport_failure(
+                    call,
+                    idempotency,
+                    retry,
+                    started,
+                    error,
+                    sent,
+                ));
             }
         };
         let status = response.status();
@@ -404,10 +411,15 @@ impl Client {
             .map(str::to_owned);
         let body = match response.bytes().await {
             Ok(body) => body,
-            // The request reached the server: only an idempotent one may be repeated.
             Err(error) => {
-                let retryable = idempotency.retries_transport(false);
-                return Err(self.transport_failure(call, retry, started, error, retryable));
+                return Err(transport_failure(
+                    call,
+                    idempotency,
+                    retry,
+                    started,
+                    error,
+                    true,
+                ));
             }
         };
         inner.bytes_received.fetch_add(
@@ -427,7 +439,7 @@ impl Client {
 
         if status.is_success() {
             return match decode(&body) {
-                Ok(value) => Ok(Answer::Body { value, request_id }),
+                Ok(value) => Ok(Reply { value, request_id }),
                 Err(bad) => Err(Failure {
                     // A truncated or garbled body is a transport fault in disguise: retry it
                     // when repeating the request is safe. A well-formed body of the wrong
@@ -439,22 +451,11 @@ impl Client {
                         method: call.method.to_string(),
                         path: call.path.to_owned(),
                         request_id,
-                        message: bad.message,
+                        message: format!("{}{}", bad.message, write_note(idempotency)),
                     },
                 }),
             };
         }
-        if status == StatusCode::NOT_FOUND && call.gone_on_404 {
-            if retry > 0 {
-                tracing::debug!(
-                    method = %call.method,
-                    path = call.path,
-                    "404 on a retry: an earlier attempt probably deleted the object"
-                );
-            }
-            return Ok(Answer::Gone);
-        }
-
         let throttled = status == StatusCode::TOO_MANY_REQUESTS;
         if throttled {
             inner.throttled.fetch_add(1, Ordering::Relaxed);
@@ -469,35 +470,6 @@ impl Client {
         })
     }
 
-    fn transport_failure(
-        &self,
-        call: &Call<'_>,
-        retry: u32,
-        started: Instant,
-        error: reqwest::Error,
-        retryable: bool,
-    ) -> Failure {
-        let message = describe_transport(error);
-        tracing::debug!(
-            method = %call.method,
-            path = call.path,
-            attempt = retry + 1,
-            elapsed_ms = millis(started.elapsed()),
-            error = %message,
-            "admin api request failed"
-        );
-        Failure {
-            retryable,
-            retry_after: None,
-            throttled: false,
-            error: Error::Transport {
-                method: call.method.to_string(),
-                path: call.path.to_owned(),
-                message: format!("{message} (attempt {})", retry + 1),
-            },
-        }
-    }
-
     /// Delays every attempt of this client (and its clones) until `wait` from now.
     fn hold_off(&self, wait: Duration) {
         let inner = &self.inner;
@@ -510,15 +482,62 @@ impl Client {
     /// Sleeps until the hold-off set by [`Client::hold_off`] has passed.
     async fn wait_hold_off(&self) {
         let inner = &self.inner;
-        let not_before =
-            inner.epoch + Duration::from_millis(inner.not_before_ms.load(Ordering::Relaxed));
-        if not_before > Instant::now() {
+        // Again after each sleep: another throttled answer may have moved the instant on.
+        loop {
+            let not_before =
+                inner.epoch + Duration::from_millis(inner.not_before_ms.load(Ordering::Relaxed));
+            let now = Instant::now();
+            if not_before <= now {
+                return;
+            }
             tracing::debug!(
-                wait_ms = millis(not_before - Instant::now()),
+                wait_ms = millis(not_before - now),
                 "holding off after a throttled answer"
             );
             tokio::time::sleep_until(not_before).await;
         }
+    }
+}
+
+/// The failure of an attempt that got no complete answer. `sent`: the request may have
+/// reached the server (anything but a connection error), so only an idempotent one is retried.
+fn transport_failure(
+    call: &Call<'_>,
+    idempotency: Idempotency,
+    retry: u32,
+    started: Instant,
+    error: reqwest::Error,
+    sent: bool,
+) -> Failure {
+    let message = describe_transport(error);
+    tracing::debug!(
+        method = %call.method,
+        path = call.path,
+        attempt = retry + 1,
+        elapsed_ms = millis(started.elapsed()),
+        error = %message,
+        "admin api request failed"
+    );
+    let note = if sent { write_note(idempotency) } else { "" };
+    Failure {
+        retryable: idempotency.retries_transport(!sent),
+        retry_after: None,
+        throttled: false,
+        error: Error::Transport {
+            method: call.method.to_string(),
+            path: call.path.to_owned(),
+            message: format!("{message} (attempt {}){note}", retry + 1),
+        },
+    }
+}
+
+/// For a write whose outcome is unknown: what the caller must do before repeating it.
+fn write_note(idempotency: Idempotency) -> &'static str {
+    match idempotency {
+        Idempotency::Write => {
+            "; the write may have been applied: read the object before repeating it"
+        }
+        Idempotency::Idempotent => "",
     }
 }
 
@@ -550,8 +569,6 @@ struct Call<'a> {
     query: &'a Query,
     /// A JSON body, or an empty one (a POST without a body).
     body: Option<Bytes>,
-    /// A 404 answer is [`Answer::Gone`] rather than an error (DELETE).
-    gone_on_404: bool,
 }
 
 impl<'a> Call<'a> {
@@ -561,18 +578,14 @@ impl<'a> Call<'a> {
             path,
             query,
             body: None,
-            gone_on_404: false,
         }
     }
 }
 
-/// A final answer.
-enum Answer<T> {
-    Body {
-        value: T,
-        request_id: Option<String>,
-    },
-    Gone,
+/// A decoded success answer.
+struct Reply<T> {
+    value: T,
+    request_id: Option<String>,
 }
 
 /// A failed attempt and whether to try again.
@@ -597,31 +610,38 @@ type Decoder<T> = fn(&[u8]) -> Result<T, BadBody>;
 /// JSON into `T`, naming the path of the first mismatch (`data[3].created_at`). Values quoted
 /// in serde's message are redacted: a body may hold a secret (a newly created key).
 fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadBody> {
+    use serde_json::error::Category;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
-    let bad = |path: String, error: serde_json::Error| {
-        use serde_json::error::Category;
-        let transient = !matches!(error.classify(), Category::Data);
-        let message = if matches!(error.classify(), Category::Eof) {
-            format!(
-                "the body ends inside the JSON document after {} bytes (truncated)",
+    let bad = |path: Option<String>, error: serde_json::Error| match error.classify() {
+        Category::Eof => BadBody {
+            message: format!(
+                "the body ends inside the JSON document after {} bytes (truncated in transit)",
                 body.len()
-            )
-        } else {
-            redact_quoted(&error.to_string())
-        };
-        let message = if path.is_empty() || path == "." {
-            message
-        } else {
-            format!("at `{path}`: {message}")
-        };
-        BadBody { message, transient }
+            ),
+            transient: true,
+        },
+        Category::Syntax | Category::Io => BadBody {
+            message: format!(
+                "the body is not valid JSON ({}); a proxy may have garbled it",
+                redact_quoted(&error.to_string())
+            ),
+            transient: true,
+        },
+        Category::Data => BadBody {
+            message: format!(
+                "{}{}; the API's format may have changed: report it with the request id",
+                path.map(|p| format!("at `{p}`: ")).unwrap_or_default(),
+                redact_quoted(&error.to_string())
+            ),
+            transient: false,
+        },
     };
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
-        let path = e.path().to_string();
+        let path = Some(e.path().to_string()).filter(|p| p != ".");
         bad(path, e.into_inner())
     })?;
-    // Trailing bytes after the document: garbled, not a valid answer.
-    deserializer.end().map_err(|e| bad(String::new(), e))?;
+    // Bytes after the document: garbled, not an answer.
+    deserializer.end().map_err(|e| bad(None, e))?;
     Ok(value)
 }
 
@@ -634,13 +654,6 @@ fn decode_text(body: &[u8]) -> Result<String, BadBody> {
             transient: error.error_len().is_none(),
         }
     })
-}
-
-/// The error a 404-as-gone answer would be on a method that never asks for it.
-fn unreachable_gone(method: &Method, path: &str) -> Error {
-    Error::Config(format!(
-        "{method} {path}: internal error: a 404 was taken for a deleted object"
-    ))
 }
 
 /// `ApiError` from a non-success answer: the `{"error": {...}}` envelope when there is one,

@@ -32,8 +32,7 @@ pub enum Error {
     /// A success status whose body is not JSON of the expected shape (after any retries; a
     /// truncated body is retried first, never half-parsed).
     #[error(
-        "{method} {path}: the answer is not the expected JSON{}: {message}; the API may have \
-         changed shape or a proxy rewrote the answer",
+        "{method} {path}: the answer is not the expected JSON{}: {message}",
         request_id_suffix(request_id.as_deref())
     )]
     Decode {
@@ -107,6 +106,7 @@ pub struct ApiError {
 impl ApiError {
     /// What the caller can do about this status.
     fn hint(&self) -> Option<&'static str> {
+        let write = self.method == "POST";
         Some(match self.status {
             400 | 422 => "the API refused the request as invalid; check the parameters",
             401 => {
@@ -118,6 +118,10 @@ impl ApiError {
                  (sk-admin-...) with the permission this call needs"
             }
             404 => "the object does not exist, or is not visible to this key",
+            408 | 500..=599 if write => {
+                "the API failed on its side and the write may have been applied: read the \
+                 object before repeating it"
+            }
             408 => "the API timed out on its side; retry later",
             409 => "the object changed concurrently; re-scan and retry",
             429 => {

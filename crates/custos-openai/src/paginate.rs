@@ -52,7 +52,7 @@ struct Page<T> {
 struct Style {
     /// The query parameter the cursor goes into.
     param: &'static str,
-    /// The response field the cursor comes from (for errors).
+    /// Where the cursor comes from in the response (for errors).
     field: &'static str,
 }
 
@@ -68,7 +68,7 @@ impl Client {
         let style = Style {
             param: "after",
             field: match next {
-                NextAfter::LastId => "last_id",
+                NextAfter::LastId => "`last_id`",
                 NextAfter::LastItem(_) => "the last item's id",
             },
         };
@@ -90,7 +90,7 @@ impl Client {
     ) -> BoxStream<'static, Result<T>> {
         let style = Style {
             param: "after",
-            field: "next",
+            field: "`next`",
         };
         self.walk(path, query, style, |page: NextCursorPage<T>| Page {
             items: page.data,
@@ -108,7 +108,7 @@ impl Client {
     ) -> BoxStream<'static, Result<Bucket<T>>> {
         let style = Style {
             param: "page",
-            field: "next_page",
+            field: "`next_page`",
         };
         self.walk(path, query, style, |page: BucketPage<T>| Page {
             items: page.data,
@@ -167,7 +167,7 @@ impl Client {
                         path,
                         request_id,
                         message: format!(
-                            "`has_more` is true but `{}` is missing or null, so the next page \
+                            "`has_more` is true but {} is missing or empty, so the next page \
                              cannot be requested",
                             style.field
                         ),

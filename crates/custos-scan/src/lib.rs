@@ -6,5 +6,6 @@
 pub mod collect;
 mod inventory;
 pub mod privacy;
+pub mod records;
 
 pub use inventory::{Inventory, ProjectInventory};
