@@ -1,0 +1,832 @@
+//! Loading and validating `custos-scenario/1` documents (SCENARIO.md).
+//!
+//! Every error names the source (a file name), the JSON path of the offending value and what was
+//! expected, for example
+//! `demo.json: organizations[0].projects[3].api_keys[1].created_at: expected an integer (Unix seconds), found a string "2024-01-01"`.
+//! Loading happens in two steps:
+//!
+//! 1. Deserialization, with the path tracked by `serde_path_to_error`; serde's messages are
+//!    rewritten into the "expected X, found Y" style. Syntax errors (including a document cut
+//!    short) add `(line L, column C)`.
+//! 2. Validation of what serde cannot see: the declared `format`, duplicate ids, the references
+//!    SCENARIO.md requires to resolve, `object` tags that contradict their kind, and usage and
+//!    cost records without `start_time`. It reports every problem (up to [`MAX_PROBLEMS`]), not
+//!    just the first.
+//!
+//! No input makes these functions panic.
+
+use custos_model::api::{CostResult, UsageResult};
+use custos_model::scenario::{
+    Organization, RoleAssignments, SCENARIO_FORMAT, Scenario, ScenarioProject,
+};
+use serde::Deserialize;
+use std::collections::HashSet;
+use std::collections::hash_map::{Entry, HashMap};
+use std::fmt;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+/// Validation stops collecting after this many problems (the rest are counted).
+pub const MAX_PROBLEMS: usize = 20;
+
+/// One problem found while validating a scenario: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// JSON path such as `organizations[0].users[5].id`; empty for the document itself.
+    pub path: String,
+    /// What is wrong or what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
+    }
+}
+
+/// Why a scenario could not be loaded. The `Display` text always starts with the source name.
+#[derive(Debug, thiserror::Error)]
+pub enum ScenarioError {
+    /// The source could not be read.
+    #[error("{file}: cannot read the scenario: {source}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The text is not JSON (or ends early).
+    #[error("{file}: {problem} (line {line}, column {column})")]
+    Syntax {
+        file: String,
+        problem: Problem,
+        line: usize,
+        column: usize,
+    },
+    /// A value has the wrong type or shape, a field is missing or unknown.
+    #[error("{file}: {problem}")]
+    Data {
+        file: String,
+        problem: Problem,
+        /// Where serde stopped (0 when unknown, e.g. inside flattened objects).
+        line: usize,
+        column: usize,
+    },
+    /// The document parsed, but validation found problems; one line per problem.
+    #[error("{}", render_problems(file, problems, *omitted))]
+    Invalid {
+        file: String,
+        problems: Vec<Problem>,
+        /// Problems found beyond [`MAX_PROBLEMS`], not listed.
+        omitted: usize,
+    },
+}
+
+impl ScenarioError {
+    /// The source name every message starts with.
+    pub fn source_name(&self) -> &str {
+        match self {
+            ScenarioError::Io { file, .. }
+            | ScenarioError::Syntax { file, .. }
+            | ScenarioError::Data { file, .. }
+            | ScenarioError::Invalid { file, .. } => file,
+        }
+    }
+
+    /// The problems the error reports (none for an I/O error).
+    pub fn problems(&self) -> &[Problem] {
+        match self {
+            ScenarioError::Io { .. } => &[],
+            ScenarioError::Syntax { problem, .. } | ScenarioError::Data { problem, .. } => {
+                std::slice::from_ref(problem)
+            }
+            ScenarioError::Invalid { problems, .. } => problems,
+        }
+    }
+}
+
+fn render_problems(file: &str, problems: &[Problem], omitted: usize) -> String {
+    let mut lines: Vec<String> = problems.iter().map(|p| format!("{file}: {p}")).collect();
+    if omitted > 0 {
+        lines.push(format!(
+            "{file}: ... and {omitted} more problem(s) not listed"
+        ));
+    }
+    lines.join("\n")
+}
+
+/// Loads and validates a scenario file, streaming it from disk.
+pub fn load_file(path: &Path) -> Result<Scenario, ScenarioError> {
+    let name = path.display().to_string();
+    let open = || {
+        std::fs::File::open(path).map_err(|source| ScenarioError::Io {
+            file: name.clone(),
+            source,
+        })
+    };
+    match load_reader(&name, open()?) {
+        // A document of another format version fails on fields this version does not know;
+        // the format is the better explanation, so look for it before reporting the field.
+        Err(error @ ScenarioError::Data { .. }) => {
+            Err(format_error(&name, declared_format(BufReader::new(open()?))).unwrap_or(error))
+        }
+        other => other,
+    }
+}
+
+/// Loads and validates a scenario held in memory; `source_name` starts every error message.
+pub fn load_str(source_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    match parse(source_name, &mut de) {
+        Err(error @ ScenarioError::Data { .. }) => {
+            Err(format_error(source_name, declared_format(text.as_bytes())).unwrap_or(error))
+        }
+        Ok(scenario) => validate(source_name, &scenario).map(|()| scenario),
+        Err(error) => Err(error),
+    }
+}
+
+/// Loads and validates a scenario from a reader, streaming it (large generated files).
+pub fn load_reader(source_name: &str, reader: impl Read) -> Result<Scenario, ScenarioError> {
+    let mut de = serde_json::Deserializer::from_reader(BufReader::new(reader));
+    let scenario = parse(source_name, &mut de)?;
+    validate(source_name, &scenario)?;
+    Ok(scenario)
+}
+
+fn parse<'de, R: serde_json::de::Read<'de>>(
+    file: &str,
+    de: &mut serde_json::Deserializer<R>,
+) -> Result<Scenario, ScenarioError> {
+    let scenario: Scenario = serde_path_to_error::deserialize(&mut *de)
+        .map_err(|e| json_error(file, e.path().to_string(), e.into_inner()))?;
+    de.end().map_err(|e| json_error(file, String::new(), e))?;
+    Ok(scenario)
+}
+
+/// Turns a serde_json error at `path` into a [`ScenarioError`].
+fn json_error(file: &str, path: String, error: serde_json::Error) -> ScenarioError {
+    use serde_json::error::Category;
+    let path = if path == "." { String::new() } else { path };
+    let (line, column) = (error.line(), error.column());
+    let file = file.to_owned();
+    match error.classify() {
+        Category::Io => ScenarioError::Io {
+            file,
+            source: error.into(),
+        },
+        Category::Eof => ScenarioError::Syntax {
+            file,
+            problem: Problem {
+                path,
+                message: "the document ends early (truncated?): expected more JSON".to_owned(),
+            },
+            line,
+            column,
+        },
+        Category::Syntax => ScenarioError::Syntax {
+            file,
+            problem: Problem {
+                message: format!("invalid JSON: {}", bare_message(&error)),
+                path,
+            },
+            line,
+            column,
+        },
+        Category::Data => {
+            let message = rewrite_serde_message(&bare_message(&error), &path);
+            ScenarioError::Data {
+                file,
+                problem: Problem { path, message },
+                line,
+                column,
+            }
+        }
+    }
+}
+
+/// serde_json's message without its `at line L column C` suffix.
+fn bare_message(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    let suffix = format!(" at line {} column {}", error.line(), error.column());
+    text.strip_suffix(&suffix).unwrap_or(&text).to_owned()
+}
+
+/// Rewrites serde's wording into "expected X, found Y"; `path` tells what a value is.
+fn rewrite_serde_message(message: &str, path: &str) -> String {
+    let invalid = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "));
+    if let Some((found, expected)) = invalid.and_then(|rest| rest.split_once(", expected ")) {
+        return format!(
+            "expected {}, found {}",
+            describe_expected(expected),
+            describe_found(found)
+        );
+    }
+    if let Some(rest) = message.strip_prefix("invalid length ") {
+        if let Some((found, expected)) = rest.split_once(", expected ") {
+            return format!("expected {expected}, found {found} element(s)");
+        }
+    }
+    if let Some(rest) = message.strip_prefix("unknown field ") {
+        let (name, allowed) = rest.split_once(", ").unwrap_or((rest, ""));
+        return with_allowed(
+            format!("unknown field {}", quoted(name)),
+            "allowed fields",
+            allowed,
+        );
+    }
+    if let Some(rest) = message.strip_prefix("unknown variant ") {
+        let (name, allowed) = rest.split_once(", ").unwrap_or((rest, ""));
+        let what = if path.ends_with("usage") || path.contains(".usage.") {
+            "unknown usage kind"
+        } else {
+            "unknown value"
+        };
+        return with_allowed(
+            format!("{what} {}", quoted(name)),
+            "expected one of",
+            allowed,
+        );
+    }
+    message.replace('`', "\"")
+}
+
+/// `` `name` `` → `"name"`.
+fn quoted(name: &str) -> String {
+    format!("\"{}\"", name.trim_matches('`'))
+}
+
+/// Appends the names serde listed (`` expected one of `a`, `b` ``) as `label: a, b`.
+fn with_allowed(head: String, label: &str, serde_list: &str) -> String {
+    let names: Vec<&str> = serde_list.split('`').skip(1).step_by(2).collect();
+    if names.is_empty() {
+        head
+    } else {
+        format!("{head}; {label}: {}", names.join(", "))
+    }
+}
+
+/// serde's `Unexpected` text → plain words (`string "x"` → `a string "x"`).
+fn describe_found(found: &str) -> String {
+    let unticked = |rest: &str| rest.trim_matches('`').to_owned();
+    if let Some(rest) = found.strip_prefix("string ") {
+        format!("a string {rest}")
+    } else if let Some(rest) = found
+        .strip_prefix("integer ")
+        .or_else(|| found.strip_prefix("floating point "))
+    {
+        format!("the number {}", unticked(rest))
+    } else if let Some(rest) = found.strip_prefix("boolean ") {
+        unticked(rest)
+    } else {
+        match found {
+            "map" => "an object".to_owned(),
+            "sequence" => "an array".to_owned(),
+            "unit value" | "null" => "null".to_owned(),
+            other => other.to_owned(),
+        }
+    }
+}
+
+/// serde's `expecting` text → plain words (`struct User` → `an object`).
+fn describe_expected(expected: &str) -> String {
+    if expected.starts_with("struct ") || expected == "a map" {
+        return "an object".to_owned();
+    }
+    match expected {
+        "a sequence" => "an array".to_owned(),
+        "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" | "usize" => {
+            "an integer".to_owned()
+        }
+        "f32" | "f64" => "a number".to_owned(),
+        "unit" => "null".to_owned(),
+        other => other.replace('`', "\""),
+    }
+}
+
+/// The `format` a document declares, read without deserializing the rest.
+fn declared_format(reader: impl Read) -> Option<serde_json::Value> {
+    #[derive(Deserialize)]
+    struct Probe {
+        format: Option<serde_json::Value>,
+    }
+    serde_json::from_reader::<_, Probe>(reader).ok()?.format
+}
+
+/// The error for a document whose `format` is not ours (`None` when it is, or is absent).
+fn format_error(file: &str, declared: Option<serde_json::Value>) -> Option<ScenarioError> {
+    let problem = format_problem(declared.as_ref()?)?;
+    Some(ScenarioError::Invalid {
+        file: file.to_owned(),
+        problems: vec![problem],
+        omitted: 0,
+    })
+}
+
+fn format_problem(declared: &serde_json::Value) -> Option<Problem> {
+    if declared.as_str() == Some(SCENARIO_FORMAT) {
+        return None;
+    }
+    Some(Problem {
+        path: "format".to_owned(),
+        message: format!(
+            "expected \"{SCENARIO_FORMAT}\", found {declared} (a document of another format or version)"
+        ),
+    })
+}
+
+/// Validates a deserialized scenario (what serde cannot check).
+pub fn validate(file: &str, scenario: &Scenario) -> Result<(), ScenarioError> {
+    let mut v = Validator::default();
+    if let Some(problem) = format_problem(&serde_json::Value::from(scenario.format.as_str())) {
+        v.problems.push(problem);
+    } else {
+        v.document(scenario);
+    }
+    if v.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ScenarioError::Invalid {
+            file: file.to_owned(),
+            problems: v.problems,
+            omitted: v.omitted,
+        })
+    }
+}
+
+/// Collects problems; paths are only formatted when something is wrong.
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+    omitted: usize,
+    /// Secret → path of the credential that first used it.
+    secrets: HashMap<String, String>,
+}
+
+impl Validator {
+    fn report(&mut self, path: String, message: String) {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(Problem { path, message });
+        } else {
+            self.omitted += 1;
+        }
+    }
+
+    /// Reports every id seen before; `path(location)` is the path of an item's `id`.
+    fn unique<'a, L: Copy>(
+        &mut self,
+        items: impl IntoIterator<Item = (L, &'a str)>,
+        path: impl Fn(L) -> String,
+    ) {
+        let mut seen: HashMap<&str, L> = HashMap::new();
+        for (location, id) in items {
+            match seen.entry(id) {
+                Entry::Vacant(slot) => {
+                    slot.insert(location);
+                }
+                Entry::Occupied(first) => {
+                    let first = path(*first.get());
+                    let first = first.strip_suffix(".id").unwrap_or(&first).to_owned();
+                    self.report(
+                        path(location),
+                        format!("duplicate id \"{id}\" (first at {first})"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Reports an `object` tag that contradicts the kind of object.
+    fn tag(&mut self, actual: &str, expected: &[&str], path: impl FnOnce() -> String) {
+        if !expected.contains(&actual) {
+            let expected: Vec<String> = expected.iter().map(|e| format!("\"{e}\"")).collect();
+            self.report(
+                format!("{}.object", path()),
+                format!(
+                    "expected {}, found \"{actual}\" (an object of another kind)",
+                    expected.join(" or ")
+                ),
+            );
+        }
+    }
+
+    /// Reports `id` when it is not among `known`.
+    fn reference(
+        &mut self,
+        known: &HashSet<&str>,
+        id: &str,
+        what: &str,
+        path: impl FnOnce() -> String,
+    ) {
+        if !known.contains(id) {
+            self.report(path(), format!("{what} \"{id}\" does not exist"));
+        }
+    }
+
+    fn document(&mut self, scenario: &Scenario) {
+        self.unique(
+            scenario
+                .organizations
+                .iter()
+                .enumerate()
+                .map(|(o, org)| (o, org.id.as_str())),
+            |o| format!("organizations[{o}].id"),
+        );
+        for (o, org) in scenario.organizations.iter().enumerate() {
+            self.organization(&format!("organizations[{o}]"), org);
+        }
+    }
+
+    fn organization(&mut self, at: &str, org: &Organization) {
+        self.unique(enumerate_ids(&org.users, |u| &u.id), |i| {
+            format!("{at}.users[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.invites, |x| &x.id), |i| {
+            format!("{at}.invites[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.admin_api_keys, |x| &x.id), |i| {
+            format!("{at}.admin_api_keys[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.certificates, |x| &x.id), |i| {
+            format!("{at}.certificates[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.groups, |x| &x.group.id), |i| {
+            format!("{at}.groups[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.roles, |x| &x.id), |i| {
+            format!("{at}.roles[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.spend_alerts, |x| &x.id), |i| {
+            format!("{at}.spend_alerts[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.audit_logs, |x| &x.id), |i| {
+            format!("{at}.audit_logs[{i}].id")
+        });
+        self.unique(enumerate_ids(&org.projects, |x| &x.project.id), |i| {
+            format!("{at}.projects[{i}].project.id")
+        });
+        self.unique(
+            nested_ids(&org.projects, |p| &p.api_keys, |k| &k.id),
+            |(p, k)| format!("{at}.projects[{p}].api_keys[{k}].id"),
+        );
+        self.unique(
+            nested_ids(&org.projects, |p| &p.files, |f| &f.file.id),
+            |(p, f)| format!("{at}.projects[{p}].files[{f}].id"),
+        );
+        self.unique(
+            nested_ids(&org.projects, |p| &p.vector_stores, |s| &s.id),
+            |(p, s)| format!("{at}.projects[{p}].vector_stores[{s}].id"),
+        );
+
+        let users: HashSet<&str> = org.users.iter().map(|u| u.id.as_str()).collect();
+        let groups: HashSet<&str> = org.groups.iter().map(|g| g.group.id.as_str()).collect();
+        let org_roles: HashSet<&str> = org.roles.iter().map(|r| r.id.as_str()).collect();
+        let admin_keys: HashSet<&str> = org.admin_api_keys.iter().map(|k| k.id.as_str()).collect();
+        let projects: HashSet<&str> = org.projects.iter().map(|p| p.project.id.as_str()).collect();
+        let certificates: HashSet<&str> = org.certificates.iter().map(|c| c.id.as_str()).collect();
+
+        self.credentials(at, org, &admin_keys, &projects);
+        for (g, group) in org.groups.iter().enumerate() {
+            if let Some(tag) = group.group.extra.get("object").and_then(|t| t.as_str()) {
+                self.tag(tag, &["group"], || format!("{at}.groups[{g}]"));
+            }
+            for (u, user) in group.user_ids.iter().enumerate() {
+                self.reference(&users, user, "user", || {
+                    format!("{at}.groups[{g}].user_ids[{u}]")
+                });
+            }
+        }
+        let org_scope = Scope {
+            users: &users,
+            groups: &groups,
+            roles: &org_roles,
+            project_roles: None,
+        };
+        self.role_assignments(
+            &format!("{at}.role_assignments"),
+            &org.role_assignments,
+            &org_scope,
+        );
+        self.org_tags(at, org);
+        for (p, project) in org.projects.iter().enumerate() {
+            let project_roles: HashSet<&str> =
+                project.roles.iter().map(|r| r.id.as_str()).collect();
+            let scope = Scope {
+                project_roles: Some(&project_roles),
+                ..org_scope
+            };
+            self.project(
+                &format!("{at}.projects[{p}]"),
+                project,
+                &scope,
+                &certificates,
+            );
+        }
+        self.usage(at, org);
+    }
+
+    fn credentials(
+        &mut self,
+        at: &str,
+        org: &Organization,
+        admin_keys: &HashSet<&str>,
+        projects: &HashSet<&str>,
+    ) {
+        for (c, credential) in org.credentials.iter().enumerate() {
+            let here = format!("{at}.credentials[{c}]");
+            match self.secrets.entry(credential.secret.clone()) {
+                Entry::Vacant(slot) => {
+                    slot.insert(here.clone());
+                }
+                Entry::Occupied(first) => {
+                    let message = format!(
+                        "the same secret as {} (secrets must be unique)",
+                        first.get()
+                    );
+                    self.report(format!("{here}.secret"), message);
+                }
+            }
+            match (&credential.admin_api_key_id, &credential.project_id) {
+                (Some(key), None) => {
+                    self.reference(admin_keys, key, "admin API key", || {
+                        format!("{here}.admin_api_key_id")
+                    });
+                    if credential.access.is_none() {
+                        self.report(
+                            here.clone(),
+                            "missing field \"access\" (an admin credential needs \"read_write\" or \"read_only\")".to_owned(),
+                        );
+                    }
+                }
+                (None, Some(project)) => {
+                    self.reference(projects, project, "project", || {
+                        format!("{here}.project_id")
+                    });
+                }
+                (Some(_), Some(_)) | (None, None) => self.report(
+                    here,
+                    "expected exactly one of \"admin_api_key_id\" (an admin key) or \"project_id\" (a project key)".to_owned(),
+                ),
+            }
+        }
+    }
+
+    /// Users, groups and role ids of an assignment table must exist in `scope`.
+    fn role_assignments(&mut self, at: &str, assignments: &RoleAssignments, scope: &Scope<'_>) {
+        let tables = [
+            ("users", "user", &assignments.users, scope.users),
+            ("groups", "group", &assignments.groups, scope.groups),
+        ];
+        for (field, what, table, principals) in tables {
+            for (principal, roles) in table {
+                self.reference(principals, principal, what, || {
+                    format!("{at}.{field}.{principal}")
+                });
+                for (r, role) in roles.iter().enumerate() {
+                    let known = scope.roles.contains(role.as_str())
+                        || scope
+                            .project_roles
+                            .is_some_and(|p| p.contains(role.as_str()));
+                    if !known {
+                        let kind = if scope.project_roles.is_some() {
+                            "project or organization role"
+                        } else {
+                            "organization role"
+                        };
+                        self.report(
+                            format!("{at}.{field}.{principal}[{r}]"),
+                            format!("{kind} \"{role}\" does not exist"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    fn org_tags(&mut self, at: &str, org: &Organization) {
+        for (i, x) in org.users.iter().enumerate() {
+            self.tag(&x.object, &["organization.user"], || {
+                format!("{at}.users[{i}]")
+            });
+        }
+        for (i, x) in org.invites.iter().enumerate() {
+            self.tag(&x.object, &["organization.invite"], || {
+                format!("{at}.invites[{i}]")
+            });
+        }
+        for (i, x) in org.admin_api_keys.iter().enumerate() {
+            self.tag(&x.object, &["organization.admin_api_key"], || {
+                format!("{at}.admin_api_keys[{i}]")
+            });
+        }
+        for (i, x) in org.certificates.iter().enumerate() {
+            self.tag(&x.object, CERTIFICATE_TAGS, || {
+                format!("{at}.certificates[{i}]")
+            });
+        }
+        for (i, x) in org.roles.iter().enumerate() {
+            self.tag(&x.object, &["role"], || format!("{at}.roles[{i}]"));
+        }
+        for (i, x) in org.spend_alerts.iter().enumerate() {
+            self.tag(&x.object, &["organization.spend_alert"], || {
+                format!("{at}.spend_alerts[{i}]")
+            });
+        }
+        if let Some(x) = &org.data_retention {
+            self.tag(&x.object, &["organization.data_retention"], || {
+                format!("{at}.data_retention")
+            });
+        }
+        if let Some(x) = &org.spend_limit {
+            self.tag(&x.object, &["organization.spend_limit"], || {
+                format!("{at}.spend_limit")
+            });
+        }
+    }
+
+    fn project(
+        &mut self,
+        at: &str,
+        project: &ScenarioProject,
+        scope: &Scope<'_>,
+        certificates: &HashSet<&str>,
+    ) {
+        self.tag(&project.project.object, &["organization.project"], || {
+            format!("{at}.project")
+        });
+        self.unique(enumerate_ids(&project.users, |x| &x.id), |i| {
+            format!("{at}.users[{i}].id")
+        });
+        self.unique(enumerate_ids(&project.service_accounts, |x| &x.id), |i| {
+            format!("{at}.service_accounts[{i}].id")
+        });
+        self.unique(enumerate_ids(&project.rate_limits, |x| &x.id), |i| {
+            format!("{at}.rate_limits[{i}].id")
+        });
+        self.unique(enumerate_ids(&project.spend_alerts, |x| &x.id), |i| {
+            format!("{at}.spend_alerts[{i}].id")
+        });
+        self.unique(enumerate_ids(&project.roles, |x| &x.id), |i| {
+            format!("{at}.roles[{i}].id")
+        });
+        for (i, user) in project.users.iter().enumerate() {
+            self.tag(&user.object, &["organization.project.user"], || {
+                format!("{at}.users[{i}]")
+            });
+            if !scope.users.contains(user.id.as_str()) {
+                self.report(
+                    format!("{at}.users[{i}].id"),
+                    format!(
+                        "project user \"{}\" is not an organization user (add them to the organization's users)",
+                        user.id
+                    ),
+                );
+            }
+        }
+        for (i, x) in project.service_accounts.iter().enumerate() {
+            self.tag(&x.object, &["organization.project.service_account"], || {
+                format!("{at}.service_accounts[{i}]")
+            });
+        }
+        for (i, x) in project.api_keys.iter().enumerate() {
+            self.tag(&x.object, &["organization.project.api_key"], || {
+                format!("{at}.api_keys[{i}]")
+            });
+        }
+        for (i, x) in project.rate_limits.iter().enumerate() {
+            self.tag(&x.object, &["project.rate_limit"], || {
+                format!("{at}.rate_limits[{i}]")
+            });
+        }
+        for (i, x) in project.spend_alerts.iter().enumerate() {
+            self.tag(&x.object, &["project.spend_alert"], || {
+                format!("{at}.spend_alerts[{i}]")
+            });
+        }
+        for (i, x) in project.roles.iter().enumerate() {
+            self.tag(&x.object, &["role"], || format!("{at}.roles[{i}]"));
+        }
+        for (i, x) in project.groups.iter().enumerate() {
+            self.tag(&x.object, &["project.group"], || {
+                format!("{at}.groups[{i}]")
+            });
+        }
+        for (i, x) in project.files.iter().enumerate() {
+            self.tag(&x.file.object, &["file"], || format!("{at}.files[{i}]"));
+        }
+        for (i, x) in project.vector_stores.iter().enumerate() {
+            self.tag(&x.object, &["vector_store"], || {
+                format!("{at}.vector_stores[{i}]")
+            });
+        }
+        if let Some(x) = &project.model_permissions {
+            self.tag(&x.object, &["project.model_permissions"], || {
+                format!("{at}.model_permissions")
+            });
+        }
+        if let Some(x) = &project.data_retention {
+            self.tag(&x.object, &["project.data_retention"], || {
+                format!("{at}.data_retention")
+            });
+        }
+        if let Some(x) = &project.spend_limit {
+            self.tag(&x.object, &["project.spend_limit"], || {
+                format!("{at}.spend_limit")
+            });
+        }
+        for (i, id) in project.certificate_ids.iter().enumerate() {
+            self.reference(certificates, id, "organization certificate", || {
+                format!("{at}.certificate_ids[{i}]")
+            });
+        }
+        self.role_assignments(
+            &format!("{at}.role_assignments"),
+            &project.role_assignments,
+            scope,
+        );
+    }
+
+    fn usage(&mut self, at: &str, org: &Organization) {
+        for (kind, records) in &org.usage {
+            for (i, record) in records.iter().enumerate() {
+                let path = || format!("{at}.usage.{}[{i}]", kind.name());
+                self.record(record_view(record), kind.result_object(), path);
+            }
+        }
+        for (i, record) in org.costs.iter().enumerate() {
+            self.record(cost_view(record), COST_TAG, || format!("{at}.costs[{i}]"));
+        }
+    }
+
+    /// A usage or cost record: its tag must match, and it needs `start_time`.
+    fn record(
+        &mut self,
+        (object, start): (&str, Option<i64>),
+        tag: &str,
+        path: impl Fn() -> String,
+    ) {
+        self.tag(object, &[tag], &path);
+        if start.is_none() {
+            self.report(
+                path(),
+                "missing field \"start_time\" (the simulator puts each record in the bucket that holds it)"
+                    .to_owned(),
+            );
+        }
+    }
+}
+
+const CERTIFICATE_TAGS: &[&str] = &[
+    "certificate",
+    "organization.certificate",
+    "organization.project.certificate",
+];
+const COST_TAG: &str = "organization.costs.result";
+
+fn record_view(r: &UsageResult) -> (&str, Option<i64>) {
+    (&r.object, r.start_time)
+}
+
+fn cost_view(r: &CostResult) -> (&str, Option<i64>) {
+    (&r.object, r.start_time)
+}
+
+/// What ids a role-assignment table may name.
+#[derive(Clone, Copy)]
+struct Scope<'a> {
+    users: &'a HashSet<&'a str>,
+    groups: &'a HashSet<&'a str>,
+    roles: &'a HashSet<&'a str>,
+    /// Project roles, at project level.
+    project_roles: Option<&'a HashSet<&'a str>>,
+}
+
+/// `(index, id)` of each item.
+fn enumerate_ids<T>(
+    items: &[T],
+    id: impl Fn(&T) -> &String,
+) -> impl Iterator<Item = (usize, &str)> {
+    items
+        .iter()
+        .enumerate()
+        .map(move |(i, x)| (i, id(x).as_str()))
+}
+
+/// `((project index, item index), id)` of each item inside each project.
+fn nested_ids<'a, T: 'a>(
+    projects: &'a [ScenarioProject],
+    list: impl Fn(&'a ScenarioProject) -> &'a [T] + 'a,
+    id: impl Fn(&'a T) -> &'a String + Copy + 'a,
+) -> impl Iterator<Item = ((usize, usize), &'a str)> + 'a {
+    projects.iter().enumerate().flat_map(move |(p, project)| {
+        list(project)
+            .iter()
+            .enumerate()
+            .map(move |(i, x)| ((p, i), id(x).as_str()))
+    })
+}

@@ -1,0 +1,216 @@
+//! Latency, rate limiting and injected failures, plus the request counters of `/_sim/stats`.
+//!
+//! Every decision comes from one seeded generator, drawn in request order, so a given sequence
+//! of requests meets the same faults on every run. The fault is decided before the handler
+//! runs: a failed write never changes state. Truncated bodies are only served to reads, since a
+//! write must either happen and answer in full, or not happen.
+
+use super::SimConfig;
+use super::error::ApiError;
+use axum::body::Body;
+use axum::http::header::CONTENT_LENGTH;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// What `GET /_sim/stats` answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SimStats {
+    /// Requests to the API routes (not `/_sim/*`).
+    pub requests: u64,
+    /// Requests per `METHOD /v1/route/{template}`.
+    pub by_route: BTreeMap<String, u64>,
+    /// Requests answered 429 by the rate limiter.
+    pub throttled: u64,
+    /// Requests answered with an injected 5xx or a truncated body.
+    pub faults: u64,
+}
+
+/// A failure to inject instead of (or on top of) the real answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    Status(StatusCode),
+    /// 200 with the JSON body cut in the middle.
+    Truncate,
+}
+
+/// The per-request decisions.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Draw {
+    pub(crate) fault: Option<Fault>,
+    pub(crate) delay: Duration,
+}
+
+#[derive(Debug)]
+struct TokenBucket {
+    rate: f64,
+    tokens: f64,
+    refilled: Instant,
+}
+
+impl TokenBucket {
+    fn new(rate: u32) -> TokenBucket {
+        let rate = f64::from(rate.max(1));
+        TokenBucket {
+            rate,
+            tokens: rate,
+            refilled: Instant::now(),
+        }
+    }
+
+    fn refill(&mut self) {
+        let now = Instant::now();
+        let elapsed = now.duration_since(self.refilled).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.rate).min(self.rate);
+        self.refilled = now;
+    }
+
+    /// Takes a token, or says how many milliseconds until one is available.
+    fn take(&mut self) -> Result<(), u64> {
+        self.refill();
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err((((1.0 - self.tokens) / self.rate) * 1000.0).ceil().max(1.0) as u64)
+        }
+    }
+
+    /// `x-ratelimit-*` headers describing the bucket after this request.
+    fn headers(&self) -> [(HeaderName, HeaderValue); 3] {
+        let reset_ms = (((self.rate - self.tokens) / self.rate) * 1000.0).ceil() as u64;
+        [
+            (
+                HeaderName::from_static("x-ratelimit-limit-requests"),
+                HeaderValue::from(self.rate as u64),
+            ),
+            (
+                HeaderName::from_static("x-ratelimit-remaining-requests"),
+                HeaderValue::from(self.tokens.floor() as u64),
+            ),
+            (
+                HeaderName::from_static("x-ratelimit-reset-requests"),
+                HeaderValue::from_str(&format!("{reset_ms}ms"))
+                    .unwrap_or(HeaderValue::from_static("0ms")),
+            ),
+        ]
+    }
+}
+
+/// Fault injection and counters, shared by all requests.
+#[derive(Debug)]
+pub(crate) struct Faults {
+    latency_ms: u64,
+    jitter_ms: u64,
+    fault_rate: f64,
+    rng: Mutex<fastrand::Rng>,
+    bucket: Option<Mutex<TokenBucket>>,
+    requests: AtomicU64,
+    throttled: AtomicU64,
+    faults: AtomicU64,
+    by_route: Mutex<BTreeMap<String, u64>>,
+}
+
+const STATUSES: [StatusCode; 3] = [
+    StatusCode::INTERNAL_SERVER_ERROR,
+    StatusCode::BAD_GATEWAY,
+    StatusCode::SERVICE_UNAVAILABLE,
+];
+
+impl Faults {
+    pub(crate) fn new(config: &SimConfig) -> Faults {
+        Faults {
+            latency_ms: config.latency_ms,
+            jitter_ms: config.latency_jitter_ms,
+            fault_rate: config.fault_rate.clamp(0.0, 1.0),
+            rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
+            bucket: config
+                .rate_limit
+                .map(|rate| Mutex::new(TokenBucket::new(rate))),
+            requests: AtomicU64::new(0),
+            throttled: AtomicU64::new(0),
+            faults: AtomicU64::new(0),
+            by_route: Mutex::new(BTreeMap::new()),
+        }
+    }
+
+    pub(crate) fn count(&self, route: String) {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        *lock(&self.by_route).entry(route).or_insert(0) += 1;
+    }
+
+    /// Takes a rate-limit token; the error is the 429 to answer.
+    pub(crate) fn admit(&self) -> Result<(), ApiError> {
+        let Some(bucket) = &self.bucket else {
+            return Ok(());
+        };
+        lock(bucket).take().map_err(|wait_ms| {
+            self.throttled.fetch_add(1, Ordering::Relaxed);
+            ApiError::rate_limited(wait_ms)
+        })
+    }
+
+    /// Draws this request's fault and delay. Always the same number of draws per request, so
+    /// the sequence depends only on the order of requests.
+    pub(crate) fn draw(&self, method: &Method) -> Draw {
+        let (roll, pick, jitter) = {
+            let mut rng = lock(&self.rng);
+            (rng.f64(), rng.usize(..4), rng.u64(..=2 * self.jitter_ms))
+        };
+        let fault = (roll < self.fault_rate).then(|| {
+            let reads = *method == Method::GET;
+            match pick {
+                3 if reads => Fault::Truncate,
+                n => Fault::Status(STATUSES[n % STATUSES.len()]),
+            }
+        });
+        if fault.is_some() {
+            self.faults.fetch_add(1, Ordering::Relaxed);
+        }
+        let delay = (self.latency_ms + jitter).saturating_sub(self.jitter_ms);
+        Draw {
+            fault,
+            delay: Duration::from_millis(delay),
+        }
+    }
+
+    pub(crate) fn rate_headers(&self, headers: &mut HeaderMap) {
+        if let Some(bucket) = &self.bucket {
+            headers.extend(lock(bucket).headers());
+        }
+    }
+
+    pub(crate) fn stats(&self) -> SimStats {
+        SimStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            by_route: lock(&self.by_route).clone(),
+            throttled: self.throttled.load(Ordering::Relaxed),
+            faults: self.faults.load(Ordering::Relaxed),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; a poisoned one still holds valid counters.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Cuts a response body in the middle, keeping the status and fixing `Content-Length`.
+pub(crate) async fn truncate(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(bytes) => bytes,
+        Err(_) => return ApiError::server(StatusCode::INTERNAL_SERVER_ERROR).into_response(),
+    };
+    let cut = bytes.slice(..bytes.len() / 2);
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(cut.len()));
+    Response::from_parts(parts, Body::from(cut))
+}

@@ -1,0 +1,267 @@
+//! Every one of the spec's 119 operations, called on the simulator serving `fixtures/full.json`,
+//! answers 200 with a body that validates against the operation's response schema in
+//! `openapi.admin.yaml` (OpenAPI 3.1 = JSON Schema 2020-12). The operations come from the
+//! spec's `paths`, so an operation the simulator lacks fails the test.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use custos_model::scenario::Scenario;
+use custos_sim::server::{SimConfig, Simulator};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use tower::ServiceExt;
+
+const SPEC: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/openai-admin-api/openapi.admin.yaml"
+);
+const EXAMPLES: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/openai-admin-api/examples"
+);
+const FIXTURE: &str = include_str!("fixtures/full.json");
+const ADMIN: &str = "sk-admin-acme-rw";
+/// `now` of the fixture.
+const NOW: i64 = 1_767_225_600;
+
+fn scenario() -> Scenario {
+    serde_json::from_str(FIXTURE).expect("the fixture is a scenario")
+}
+
+fn spec() -> Value {
+    let text = std::fs::read_to_string(SPEC).expect("the spec is readable");
+    serde_yaml_ng::from_str(&text).expect("the spec is YAML")
+}
+
+/// One operation of the spec.
+struct Operation {
+    method: Method,
+    path: String,
+    operation_id: String,
+    response_schema: Value,
+}
+
+fn operations(spec: &Value) -> Vec<Operation> {
+    let paths = spec["paths"].as_object().expect("paths");
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().expect("path item") {
+            let method = match method.as_str() {
+                "get" => Method::GET,
+                "post" => Method::POST,
+                "delete" => Method::DELETE,
+                _ => continue,
+            };
+            let schema = &operation["responses"]["200"]["content"]["application/json"]["schema"];
+            assert!(!schema.is_null(), "{method} {path} has no 200 schema");
+            operations.push(Operation {
+                method,
+                path: path.clone(),
+                operation_id: operation["operationId"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                response_schema: schema.clone(),
+            });
+        }
+    }
+    operations
+}
+
+/// The fixture id to put in a path parameter of `method path`.
+fn path_value(method: &Method, path: &str, param: &str) -> &'static str {
+    let project_scoped = path.starts_with("/projects/");
+    match param {
+        "project_id" => "proj_ml",
+        "user_id" => "user_bob",
+        "group_id" => "group_eng",
+        "invite_id" => "invite-pending",
+        // Deleting the key the test authenticates with would be self-deletion.
+        "key_id" => "key_admin_2",
+        "certificate_id" if method == Method::DELETE => "cert_spare",
+        "certificate_id" => "cert_org",
+        "api_key_id" => "key_user_alice",
+        "service_account_id" => "svc_acct_ci",
+        "rate_limit_id" => "rl-gpt-4o",
+        "alert_id" if path.contains("/projects/") => "alert_proj_1",
+        "alert_id" => "alert_org_1",
+        "role_id" if project_scoped => "role_proj_dev",
+        "role_id" => "role_org_custom",
+        other => panic!("no fixture value for path parameter {other} of {path}"),
+    }
+}
+
+fn fill_path(method: &Method, path: &str) -> String {
+    let mut filled = String::new();
+    for segment in path.split('/').filter(|s| !s.is_empty()) {
+        filled.push('/');
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(param) => filled.push_str(path_value(method, path, param)),
+            None => filled.push_str(segment),
+        }
+    }
+    filled
+}
+
+/// Query parameters that some operations need.
+fn query(path: &str) -> String {
+    if path.starts_with("/organization/usage/") || path == "/organization/costs" {
+        format!("?start_time={}&limit=7", NOW - 7 * 86_400)
+    } else if path == "/organization/certificates/{certificate_id}" {
+        "?include[]=content".to_owned()
+    } else {
+        String::new()
+    }
+}
+
+/// The spec's request example for an operation, with its ids replaced by fixture ids.
+fn request_body(index: &BTreeMap<String, String>, operation_id: &str) -> Value {
+    let Some(file) = index.get(operation_id) else {
+        return json!({});
+    };
+    let mut text = std::fs::read_to_string(format!("{EXAMPLES}/{file}")).expect("request file");
+    for (example, fixture) in [
+        ("user_abc123", "user_carol"),
+        ("user_abc", "user_dave"),
+        ("cert_abc", "cert_org"),
+        ("cert_def", "cert_proj"),
+        ("group_01J1F8ABCDXYZ", "group_ops"),
+        ("role_01J1F8PROJ", "role_proj_dev"),
+        ("role_01J1F8ROLE01", "role_org_custom"),
+        ("project-xyz", "proj_ml"),
+        ("project-abc", "proj_web"),
+    ] {
+        text = text.replace(example, fixture);
+    }
+    serde_json::from_str(&text).expect("request example is JSON")
+}
+
+fn request_files() -> BTreeMap<String, String> {
+    let index: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{EXAMPLES}/INDEX.json")).expect("INDEX.json"),
+    )
+    .expect("INDEX.json is JSON");
+    index["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .filter_map(|op| {
+            Some((
+                op["operationId"].as_str()?.to_owned(),
+                op["request_file"].as_str()?.to_owned(),
+            ))
+        })
+        .collect()
+}
+
+async fn call(
+    sim: &Simulator,
+    method: Method,
+    uri: &str,
+    body: Option<&Value>,
+) -> (StatusCode, Value) {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {ADMIN}"));
+    let body = match body {
+        Some(body) => {
+            request = request.header("content-type", "application/json");
+            Body::from(serde_json::to_vec(body).expect("body"))
+        }
+        None => Body::empty(),
+    };
+    let response = sim
+        .router()
+        .oneshot(request.body(body).expect("request"))
+        .await
+        .expect("the router answers");
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("body");
+    let value = serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{uri}: not JSON ({e}): {}", String::from_utf8_lossy(&bytes)));
+    (status, value)
+}
+
+fn validator(components: &Value, schema: &Value) -> jsonschema::Validator {
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "components": components,
+        "allOf": [schema],
+    });
+    jsonschema::options()
+        .with_draft(jsonschema::Draft::Draft202012)
+        .build(&root)
+        .expect("the response schema compiles")
+}
+
+#[tokio::test]
+async fn every_operation_answers_its_response_schema() {
+    let spec = spec();
+    let components = &spec["components"];
+    let operations = operations(&spec);
+    assert_eq!(operations.len(), 119, "the spec has 119 operations");
+    let bodies = request_files();
+
+    // Reads share one simulator; each write gets a fresh one so that writes cannot disturb
+    // each other (a deleted user would make a later read 404).
+    let reader = Simulator::new(scenario(), SimConfig::default());
+    let mut failures = Vec::new();
+    let mut exercised = 0;
+    for op in &operations {
+        let sim = if op.method == Method::GET {
+            reader.clone()
+        } else {
+            Simulator::new(scenario(), SimConfig::default())
+        };
+        let uri = format!("/v1{}{}", fill_path(&op.method, &op.path), query(&op.path));
+        let body = (op.method == Method::POST).then(|| request_body(&bodies, &op.operation_id));
+        let (status, answer) = call(&sim, op.method.clone(), &uri, body.as_ref()).await;
+        exercised += 1;
+        let name = format!("{} {} ({})", op.method, op.path, op.operation_id);
+        if status != StatusCode::OK {
+            failures.push(format!("{name}: status {status}: {answer}"));
+            continue;
+        }
+        let errors: Vec<String> = validator(components, &op.response_schema)
+            .iter_errors(&answer)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        if !errors.is_empty() {
+            failures.push(format!(
+                "{name}: {}\n    answer: {answer}",
+                errors.join("; ")
+            ));
+        }
+    }
+    assert_eq!(exercised, 119);
+    assert!(
+        failures.is_empty(),
+        "{} of 119 operations failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn errors_have_the_api_error_shape() {
+    let spec = spec();
+    let error_schema = json!({"$ref": "#/components/schemas/ErrorResponse"});
+    let validator = validator(&spec["components"], &error_schema);
+    let sim = Simulator::new(scenario(), SimConfig::default());
+    for (uri, expected) in [
+        ("/v1/organization/users/user_nobody", StatusCode::NOT_FOUND),
+        ("/v1/organization/users?limit=1000", StatusCode::BAD_REQUEST),
+        (
+            "/v1/organization/usage/completions",
+            StatusCode::BAD_REQUEST,
+        ),
+        ("/v1/files", StatusCode::FORBIDDEN),
+    ] {
+        let (status, answer) = call(&sim, Method::GET, uri, None).await;
+        assert_eq!(status, expected, "{uri}: {answer}");
+        assert!(validator.is_valid(&answer), "{uri}: {answer}");
+    }
+}

@@ -1,0 +1,326 @@
+//! The custos store: everything a scan learns about an organization, kept with its history.
+//!
+//! One [`Store`] trait with two backends, chosen by [`open`]'s URL: embedded SQLite (the default;
+//! a file in WAL mode with `synchronous=NORMAL` and foreign keys on) and PostgreSQL (several
+//! workers or many organizations sharing one store). Both run the same behavioural test suite
+//! (`tests/suite`).
+//!
+//! # Tables
+//!
+//! | table | holds | key |
+//! |---|---|---|
+//! | `schema_version` | one row per applied migration | `version` |
+//! | `organizations` | organizations known to the store, with an optional display name | `org_id` |
+//! | `scans` | one row per scan: organization, start, finish, [`ScanStatus`] | `id` |
+//! | `scan_endpoints` | per-endpoint outcome of a scan ([`EndpointRun`]) | `id`, by `scan_id` |
+//! | `objects` | the snapshot: one row per object of a scan ([`ObjectRecord`]) | `(scan_id, kind, id)` |
+//! | `audit_events` | the audit log, append-only ([`AuditEventRecord`]) | `(org_id, id)` |
+//! | `usage_buckets` | usage buckets per kind ([`UsageRecord`]) | `(org_id, kind, bucket_start, group_key)` |
+//! | `costs` | cost buckets by project and line item ([`CostRecord`]) | `id`, by `(org_id, bucket_start)` |
+//! | `sync_marks` | where each incremental stream got to | `(org_id, stream)` |
+//! | `secrets` | credentials sealed by [`crypto`] under a master key the store never sees | `name` |
+//!
+//! Migrations are SQL files embedded per backend (`migrations/{sqlite,postgres}/NNNN_*.sql`),
+//! each applied in one transaction together with its `schema_version` row.
+//!
+//! # Invariants
+//!
+//! - **A snapshot is visible only once its scan commits.** [`Store::put_objects`] writes rows of
+//!   a `running` scan; readers only return objects of `complete` or `partial` scans, and
+//!   [`Store::finish_scan`] flips the status in one statement. A process killed at any point
+//!   leaves the previous snapshot as the latest; the next [`Store::begin_scan`] of that
+//!   organization marks the leftover `running` scans `abandoned` and deletes their objects.
+//!   One scan per organization runs at a time: a newer `begin_scan` abandons an older running
+//!   one, whose later writes then fail with [`Error::ScanNotRunning`].
+//! - **Audit events are append-only**, deduplicated by `(org_id, id)`; a trigger refuses any
+//!   update or delete.
+//! - **Usage and cost re-fetches replace a window**: rows whose bucket starts inside it are
+//!   deleted and the new ones inserted in one transaction; rows outside are untouched.
+//! - **Nothing is ever migrated down or overwritten**: a corrupt file, a foreign SQLite
+//!   database or a schema newer than this build is refused before any write.
+//! - **JSON is kept exactly** as serde_json wrote it (SQLite `TEXT`, PostgreSQL `json`).
+//! - **No secret is stored in clear.** Credentials are [`crypto::SealedSecret`]s; emails are
+//!   hashed at ingest with [`crypto::email_hash`] unless configured otherwise.
+
+pub mod crypto;
+mod error;
+mod location;
+mod migrate;
+mod postgres;
+mod rows;
+mod sql;
+mod sqlite;
+
+use serde::{Deserialize, Serialize};
+
+pub use crypto::{SealedSecret, email_hash};
+pub use error::{BoxError, Error, Result};
+pub use location::Location;
+
+/// Identifies a scan; increases with every [`Store::begin_scan`].
+pub type ScanId = i64;
+
+/// One object of a snapshot.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ObjectRecord {
+    /// The object kind: `user`, `invite`, `project`, `project_user`, `service_account`,
+    /// `project_api_key`, `admin_api_key`, `group_member`, `rate_limit`, ...
+    pub kind: String,
+    /// The API's id, or a composite id (`proj_1/user_1`) for memberships; unique per kind.
+    pub id: String,
+    /// The project the object belongs to, if any.
+    pub project_id: Option<String>,
+    /// The object as the API returned it, after privacy scrubbing.
+    pub data: serde_json::Value,
+}
+
+/// Where a scan is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanStatus {
+    /// Writing; its objects are not visible yet.
+    Running,
+    /// Every endpoint answered.
+    Complete,
+    /// Some endpoints failed: what they would have provided is unknown, not absent.
+    Partial,
+    /// Never finished (the process died, or a newer scan of the organization started); its
+    /// objects were deleted.
+    Abandoned,
+}
+
+impl ScanStatus {
+    /// The name stored in the `scans.status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanStatus::Running => "running",
+            ScanStatus::Complete => "complete",
+            ScanStatus::Partial => "partial",
+            ScanStatus::Abandoned => "abandoned",
+        }
+    }
+
+    /// Whether objects of a scan with this status can be read.
+    pub fn is_visible(self) -> bool {
+        matches!(self, ScanStatus::Complete | ScanStatus::Partial)
+    }
+}
+
+impl std::fmt::Display for ScanStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ScanStatus {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        Ok(match s {
+            "running" => ScanStatus::Running,
+            "complete" => ScanStatus::Complete,
+            "partial" => ScanStatus::Partial,
+            "abandoned" => ScanStatus::Abandoned,
+            other => return Err(Error::corrupt("scan status", format!("{other:?}"))),
+        })
+    }
+}
+
+/// What one endpoint (for one scope) gave a scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointRun {
+    /// Method and path template, e.g. `GET /organization/users`.
+    pub endpoint: String,
+    /// The project id for per-project endpoints.
+    pub scope: Option<String>,
+    /// The object kinds this endpoint provides: when it failed, these are unknown.
+    pub kinds: Vec<String>,
+    /// Whether every page was fetched.
+    pub ok: bool,
+    /// Why it failed (never holds a secret: the client redacts).
+    pub error: Option<String>,
+    /// Requests sent, retries included.
+    pub requests: u64,
+    /// Items received.
+    pub items: u64,
+}
+
+/// A scan and its per-endpoint outcomes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScanRun {
+    pub id: ScanId,
+    pub org_id: String,
+    /// Unix seconds.
+    pub started_at: i64,
+    /// Unix seconds; `None` while running or when abandoned by a crash.
+    pub finished_at: Option<i64>,
+    pub status: ScanStatus,
+    /// In the order they were recorded.
+    pub endpoints: Vec<EndpointRun>,
+}
+
+/// One audit-log event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEventRecord {
+    /// The API's event id; events are deduplicated on it per organization.
+    pub id: String,
+    /// Unix seconds.
+    pub effective_at: i64,
+    /// The event type, e.g. `api_key.created`.
+    pub kind: String,
+    pub data: serde_json::Value,
+}
+
+/// One usage bucket for one grouping.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsageRecord {
+    /// The usage kind, e.g. `completions`.
+    pub kind: String,
+    /// Unix seconds, inclusive.
+    pub bucket_start: i64,
+    /// Unix seconds, exclusive.
+    pub bucket_end: i64,
+    /// Canonical JSON of the grouping fields (project, user, key, model...), so that a
+    /// re-fetched bucket replaces the same row.
+    pub group_key: String,
+    pub data: serde_json::Value,
+}
+
+/// One cost amount for one bucket, project and line item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CostRecord {
+    /// Unix seconds, inclusive.
+    pub bucket_start: i64,
+    /// Unix seconds, exclusive.
+    pub bucket_end: i64,
+    pub project_id: Option<String>,
+    pub line_item: Option<String>,
+    pub amount: f64,
+    /// Lower-case ISO code, e.g. `usd`.
+    pub currency: String,
+    pub data: serde_json::Value,
+}
+
+/// Everything custos keeps. Implemented by the SQLite and PostgreSQL backends; obtain one with
+/// [`open`]. Times are Unix seconds; windows are half-open `[from, to)`.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug {
+    /// Which backend this is: `"sqlite"` or `"postgres"`.
+    fn backend(&self) -> &'static str;
+
+    /// Registers an organization, or renames it. `None` keeps a name already stored.
+    async fn upsert_organization(&self, org_id: &str, name: Option<&str>) -> Result<()>;
+
+    /// Every organization, by id.
+    async fn organizations(&self) -> Result<Vec<(String, Option<String>)>>;
+
+    /// Starts a scan of `org_id` (registering the organization if needed). Running scans of
+    /// that organization left by a crash or superseded are marked abandoned and their objects
+    /// deleted, in the same transaction.
+    async fn begin_scan(&self, org_id: &str, started_at: i64) -> Result<ScanId>;
+
+    /// Adds a batch of objects to a running scan; they stay invisible until
+    /// [`finish_scan`](Store::finish_scan). Meant to be called many times with batches of a
+    /// few thousand. A `(kind, id)` already in the scan gives [`Error::DuplicateObject`] and the
+    /// batch is not written.
+    async fn put_objects(&self, scan: ScanId, objects: &[ObjectRecord]) -> Result<()>;
+
+    /// Records what one endpoint gave a running scan.
+    async fn record_endpoint(&self, scan: ScanId, run: &EndpointRun) -> Result<()>;
+
+    /// Ends a running scan. `Complete` or `Partial` make its snapshot visible in one atomic
+    /// step; `Abandoned` deletes its objects. `Running` is refused.
+    async fn finish_scan(&self, scan: ScanId, finished_at: i64, status: ScanStatus) -> Result<()>;
+
+    /// Every scan, optionally of one organization, oldest first.
+    async fn scans(&self, org_id: Option<&str>) -> Result<Vec<ScanRun>>;
+
+    /// One scan, if it exists.
+    async fn scan(&self, id: ScanId) -> Result<Option<ScanRun>>;
+
+    /// The latest finished scan (`Complete` or `Partial`) of an organization.
+    async fn latest_scan(&self, org_id: &str) -> Result<Option<ScanRun>>;
+
+    /// The objects of a finished scan, optionally of one kind, sorted by kind then id (byte
+    /// order). A scan that is running or abandoned gives [`Error::ScanNotVisible`], never an
+    /// empty list that would read as "nothing exists".
+    async fn objects(&self, scan: ScanId, kind: Option<&str>) -> Result<Vec<ObjectRecord>>;
+
+    /// Appends audit events; an id already stored for the organization is skipped and its row
+    /// left unchanged. Returns how many were inserted.
+    async fn append_audit_events(&self, org_id: &str, events: &[AuditEventRecord]) -> Result<u64>;
+
+    /// Audit events with `from <= effective_at < to` (either bound optional), by time then id.
+    async fn audit_events(
+        &self,
+        org_id: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<AuditEventRecord>>;
+
+    /// Replaces the usage of one kind whose buckets start in `window`, in one transaction.
+    /// Every row must be of that kind and start inside the window ([`Error::InvalidInput`]).
+    async fn replace_usage(
+        &self,
+        org_id: &str,
+        kind: &str,
+        window: (i64, i64),
+        rows: &[UsageRecord],
+    ) -> Result<()>;
+
+    /// Usage buckets starting in `[from, to)`, optionally of one kind, by kind, start, group.
+    async fn usage(
+        &self,
+        org_id: &str,
+        kind: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<UsageRecord>>;
+
+    /// Replaces the costs whose buckets start in `window`, in one transaction. Every row must
+    /// start inside the window ([`Error::InvalidInput`]).
+    async fn replace_costs(
+        &self,
+        org_id: &str,
+        window: (i64, i64),
+        rows: &[CostRecord],
+    ) -> Result<()>;
+
+    /// Costs whose buckets start in `[from, to)`, by start, project, line item (missing first).
+    async fn costs(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<CostRecord>>;
+
+    /// Where an incremental stream got to (e.g. `audit_logs`, `usage/completions`, `costs`).
+    async fn sync_mark(&self, org_id: &str, stream: &str) -> Result<Option<i64>>;
+
+    /// Sets where an incremental stream got to.
+    async fn set_sync_mark(&self, org_id: &str, stream: &str, value: i64) -> Result<()>;
+
+    /// Stores (or replaces) a sealed credential.
+    async fn put_secret(&self, name: &str, sealed: &SealedSecret) -> Result<()>;
+
+    /// A sealed credential, if stored.
+    async fn secret(&self, name: &str) -> Result<Option<SealedSecret>>;
+
+    /// Deletes a sealed credential; whether it existed.
+    async fn delete_secret(&self, name: &str) -> Result<bool>;
+
+    /// Every sealed credential, by name (for master-key rotation).
+    async fn secrets(&self) -> Result<Vec<(String, SealedSecret)>>;
+}
+
+/// Opens (creating and migrating as needed) the store at `url`:
+///
+/// - `sqlite://PATH`, `sqlite:PATH` or a bare path: an SQLite file (created if missing);
+/// - `sqlite::memory:`: a private in-memory SQLite database (tests, demos);
+/// - `postgres://...` or `postgresql://...`: PostgreSQL, with the usual URL parameters
+///   (`options=-c search_path=NAME` selects a schema).
+///
+/// Refuses, without writing anything, a file that is not a custos database and a store written
+/// by a newer custos.
+pub async fn open(url: &str) -> Result<Box<dyn Store>> {
+    Ok(match Location::parse(url)? {
+        Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path).await?),
+        Location::SqliteMemory => Box::new(sqlite::SqliteStore::open_memory().await?),
+        Location::Postgres(url) => Box::new(postgres::PostgresStore::open(&url).await?),
+    })
+}

@@ -1,0 +1,641 @@
+//! The PostgreSQL backend: a small connection pool (deadpool), snapshots written with binary
+//! `COPY`, reads that need two queries in one repeatable-read transaction.
+//!
+//! The store lives in the first schema of the connection's search path, so one database can
+//! hold several stores (the test suite gives each test its own schema).
+
+use crate::location::redact;
+use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
+use crate::rows::{self, CostRow, EndpointRow, ScanRow};
+use crate::sql::{self, ScanFilter};
+use crate::{
+    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanId, ScanRun,
+    ScanStatus, SealedSecret, Store, UsageRecord,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
+use futures::future::try_join_all;
+use std::time::Duration;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{IsolationLevel, NoTls, Row};
+
+const BACKEND: &str = "PostgreSQL";
+
+/// Connections per store: enough for a scan's writer and a dashboard's readers.
+const POOL_SIZE: usize = 8;
+
+/// Serializes migrations of concurrent workers (any 64-bit constant unique to custos).
+const MIGRATION_LOCK: i64 = 0x6375_7374_6f73_0001;
+
+const COPY_OBJECTS: &str =
+    "COPY objects (scan_id, kind, id, project_id, data) FROM STDIN (FORMAT binary)";
+
+/// Which (kind, id) of a batch the scan already holds, after a COPY hit the primary key.
+const FIND_DUPLICATE: &str = "SELECT o.kind, o.id FROM objects o \
+     JOIN unnest($2::text[], $3::text[]) AS b (kind, id) ON o.kind = b.kind AND o.id = b.id \
+     WHERE o.scan_id = $1 ORDER BY o.kind, o.id LIMIT 1";
+
+/// A PostgreSQL store.
+pub(crate) struct PostgresStore {
+    pool: Pool,
+    /// The URL without its password, for errors.
+    url: String,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PostgresStore({})", self.url)
+    }
+}
+
+/// Attaches the failed operation to a tokio-postgres error.
+trait Op<T> {
+    fn op(self, op: &'static str) -> Result<T>;
+}
+
+impl<T> Op<T> for std::result::Result<T, tokio_postgres::Error> {
+    fn op(self, op: &'static str) -> Result<T> {
+        self.map_err(|e| Error::backend(BACKEND, op, e))
+    }
+}
+
+impl PostgresStore {
+    /// Connects, checks the schema version and migrates.
+    pub(crate) async fn open(url: &str) -> Result<Self> {
+        let shown = redact(url);
+        let mut config: tokio_postgres::Config = url.parse().map_err(|e| Error::InvalidUrl {
+            url: shown.clone(),
+            reason: format!("{e}"),
+        })?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|e| Error::backend(BACKEND, "create the connection pool", e))?;
+        let store = PostgresStore { pool, url: shown };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn client(&self) -> Result<Object> {
+        self.pool.get().await.map_err(|e| Error::Unreachable {
+            url: self.url.clone(),
+            source: e.into(),
+        })
+    }
+
+    /// Applies pending migrations under an advisory lock; refuses a newer schema before
+    /// writing anything.
+    async fn migrate(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin the migration")?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .await
+            .op("lock the schema for migration")?;
+        let exists: bool = tx
+            .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
+            .await
+            .op("look for schema_version")?
+            .get(0);
+        let current: i64 = if exists {
+            tx.query_one(CURRENT_VERSION, &[])
+                .await
+                .op("read schema_version")?
+                .get(0)
+        } else {
+            0
+        };
+        let pending = migrate::pending(&self.url, current, migrate::POSTGRES)?;
+        if pending.is_empty() {
+            return Ok(());
+        }
+        tx.batch_execute(CREATE_VERSION_TABLE)
+            .await
+            .op("create schema_version")?;
+        for migration in pending {
+            tx.batch_execute(migration.sql)
+                .await
+                .op("apply a migration")?;
+            tx.execute(RECORD_VERSION, &[&migration.version, &migrate::now()])
+                .await
+                .op("record the schema version")?;
+        }
+        tx.commit().await.op("commit the migration")
+    }
+
+    /// Runs a query and maps its rows.
+    async fn query<T>(
+        &self,
+        op: &'static str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+        map: impl Fn(&Row) -> Result<T>,
+    ) -> Result<Vec<T>> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.op(op)?;
+        let rows = client.query(&statement, params).await.op(op)?;
+        rows.iter().map(map).collect()
+    }
+
+    /// Runs one statement in its own transaction and returns the rows it changed.
+    async fn execute(
+        &self,
+        op: &'static str,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(sql).await.op(op)?;
+        client.execute(&statement, params).await.op(op)
+    }
+
+    async fn scan_runs(&self, filter: ScanFilter<'_>) -> Result<Vec<ScanRun>> {
+        let id;
+        let params: Vec<&(dyn ToSql + Sync)> = match &filter {
+            ScanFilter::All => vec![],
+            ScanFilter::Org(org) | ScanFilter::Latest(org) => vec![org],
+            ScanFilter::Id(scan) => {
+                id = *scan;
+                vec![&id]
+            }
+        };
+        let mut client = self.client().await?;
+        let tx = snapshot(&mut client).await?;
+        let scans = tx
+            .query(&filter.scans_sql(), &params)
+            .await
+            .op("read scans")?;
+        let endpoints = tx
+            .query(&filter.endpoints_sql(), &params)
+            .await
+            .op("read scan endpoints")?;
+        tx.commit().await.op("end a read")?;
+        let scans = scans
+            .iter()
+            .map(|r| ScanRow {
+                id: r.get(0),
+                org_id: r.get(1),
+                started_at: r.get(2),
+                finished_at: r.get(3),
+                status: r.get(4),
+            })
+            .collect();
+        let endpoints = endpoints
+            .iter()
+            .map(|r| EndpointRow {
+                scan_id: r.get(0),
+                endpoint: r.get(1),
+                scope: r.get(2),
+                kinds: r.get(3),
+                ok: r.get(4),
+                error: r.get(5),
+                requests: r.get(6),
+                items: r.get(7),
+            })
+            .collect();
+        rows::scan_runs(scans, endpoints)
+    }
+
+    /// The first `(kind, id)` of `objects` that scan `scan` already holds, as an error.
+    async fn duplicate(
+        &self,
+        scan: ScanId,
+        objects: &[ObjectRecord],
+        cause: tokio_postgres::Error,
+    ) -> Error {
+        let kinds: Vec<&str> = objects.iter().map(|o| o.kind.as_str()).collect();
+        let ids: Vec<&str> = objects.iter().map(|o| o.id.as_str()).collect();
+        let found = self
+            .query(
+                "find a duplicate object",
+                FIND_DUPLICATE,
+                &[&scan, &kinds, &ids],
+                |r| Ok((r.get::<_, String>(0), r.get::<_, String>(1))),
+            )
+            .await;
+        match found.map(|mut rows| rows.pop()) {
+            Ok(Some((kind, id))) => Error::DuplicateObject { scan, kind, id },
+            _ => Error::backend(BACKEND, "write objects", cause),
+        }
+    }
+}
+
+/// A read-only repeatable-read transaction: several queries see one state of the store.
+async fn snapshot(client: &mut Object) -> Result<Transaction<'_>> {
+    client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .await
+        .op("begin a read")
+}
+
+/// The status of a scan, or [`Error::ScanNotFound`]. With `lock`, holds a share lock on the
+/// scan's row until the transaction ends, so that a concurrent `begin_scan` waits for this
+/// batch before abandoning the scan and deleting its objects.
+async fn scan_status(tx: &Transaction<'_>, scan: ScanId, lock: bool) -> Result<ScanStatus> {
+    let sql = if lock {
+        format!("{} FOR SHARE", sql::SCAN_STATUS)
+    } else {
+        sql::SCAN_STATUS.to_owned()
+    };
+    let row = tx
+        .query_opt(&sql, &[&scan])
+        .await
+        .op("read a scan's status")?;
+    row.ok_or(Error::ScanNotFound(scan))?
+        .get::<_, String>(0)
+        .parse()
+}
+
+/// Fails unless the scan is running; locks its row (see [`scan_status`]).
+async fn ensure_running(tx: &Transaction<'_>, scan: ScanId) -> Result<()> {
+    match scan_status(tx, scan, true).await? {
+        ScanStatus::Running => Ok(()),
+        status => Err(Error::ScanNotRunning { id: scan, status }),
+    }
+}
+
+async fn ensure_org(tx: &Transaction<'_>, org_id: &str) -> Result<()> {
+    let statement = tx
+        .prepare_cached(sql::ENSURE_ORG)
+        .await
+        .op("register the organization")?;
+    tx.execute(&statement, &[&org_id])
+        .await
+        .op("register the organization")?;
+    Ok(())
+}
+
+/// Writes rows with one statement, pipelined (tokio-postgres sends them without waiting for
+/// each answer); returns the rows changed.
+async fn execute_all<'p, I>(
+    tx: &Transaction<'_>,
+    op: &'static str,
+    sql: &str,
+    rows: I,
+) -> Result<u64>
+where
+    I: IntoIterator<Item = Vec<&'p (dyn ToSql + Sync)>>,
+{
+    let statement = tx.prepare_cached(sql).await.op(op)?;
+    let statement = &statement;
+    let changed = try_join_all(
+        rows.into_iter()
+            .map(|params| async move { tx.execute(statement, &params).await }),
+    )
+    .await
+    .op(op)?;
+    Ok(changed.into_iter().sum())
+}
+
+/// Reads the `CAST(data AS TEXT)` column `i`.
+fn text(row: &Row, i: usize) -> String {
+    row.get(i)
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    async fn upsert_organization(&self, org_id: &str, name: Option<&str>) -> Result<()> {
+        self.execute("save the organization", sql::UPSERT_ORG, &[&org_id, &name])
+            .await?;
+        Ok(())
+    }
+
+    async fn organizations(&self) -> Result<Vec<(String, Option<String>)>> {
+        self.query("read organizations", sql::ORGS, &[], |r| {
+            Ok((r.get(0), r.get(1)))
+        })
+        .await
+    }
+
+    async fn begin_scan(&self, org_id: &str, started_at: i64) -> Result<ScanId> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        ensure_org(&tx, org_id).await?;
+        let abandoned = tx
+            .query(sql::ABANDON_RUNNING, &[&org_id])
+            .await
+            .op("abandon unfinished scans")?;
+        for row in abandoned {
+            let id: ScanId = row.get(0);
+            tx.execute(sql::DELETE_SCAN_OBJECTS, &[&id])
+                .await
+                .op("delete an abandoned scan's objects")?;
+        }
+        let id = tx
+            .query_one(sql::INSERT_SCAN, &[&org_id, &started_at])
+            .await
+            .op("start a scan")?
+            .get(0);
+        tx.commit().await.op("commit")?;
+        Ok(id)
+    }
+
+    async fn put_objects(&self, scan: ScanId, objects: &[ObjectRecord]) -> Result<()> {
+        rows::check_unique(scan, objects)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        ensure_running(&tx, scan).await?;
+        let copied = async {
+            let sink = tx.copy_in(COPY_OBJECTS).await?;
+            let types = [Type::INT8, Type::TEXT, Type::TEXT, Type::TEXT, Type::JSON];
+            let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &types));
+            for o in objects {
+                writer
+                    .as_mut()
+                    .write(&[&scan, &o.kind, &o.id, &o.project_id, &o.data])
+                    .await?;
+            }
+            writer.finish().await
+        }
+        .await;
+        match copied {
+            Ok(_) => tx.commit().await.op("commit objects"),
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                drop(tx);
+                Err(self.duplicate(scan, objects, e).await)
+            }
+            Err(e) => Err(Error::backend(BACKEND, "write objects", e)),
+        }
+    }
+
+    async fn record_endpoint(&self, scan: ScanId, run: &EndpointRun) -> Result<()> {
+        let requests = rows::to_i64("request count", run.requests)?;
+        let items = rows::to_i64("item count", run.items)?;
+        let kinds = rows::kinds_json(run);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        ensure_running(&tx, scan).await?;
+        tx.execute(
+            sql::INSERT_ENDPOINT,
+            &[
+                &scan,
+                &run.endpoint,
+                &run.scope,
+                &kinds,
+                &run.ok,
+                &run.error,
+                &requests,
+                &items,
+            ],
+        )
+        .await
+        .op("record an endpoint")?;
+        tx.commit().await.op("commit")
+    }
+
+    async fn finish_scan(&self, scan: ScanId, finished_at: i64, status: ScanStatus) -> Result<()> {
+        rows::check_final(status)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let changed = tx
+            .execute(sql::FINISH_SCAN, &[&finished_at, &status.as_str(), &scan])
+            .await
+            .op("finish a scan")?;
+        if changed == 0 {
+            ensure_running(&tx, scan).await?;
+        }
+        if status == ScanStatus::Abandoned {
+            tx.execute(sql::DELETE_SCAN_OBJECTS, &[&scan])
+                .await
+                .op("delete an abandoned scan's objects")?;
+        }
+        tx.commit().await.op("commit")
+    }
+
+    async fn scans(&self, org_id: Option<&str>) -> Result<Vec<ScanRun>> {
+        self.scan_runs(org_id.map_or(ScanFilter::All, ScanFilter::Org))
+            .await
+    }
+
+    async fn scan(&self, id: ScanId) -> Result<Option<ScanRun>> {
+        Ok(self.scan_runs(ScanFilter::Id(id)).await?.pop())
+    }
+
+    async fn latest_scan(&self, org_id: &str) -> Result<Option<ScanRun>> {
+        Ok(self.scan_runs(ScanFilter::Latest(org_id)).await?.pop())
+    }
+
+    async fn objects(&self, scan: ScanId, kind: Option<&str>) -> Result<Vec<ObjectRecord>> {
+        let mut client = self.client().await?;
+        let tx = snapshot(&mut client).await?;
+        let rows = match kind {
+            None => tx.query(sql::OBJECTS, &[&scan]).await,
+            Some(kind) => tx.query(sql::OBJECTS_OF_KIND, &[&scan, &kind]).await,
+        }
+        .op("read objects")?;
+        let status = scan_status(&tx, scan, false).await?;
+        tx.commit().await.op("end a read")?;
+        if !status.is_visible() {
+            return Err(Error::ScanNotVisible { id: scan, status });
+        }
+        rows.iter()
+            .map(|r| rows::object(r.get(0), r.get(1), r.get(2), &text(r, 3)))
+            .collect()
+    }
+
+    async fn append_audit_events(&self, org_id: &str, events: &[AuditEventRecord]) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        ensure_org(&tx, org_id).await?;
+        let rows = events.iter().map(|e| -> Vec<&(dyn ToSql + Sync)> {
+            vec![&org_id, &e.id, &e.effective_at, &e.kind, &e.data]
+        });
+        let inserted = execute_all(&tx, "append audit events", sql::INSERT_AUDIT, rows).await?;
+        tx.commit().await.op("commit")?;
+        Ok(inserted)
+    }
+
+    async fn audit_events(
+        &self,
+        org_id: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<AuditEventRecord>> {
+        let (from, to) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
+        self.query(
+            "read audit events",
+            sql::AUDIT,
+            &[&org_id, &from, &to],
+            |r| rows::audit_event(r.get(0), r.get(1), r.get(2), &text(r, 3)),
+        )
+        .await
+    }
+
+    async fn replace_usage(
+        &self,
+        org_id: &str,
+        kind: &str,
+        window: (i64, i64),
+        rows: &[UsageRecord],
+    ) -> Result<()> {
+        rows::check_usage(kind, window, rows)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        ensure_org(&tx, org_id).await?;
+        tx.execute(sql::DELETE_USAGE, &[&org_id, &kind, &window.0, &window.1])
+            .await
+            .op("delete replaced usage")?;
+        let params = rows.iter().map(|r| -> Vec<&(dyn ToSql + Sync)> {
+            vec![
+                &org_id,
+                &kind,
+                &r.bucket_start,
+                &r.bucket_end,
+                &r.group_key,
+                &r.data,
+            ]
+        });
+        execute_all(&tx, "write usage", sql::INSERT_USAGE, params).await?;
+        tx.commit().await.op("commit")
+    }
+
+    async fn usage(
+        &self,
+        org_id: &str,
+        kind: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<UsageRecord>> {
+        let read = |r: &Row| rows::usage(r.get(0), r.get(1), r.get(2), r.get(3), &text(r, 4));
+        match kind {
+            None => {
+                self.query("read usage", sql::USAGE, &[&org_id, &from, &to], read)
+                    .await
+            }
+            Some(kind) => {
+                self.query(
+                    "read usage",
+                    sql::USAGE_OF_KIND,
+                    &[&org_id, &from, &to, &kind],
+                    read,
+                )
+                .await
+            }
+        }
+    }
+
+    async fn replace_costs(
+        &self,
+        org_id: &str,
+        window: (i64, i64),
+        rows: &[CostRecord],
+    ) -> Result<()> {
+        rows::check_window("cost", window, rows.iter().map(|r| r.bucket_start))?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        ensure_org(&tx, org_id).await?;
+        tx.execute(sql::DELETE_COSTS, &[&org_id, &window.0, &window.1])
+            .await
+            .op("delete replaced costs")?;
+        let params = rows.iter().map(|r| -> Vec<&(dyn ToSql + Sync)> {
+            vec![
+                &org_id,
+                &r.bucket_start,
+                &r.bucket_end,
+                &r.project_id,
+                &r.line_item,
+                &r.amount,
+                &r.currency,
+                &r.data,
+            ]
+        });
+        execute_all(&tx, "write costs", sql::INSERT_COST, params).await?;
+        tx.commit().await.op("commit")
+    }
+
+    async fn costs(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<CostRecord>> {
+        self.query("read costs", sql::COSTS, &[&org_id, &from, &to], |r| {
+            rows::cost(CostRow {
+                bucket_start: r.get(0),
+                bucket_end: r.get(1),
+                project_id: r.get(2),
+                line_item: r.get(3),
+                amount: r.get(4),
+                currency: r.get(5),
+                data: r.get(6),
+            })
+        })
+        .await
+    }
+
+    async fn sync_mark(&self, org_id: &str, stream: &str) -> Result<Option<i64>> {
+        let marks = self
+            .query(
+                "read a sync mark",
+                sql::SYNC_MARK,
+                &[&org_id, &stream],
+                |r| Ok(r.get(0)),
+            )
+            .await?;
+        Ok(marks.into_iter().next())
+    }
+
+    async fn set_sync_mark(&self, org_id: &str, stream: &str, value: i64) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        ensure_org(&tx, org_id).await?;
+        tx.execute(sql::SET_SYNC_MARK, &[&org_id, &stream, &value])
+            .await
+            .op("save a sync mark")?;
+        tx.commit().await.op("commit")
+    }
+
+    async fn put_secret(&self, name: &str, sealed: &SealedSecret) -> Result<()> {
+        let params: [&(dyn ToSql + Sync); 4] =
+            [&name, &sealed.key_id, &sealed.nonce, &sealed.ciphertext];
+        self.execute("store a credential", sql::PUT_SECRET, &params)
+            .await?;
+        Ok(())
+    }
+
+    async fn secret(&self, name: &str) -> Result<Option<SealedSecret>> {
+        let found = self
+            .query("read a credential", sql::SECRET, &[&name], |r| {
+                Ok(SealedSecret {
+                    key_id: r.get(0),
+                    nonce: r.get(1),
+                    ciphertext: r.get(2),
+                })
+            })
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn delete_secret(&self, name: &str) -> Result<bool> {
+        Ok(self
+            .execute("delete a credential", sql::DELETE_SECRET, &[&name])
+            .await?
+            > 0)
+    }
+
+    async fn secrets(&self) -> Result<Vec<(String, SealedSecret)>> {
+        self.query("read credentials", sql::SECRETS, &[], |r| {
+            Ok((
+                r.get(0),
+                SealedSecret {
+                    key_id: r.get(1),
+                    nonce: r.get(2),
+                    ciphertext: r.get(3),
+                },
+            ))
+        })
+        .await
+    }
+}

@@ -1,0 +1,209 @@
+//! Rows as both backends read them, and their conversion into the public records; so that the
+//! decoding rules (status names, JSON, counts) exist once.
+
+use crate::{
+    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanId, ScanRun,
+    ScanStatus, UsageRecord,
+};
+use serde_json::Value;
+
+/// Parses a stored JSON document.
+pub(crate) fn json(what: &'static str, text: &str) -> Result<Value> {
+    serde_json::from_str(text).map_err(|e| Error::corrupt(what, e))
+}
+
+/// A `scans` row.
+pub(crate) struct ScanRow {
+    pub id: ScanId,
+    pub org_id: String,
+    pub started_at: i64,
+    pub finished_at: Option<i64>,
+    pub status: String,
+}
+
+/// A `scan_endpoints` row.
+pub(crate) struct EndpointRow {
+    pub scan_id: ScanId,
+    pub endpoint: String,
+    pub scope: Option<String>,
+    pub kinds: String,
+    pub ok: bool,
+    pub error: Option<String>,
+    pub requests: i64,
+    pub items: i64,
+}
+
+/// Joins scans (by id) with their endpoints (by scan id, then recording order).
+pub(crate) fn scan_runs(scans: Vec<ScanRow>, endpoints: Vec<EndpointRow>) -> Result<Vec<ScanRun>> {
+    let mut endpoints = endpoints.into_iter().peekable();
+    scans
+        .into_iter()
+        .map(|row| {
+            let mut run = ScanRun {
+                id: row.id,
+                org_id: row.org_id,
+                started_at: row.started_at,
+                finished_at: row.finished_at,
+                status: row.status.parse()?,
+                endpoints: Vec::new(),
+            };
+            // Endpoints of scans absent from `scans` (none, as both queries share a filter)
+            // are skipped rather than attached to the wrong scan.
+            while endpoints.next_if(|e| e.scan_id < run.id).is_some() {}
+            while let Some(e) = endpoints.next_if(|e| e.scan_id == run.id) {
+                run.endpoints.push(EndpointRun {
+                    endpoint: e.endpoint,
+                    scope: e.scope,
+                    kinds: serde_json::from_str(&e.kinds)
+                        .map_err(|err| Error::corrupt("endpoint kinds", err))?,
+                    ok: e.ok,
+                    error: e.error,
+                    requests: to_u64("request count", e.requests)?,
+                    items: to_u64("item count", e.items)?,
+                });
+            }
+            Ok(run)
+        })
+        .collect()
+}
+
+/// The `kinds` column of an endpoint run.
+pub(crate) fn kinds_json(run: &EndpointRun) -> String {
+    // A list of strings always serializes.
+    serde_json::to_string(&run.kinds).unwrap_or_else(|_| "[]".into())
+}
+
+pub(crate) fn object(
+    kind: String,
+    id: String,
+    project_id: Option<String>,
+    data: &str,
+) -> Result<ObjectRecord> {
+    Ok(ObjectRecord {
+        kind,
+        id,
+        project_id,
+        data: json("object", data)?,
+    })
+}
+
+pub(crate) fn audit_event(
+    id: String,
+    effective_at: i64,
+    kind: String,
+    data: &str,
+) -> Result<AuditEventRecord> {
+    Ok(AuditEventRecord {
+        id,
+        effective_at,
+        kind,
+        data: json("audit event", data)?,
+    })
+}
+
+pub(crate) fn usage(
+    kind: String,
+    bucket_start: i64,
+    bucket_end: i64,
+    group_key: String,
+    data: &str,
+) -> Result<UsageRecord> {
+    Ok(UsageRecord {
+        kind,
+        bucket_start,
+        bucket_end,
+        group_key,
+        data: json("usage bucket", data)?,
+    })
+}
+
+/// A `costs` row without its JSON, which [`cost`] parses.
+pub(crate) struct CostRow {
+    pub bucket_start: i64,
+    pub bucket_end: i64,
+    pub project_id: Option<String>,
+    pub line_item: Option<String>,
+    pub amount: f64,
+    pub currency: String,
+    pub data: String,
+}
+
+pub(crate) fn cost(row: CostRow) -> Result<CostRecord> {
+    Ok(CostRecord {
+        bucket_start: row.bucket_start,
+        bucket_end: row.bucket_end,
+        project_id: row.project_id,
+        line_item: row.line_item,
+        amount: row.amount,
+        currency: row.currency,
+        data: json("cost", &row.data)?,
+    })
+}
+
+/// Checks the rows of a usage replace: of `kind`, inside `window`.
+pub(crate) fn check_usage(kind: &str, window: (i64, i64), rows: &[UsageRecord]) -> Result<()> {
+    if let Some(other) = rows.iter().find(|r| r.kind != kind) {
+        return Err(Error::InvalidInput(format!(
+            "a usage row of kind {:?} was given to replace {kind:?} usage",
+            other.kind
+        )));
+    }
+    check_window("usage", window, rows.iter().map(|r| r.bucket_start))
+}
+
+/// Refuses a batch that names one `(kind, id)` twice, before anything is written, so that
+/// both backends report it the same way.
+pub(crate) fn check_unique(scan: ScanId, objects: &[ObjectRecord]) -> Result<()> {
+    let mut seen = std::collections::HashSet::with_capacity(objects.len());
+    match objects
+        .iter()
+        .find(|o| !seen.insert((o.kind.as_str(), o.id.as_str())))
+    {
+        Some(o) => Err(Error::DuplicateObject {
+            scan,
+            kind: o.kind.clone(),
+            id: o.id.clone(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Checks a window and the buckets that a replace puts in it.
+pub(crate) fn check_window(
+    what: &str,
+    window: (i64, i64),
+    starts: impl IntoIterator<Item = i64>,
+) -> Result<()> {
+    let (from, to) = window;
+    if from > to {
+        return Err(Error::InvalidInput(format!(
+            "{what} window [{from}, {to}) ends before it starts"
+        )));
+    }
+    match starts.into_iter().find(|s| !(from..to).contains(s)) {
+        Some(start) => Err(Error::InvalidInput(format!(
+            "a {what} bucket starting at {start} lies outside the replaced window [{from}, {to})"
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Converts a count for a signed 64-bit column.
+pub(crate) fn to_i64(what: &'static str, value: u64) -> Result<i64> {
+    i64::try_from(value).map_err(|_| Error::InvalidInput(format!("{what} {value} is too large")))
+}
+
+/// Converts a count read from a signed 64-bit column.
+pub(crate) fn to_u64(what: &'static str, value: i64) -> Result<u64> {
+    u64::try_from(value).map_err(|_| Error::corrupt(what, format!("negative count {value}")))
+}
+
+/// Refuses `Running` as the end state of a scan.
+pub(crate) fn check_final(status: ScanStatus) -> Result<()> {
+    if status == ScanStatus::Running {
+        return Err(Error::InvalidInput(
+            "a scan finishes complete, partial or abandoned, not running".into(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,734 @@
+//! The SQLite backend: one connection behind a mutex, used from tokio's blocking pool.
+//!
+//! The file is in WAL mode with `synchronous=NORMAL`: a commit survives a killed process (the
+//! WAL is in the file system before the commit returns) and, at worst, the last commits are
+//! lost on a power cut, which for a re-runnable scan is the right trade for its speed.
+
+use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
+use crate::rows::{self, CostRow, EndpointRow, ScanRow};
+use crate::sql::{self, ScanFilter};
+use crate::{
+    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanId, ScanRun,
+    ScanStatus, SealedSecret, Store, UsageRecord,
+};
+use rusqlite::{
+    Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
+};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+const BACKEND: &str = "SQLite";
+
+/// How long a writer waits for another process's write lock before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// An SQLite store.
+pub(crate) struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    location: String,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "SqliteStore({})", self.location)
+    }
+}
+
+/// Attaches the failed operation to a rusqlite error.
+trait Op<T> {
+    fn op(self, op: &'static str) -> Result<T>;
+}
+
+impl<T> Op<T> for rusqlite::Result<T> {
+    fn op(self, op: &'static str) -> Result<T> {
+        self.map_err(|e| Error::backend(BACKEND, op, e))
+    }
+}
+
+/// The shared `$N` statements with SQLite's explicit `?N` placeholders.
+fn q(sql: &str) -> String {
+    sql.replace('$', "?")
+}
+
+fn is_code(err: &rusqlite::Error, code: ErrorCode) -> bool {
+    err.sqlite_error_code() == Some(code)
+}
+
+impl SqliteStore {
+    /// Opens or creates the file at `path`.
+    pub(crate) async fn open(path: PathBuf) -> Result<Self> {
+        let location = path.display().to_string();
+        let shown = location.clone();
+        let conn = spawn(move || {
+            let conn = Connection::open(&path).map_err(|e| Error::Open {
+                location: shown.clone(),
+                source: e.into(),
+            })?;
+            init(conn, &shown, true)
+        })
+        .await?;
+        Ok(Self::new(conn, location))
+    }
+
+    /// Opens a private in-memory database.
+    pub(crate) async fn open_memory() -> Result<Self> {
+        let location = "sqlite::memory:".to_owned();
+        let shown = location.clone();
+        let conn = spawn(move || {
+            let conn = Connection::open_in_memory().op("open an in-memory database")?;
+            init(conn, &shown, false)
+        })
+        .await?;
+        Ok(Self::new(conn, location))
+    }
+
+    fn new(conn: Connection, location: String) -> Self {
+        SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            location,
+        }
+    }
+
+    /// Runs `f` on the connection in the blocking pool.
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let conn = Arc::clone(&self.conn);
+        spawn(move || {
+            // A panic while holding the lock dropped its transaction, which rolled back:
+            // the connection is fine to reuse.
+            let mut conn = conn
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            f(&mut conn)
+        })
+        .await
+    }
+
+    /// Runs `f` in an immediate (write-locking) transaction and commits it.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.call(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .op("begin a transaction")?;
+            let value = f(&tx)?;
+            tx.commit().op("commit")?;
+            Ok(value)
+        })
+        .await
+    }
+
+    async fn scan_runs(&self, filter: ScanFilter<'_>) -> Result<Vec<ScanRun>> {
+        let (scans_sql, endpoints_sql) = (q(&filter.scans_sql()), q(&filter.endpoints_sql()));
+        let param: Option<rusqlite::types::Value> = match filter {
+            ScanFilter::All => None,
+            ScanFilter::Org(org) | ScanFilter::Latest(org) => Some(org.to_owned().into()),
+            ScanFilter::Id(id) => Some(id.into()),
+        };
+        let (scans, endpoints) = self
+            .call(move |conn| {
+                // One read transaction, so that scans and endpoints agree.
+                let tx = conn.transaction().op("begin a transaction")?;
+                let params = rusqlite::params_from_iter(param.iter());
+                let scans = tx
+                    .prepare_cached(&scans_sql)
+                    .and_then(|mut st| {
+                        st.query_map(params, |r| {
+                            Ok(ScanRow {
+                                id: r.get(0)?,
+                                org_id: r.get(1)?,
+                                started_at: r.get(2)?,
+                                finished_at: r.get(3)?,
+                                status: r.get(4)?,
+                            })
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .op("read scans")?;
+                let params = rusqlite::params_from_iter(param.iter());
+                let endpoints = tx
+                    .prepare_cached(&endpoints_sql)
+                    .and_then(|mut st| {
+                        st.query_map(params, |r| {
+                            Ok(EndpointRow {
+                                scan_id: r.get(0)?,
+                                endpoint: r.get(1)?,
+                                scope: r.get(2)?,
+                                kinds: r.get(3)?,
+                                ok: r.get(4)?,
+                                error: r.get(5)?,
+                                requests: r.get(6)?,
+                                items: r.get(7)?,
+                            })
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .op("read scan endpoints")?;
+                Ok((scans, endpoints))
+            })
+            .await?;
+        rows::scan_runs(scans, endpoints)
+    }
+
+    /// Collects the rows of a read-only query.
+    async fn query<P, T, F>(
+        &self,
+        op: &'static str,
+        sql: &'static str,
+        params: P,
+        map: F,
+    ) -> Result<Vec<T>>
+    where
+        P: rusqlite::Params + Send + 'static,
+        T: Send + 'static,
+        F: FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.call(move |conn| {
+            let mut st = conn.prepare_cached(&q(sql)).op(op)?;
+            let rows = st.query_map(params, map).op(op)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().op(op)
+        })
+        .await
+    }
+}
+
+/// Runs blocking SQLite work off the async threads.
+async fn spawn<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::backend(BACKEND, "run a database task", e))?
+}
+
+/// Checks what the file holds, refuses what is not ours or too new, then configures the
+/// connection and migrates. Nothing is written before the checks pass.
+fn init(mut conn: Connection, location: &str, file: bool) -> Result<Connection> {
+    conn.busy_timeout(BUSY_TIMEOUT).op("set the busy timeout")?;
+    let not_ours = |e: rusqlite::Error| {
+        if is_code(&e, ErrorCode::NotADatabase) {
+            Error::NotADatabase {
+                location: location.to_owned(),
+            }
+        } else {
+            Error::Open {
+                location: location.to_owned(),
+                source: e.into(),
+            }
+        }
+    };
+    // The first read of the file: a file that is not SQLite fails here.
+    let tables: Vec<String> = conn
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .map_err(not_ours)?;
+    let current = if tables.iter().any(|t| t == "schema_version") {
+        conn.query_row(CURRENT_VERSION, [], |r| r.get(0))
+            .map_err(not_ours)?
+    } else if tables.is_empty() {
+        0
+    } else {
+        return Err(Error::ForeignDatabase {
+            location: location.to_owned(),
+        });
+    };
+    let pending = migrate::pending(location, current, migrate::SQLITE)?;
+
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .op("enable foreign keys")?;
+    if file {
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .op("enable WAL")?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(Error::backend(
+                BACKEND,
+                "enable WAL",
+                format!("journal mode stayed {mode}"),
+            ));
+        }
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .op("set synchronous")?;
+    }
+    if !pending.is_empty() {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .op("begin the migration")?;
+        tx.execute(CREATE_VERSION_TABLE, [])
+            .op("create schema_version")?;
+        // Another process may have migrated between the check and the lock.
+        let current: i64 = tx
+            .query_row(CURRENT_VERSION, [], |r| r.get(0))
+            .op("read schema_version")?;
+        for migration in migrate::pending(location, current, migrate::SQLITE)? {
+            tx.execute_batch(migration.sql).op("apply a migration")?;
+            tx.execute(
+                &q(RECORD_VERSION),
+                params![migration.version, migrate::now()],
+            )
+            .op("record the schema version")?;
+        }
+        tx.commit().op("commit the migration")?;
+    }
+    Ok(conn)
+}
+
+/// The status of a scan, or [`Error::ScanNotFound`].
+fn scan_status(conn: &Connection, scan: ScanId) -> Result<ScanStatus> {
+    let status: Option<String> = conn
+        .prepare_cached(&q(sql::SCAN_STATUS))
+        .and_then(|mut st| st.query_row([scan], |r| r.get(0)).optional())
+        .op("read a scan's status")?;
+    status.ok_or(Error::ScanNotFound(scan))?.parse()
+}
+
+/// Fails unless the scan is running.
+fn ensure_running(conn: &Connection, scan: ScanId) -> Result<()> {
+    match scan_status(conn, scan)? {
+        ScanStatus::Running => Ok(()),
+        status => Err(Error::ScanNotRunning { id: scan, status }),
+    }
+}
+
+fn ensure_org(tx: &Transaction<'_>, org_id: &str) -> Result<()> {
+    tx.prepare_cached(&q(sql::ENSURE_ORG))
+        .and_then(|mut st| st.execute([org_id]))
+        .op("register the organization")?;
+    Ok(())
+}
+
+fn to_text(value: &serde_json::Value) -> String {
+    value.to_string()
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn upsert_organization(&self, org_id: &str, name: Option<&str>) -> Result<()> {
+        let (org_id, name) = (org_id.to_owned(), name.map(str::to_owned));
+        self.write(move |tx| {
+            tx.execute(&q(sql::UPSERT_ORG), params![org_id, name])
+                .op("save the organization")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn organizations(&self) -> Result<Vec<(String, Option<String>)>> {
+        self.query("read organizations", sql::ORGS, [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .await
+    }
+
+    async fn begin_scan(&self, org_id: &str, started_at: i64) -> Result<ScanId> {
+        let org_id = org_id.to_owned();
+        self.write(move |tx| {
+            ensure_org(tx, &org_id)?;
+            let abandoned: Vec<ScanId> = tx
+                .prepare(&q(sql::ABANDON_RUNNING))
+                .and_then(|mut st| st.query_map([&org_id], |r| r.get(0))?.collect())
+                .op("abandon unfinished scans")?;
+            for id in abandoned {
+                tx.execute(&q(sql::DELETE_SCAN_OBJECTS), [id])
+                    .op("delete an abandoned scan's objects")?;
+            }
+            tx.query_row(&q(sql::INSERT_SCAN), params![org_id, started_at], |r| {
+                r.get(0)
+            })
+            .op("start a scan")
+        })
+        .await
+    }
+
+    async fn put_objects(&self, scan: ScanId, objects: &[ObjectRecord]) -> Result<()> {
+        rows::check_unique(scan, objects)?;
+        // Serialized here, and moved to the blocking pool with the keys.
+        let batch: Vec<(String, String, Option<String>, String)> = objects
+            .iter()
+            .map(|o| {
+                (
+                    o.kind.clone(),
+                    o.id.clone(),
+                    o.project_id.clone(),
+                    to_text(&o.data),
+                )
+            })
+            .collect();
+        self.write(move |tx| {
+            ensure_running(tx, scan)?;
+            let mut st = tx
+                .prepare_cached(&q(sql::INSERT_OBJECT))
+                .op("prepare the object insert")?;
+            for (kind, id, project_id, data) in batch {
+                match st.execute(params![scan, kind, id, project_id, data]) {
+                    Ok(_) => {}
+                    Err(e) if is_code(&e, ErrorCode::ConstraintViolation) => {
+                        return Err(Error::DuplicateObject { scan, kind, id });
+                    }
+                    Err(e) => return Err(Error::backend(BACKEND, "write objects", e)),
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn record_endpoint(&self, scan: ScanId, run: &EndpointRun) -> Result<()> {
+        let run = run.clone();
+        let (requests, items) = (
+            rows::to_i64("request count", run.requests)?,
+            rows::to_i64("item count", run.items)?,
+        );
+        self.write(move |tx| {
+            ensure_running(tx, scan)?;
+            let kinds = rows::kinds_json(&run);
+            tx.execute(
+                &q(sql::INSERT_ENDPOINT),
+                params![
+                    scan,
+                    run.endpoint,
+                    run.scope,
+                    kinds,
+                    run.ok,
+                    run.error,
+                    requests,
+                    items
+                ],
+            )
+            .op("record an endpoint")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn finish_scan(&self, scan: ScanId, finished_at: i64, status: ScanStatus) -> Result<()> {
+        rows::check_final(status)?;
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    &q(sql::FINISH_SCAN),
+                    params![finished_at, status.as_str(), scan],
+                )
+                .op("finish a scan")?;
+            if changed == 0 {
+                ensure_running(tx, scan)?;
+            }
+            if status == ScanStatus::Abandoned {
+                tx.execute(&q(sql::DELETE_SCAN_OBJECTS), [scan])
+                    .op("delete an abandoned scan's objects")?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn scans(&self, org_id: Option<&str>) -> Result<Vec<ScanRun>> {
+        self.scan_runs(org_id.map_or(ScanFilter::All, ScanFilter::Org))
+            .await
+    }
+
+    async fn scan(&self, id: ScanId) -> Result<Option<ScanRun>> {
+        Ok(self.scan_runs(ScanFilter::Id(id)).await?.pop())
+    }
+
+    async fn latest_scan(&self, org_id: &str) -> Result<Option<ScanRun>> {
+        Ok(self.scan_runs(ScanFilter::Latest(org_id)).await?.pop())
+    }
+
+    async fn objects(&self, scan: ScanId, kind: Option<&str>) -> Result<Vec<ObjectRecord>> {
+        let kind = kind.map(str::to_owned);
+        let raw = self
+            .call(move |conn| {
+                let tx = conn.transaction().op("begin a transaction")?;
+                let read = |r: &rusqlite::Row<'_>| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                };
+                let rows = match &kind {
+                    None => tx.prepare_cached(&q(sql::OBJECTS)).and_then(|mut st| {
+                        st.query_map(params![scan], read)?
+                            .collect::<rusqlite::Result<Vec<_>>>()
+                    }),
+                    Some(kind) => tx
+                        .prepare_cached(&q(sql::OBJECTS_OF_KIND))
+                        .and_then(|mut st| st.query_map(params![scan, kind], read)?.collect()),
+                }
+                .op("read objects")?;
+                let status = scan_status(&tx, scan)?;
+                Ok((rows, status))
+            })
+            .await?;
+        match raw {
+            (rows, status) if status.is_visible() => rows
+                .into_iter()
+                .map(|(kind, id, project, data)| rows::object(kind, id, project, &data))
+                .collect(),
+            (_, status) => Err(Error::ScanNotVisible { id: scan, status }),
+        }
+    }
+
+    async fn append_audit_events(&self, org_id: &str, events: &[AuditEventRecord]) -> Result<u64> {
+        let org_id = org_id.to_owned();
+        let events: Vec<(String, i64, String, String)> = events
+            .iter()
+            .map(|e| {
+                (
+                    e.id.clone(),
+                    e.effective_at,
+                    e.kind.clone(),
+                    to_text(&e.data),
+                )
+            })
+            .collect();
+        self.write(move |tx| {
+            ensure_org(tx, &org_id)?;
+            let mut st = tx
+                .prepare_cached(&q(sql::INSERT_AUDIT))
+                .op("prepare the audit insert")?;
+            let mut inserted = 0u64;
+            for (id, effective_at, kind, data) in events {
+                let n = st
+                    .execute(params![org_id, id, effective_at, kind, data])
+                    .op("append audit events")?;
+                inserted += n as u64;
+            }
+            Ok(inserted)
+        })
+        .await
+    }
+
+    async fn audit_events(
+        &self,
+        org_id: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<AuditEventRecord>> {
+        let params = (
+            org_id.to_owned(),
+            from.unwrap_or(i64::MIN),
+            to.unwrap_or(i64::MAX),
+        );
+        let raw = self
+            .query("read audit events", sql::AUDIT, params, |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?))
+            })
+            .await?;
+        raw.into_iter()
+            .map(|(id, at, kind, data)| rows::audit_event(id, at, kind, &data))
+            .collect()
+    }
+
+    async fn replace_usage(
+        &self,
+        org_id: &str,
+        kind: &str,
+        window: (i64, i64),
+        rows: &[UsageRecord],
+    ) -> Result<()> {
+        rows::check_usage(kind, window, rows)?;
+        let (org_id, kind) = (org_id.to_owned(), kind.to_owned());
+        let rows: Vec<(i64, i64, String, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.bucket_start,
+                    r.bucket_end,
+                    r.group_key.clone(),
+                    to_text(&r.data),
+                )
+            })
+            .collect();
+        self.write(move |tx| {
+            ensure_org(tx, &org_id)?;
+            tx.execute(
+                &q(sql::DELETE_USAGE),
+                params![org_id, kind, window.0, window.1],
+            )
+            .op("delete replaced usage")?;
+            let mut st = tx
+                .prepare_cached(&q(sql::INSERT_USAGE))
+                .op("prepare the usage insert")?;
+            for (start, end, group_key, data) in rows {
+                st.execute(params![org_id, kind, start, end, group_key, data])
+                    .op("write usage")?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn usage(
+        &self,
+        org_id: &str,
+        kind: Option<&str>,
+        from: i64,
+        to: i64,
+    ) -> Result<Vec<UsageRecord>> {
+        let read = |r: &rusqlite::Row<'_>| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get::<_, String>(4)?,
+            ))
+        };
+        let org_id = org_id.to_owned();
+        let raw: Vec<(String, i64, i64, String, String)> = match kind {
+            None => {
+                self.query("read usage", sql::USAGE, (org_id, from, to), read)
+                    .await?
+            }
+            Some(kind) => {
+                self.query(
+                    "read usage",
+                    sql::USAGE_OF_KIND,
+                    (org_id, from, to, kind.to_owned()),
+                    read,
+                )
+                .await?
+            }
+        };
+        raw.into_iter()
+            .map(|(kind, start, end, group, data)| rows::usage(kind, start, end, group, &data))
+            .collect()
+    }
+
+    async fn replace_costs(
+        &self,
+        org_id: &str,
+        window: (i64, i64),
+        rows: &[CostRecord],
+    ) -> Result<()> {
+        rows::check_window("cost", window, rows.iter().map(|r| r.bucket_start))?;
+        let org_id = org_id.to_owned();
+        let rows: Vec<(CostRecord, String)> =
+            rows.iter().map(|r| (r.clone(), to_text(&r.data))).collect();
+        self.write(move |tx| {
+            ensure_org(tx, &org_id)?;
+            tx.execute(&q(sql::DELETE_COSTS), params![org_id, window.0, window.1])
+                .op("delete replaced costs")?;
+            let mut st = tx
+                .prepare_cached(&q(sql::INSERT_COST))
+                .op("prepare the cost insert")?;
+            for (r, data) in rows {
+                st.execute(params![
+                    org_id,
+                    r.bucket_start,
+                    r.bucket_end,
+                    r.project_id,
+                    r.line_item,
+                    r.amount,
+                    r.currency,
+                    data
+                ])
+                .op("write costs")?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn costs(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<CostRecord>> {
+        let raw = self
+            .query(
+                "read costs",
+                sql::COSTS,
+                (org_id.to_owned(), from, to),
+                |r| {
+                    Ok(CostRow {
+                        bucket_start: r.get(0)?,
+                        bucket_end: r.get(1)?,
+                        project_id: r.get(2)?,
+                        line_item: r.get(3)?,
+                        amount: r.get(4)?,
+                        currency: r.get(5)?,
+                        data: r.get(6)?,
+                    })
+                },
+            )
+            .await?;
+        raw.into_iter().map(rows::cost).collect()
+    }
+
+    async fn sync_mark(&self, org_id: &str, stream: &str) -> Result<Option<i64>> {
+        let params = (org_id.to_owned(), stream.to_owned());
+        Ok(self
+            .query("read a sync mark", sql::SYNC_MARK, params, |r| r.get(0))
+            .await?
+            .pop())
+    }
+
+    async fn set_sync_mark(&self, org_id: &str, stream: &str, value: i64) -> Result<()> {
+        let (org_id, stream) = (org_id.to_owned(), stream.to_owned());
+        self.write(move |tx| {
+            ensure_org(tx, &org_id)?;
+            tx.execute(&q(sql::SET_SYNC_MARK), params![org_id, stream, value])
+                .op("save a sync mark")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_secret(&self, name: &str, sealed: &SealedSecret) -> Result<()> {
+        let (name, sealed) = (name.to_owned(), sealed.clone());
+        self.write(move |tx| {
+            tx.execute(
+                &q(sql::PUT_SECRET),
+                params![name, sealed.key_id, sealed.nonce, sealed.ciphertext],
+            )
+            .op("store a credential")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn secret(&self, name: &str) -> Result<Option<SealedSecret>> {
+        let found = self
+            .query("read a credential", sql::SECRET, [name.to_owned()], |r| {
+                Ok(SealedSecret {
+                    key_id: r.get(0)?,
+                    nonce: r.get(1)?,
+                    ciphertext: r.get(2)?,
+                })
+            })
+            .await?;
+        Ok(found.into_iter().next())
+    }
+
+    async fn delete_secret(&self, name: &str) -> Result<bool> {
+        let name = name.to_owned();
+        self.write(move |tx| {
+            Ok(tx
+                .execute(&q(sql::DELETE_SECRET), [name])
+                .op("delete a credential")?
+                > 0)
+        })
+        .await
+    }
+
+    async fn secrets(&self) -> Result<Vec<(String, SealedSecret)>> {
+        self.query("read credentials", sql::SECRETS, [], |r| {
+            Ok((
+                r.get(0)?,
+                SealedSecret {
+                    key_id: r.get(1)?,
+                    nonce: r.get(2)?,
+                    ciphertext: r.get(3)?,
+                },
+            ))
+        })
+        .await
+    }
+}
