@@ -15,9 +15,14 @@
 //!
 //! No input makes these functions panic.
 
-use custos_model::api::{CostResult, UsageResult};
+use custos_model::api::{
+    AdminApiKey, AuditLog, Certificate, CostResult, DataRetention, Invite, ModelPermissions,
+    Project, ProjectApiKey, ProjectGroup, ProjectUser, RateLimit, Role, ServiceAccount, SpendAlert,
+    SpendLimit, UsageResult, User, VectorStore,
+};
 use custos_model::scenario::{
-    Organization, RoleAssignments, SCENARIO_FORMAT, Scenario, ScenarioProject,
+    Organization, RoleAssignments, SCENARIO_FORMAT, Scenario, ScenarioFile, ScenarioGroup,
+    ScenarioProject,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -227,10 +232,11 @@ fn rewrite_serde_message(message: &str, path: &str) -> String {
             describe_found(found)
         );
     }
-    if let Some(rest) = message.strip_prefix("invalid length ") {
-        if let Some((found, expected)) = rest.split_once(", expected ") {
-            return format!("expected {expected}, found {found} element(s)");
-        }
+    if let Some((found, expected)) = message
+        .strip_prefix("invalid length ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        return format!("expected {expected}, found {found} element(s)");
     }
     if let Some(rest) = message.strip_prefix("unknown field ") {
         let (name, allowed) = rest.split_once(", ").unwrap_or((rest, ""));
@@ -443,33 +449,40 @@ impl Validator {
     }
 
     fn organization(&mut self, at: &str, org: &Organization) {
-        self.unique(enumerate_ids(&org.users, |u| &u.id), |i| {
-            format!("{at}.users[{i}].id")
-        });
-        self.unique(enumerate_ids(&org.invites, |x| &x.id), |i| {
-            format!("{at}.invites[{i}].id")
-        });
-        self.unique(enumerate_ids(&org.admin_api_keys, |x| &x.id), |i| {
-            format!("{at}.admin_api_keys[{i}].id")
-        });
-        self.unique(enumerate_ids(&org.certificates, |x| &x.id), |i| {
-            format!("{at}.certificates[{i}].id")
-        });
-        self.unique(enumerate_ids(&org.groups, |x| &x.group.id), |i| {
-            format!("{at}.groups[{i}].id")
-        });
-        self.unique(enumerate_ids(&org.roles, |x| &x.id), |i| {
-            format!("{at}.roles[{i}].id")
-        });
-        self.unique(enumerate_ids(&org.spend_alerts, |x| &x.id), |i| {
-            format!("{at}.spend_alerts[{i}].id")
-        });
-        self.unique(enumerate_ids(&org.audit_logs, |x| &x.id), |i| {
-            format!("{at}.audit_logs[{i}].id")
-        });
+        self.list(at, "users", &org.users, &["organization.user"]);
+        self.list(at, "invites", &org.invites, &["organization.invite"]);
+        self.list(
+            at,
+            "admin_api_keys",
+            &org.admin_api_keys,
+            &["organization.admin_api_key"],
+        );
+        self.list(at, "certificates", &org.certificates, CERTIFICATE_TAGS);
+        self.list(at, "groups", &org.groups, &["group"]);
+        self.list(at, "roles", &org.roles, &["role"]);
+        self.list(
+            at,
+            "spend_alerts",
+            &org.spend_alerts,
+            &["organization.spend_alert"],
+        );
+        self.list(at, "audit_logs", &org.audit_logs, &[]);
+        self.one(
+            at,
+            "data_retention",
+            org.data_retention.as_ref(),
+            &["organization.data_retention"],
+        );
+        self.one(
+            at,
+            "spend_limit",
+            org.spend_limit.as_ref(),
+            &["organization.spend_limit"],
+        );
         self.unique(enumerate_ids(&org.projects, |x| &x.project.id), |i| {
             format!("{at}.projects[{i}].project.id")
         });
+        // Key, file and vector store ids are unique across the organization.
         self.unique(
             nested_ids(&org.projects, |p| &p.api_keys, |k| &k.id),
             |(p, k)| format!("{at}.projects[{p}].api_keys[{k}].id"),
@@ -492,9 +505,6 @@ impl Validator {
 
         self.credentials(at, org, &admin_keys, &projects);
         for (g, group) in org.groups.iter().enumerate() {
-            if let Some(tag) = group.group.extra.get("object").and_then(|t| t.as_str()) {
-                self.tag(tag, &["group"], || format!("{at}.groups[{g}]"));
-            }
             for (u, user) in group.user_ids.iter().enumerate() {
                 self.reference(&users, user, "user", || {
                     format!("{at}.groups[{g}].user_ids[{u}]")
@@ -512,7 +522,6 @@ impl Validator {
             &org.role_assignments,
             &org_scope,
         );
-        self.org_tags(at, org);
         for (p, project) in org.projects.iter().enumerate() {
             let project_roles: HashSet<&str> =
                 project.roles.iter().map(|r| r.id.as_str()).collect();
@@ -608,47 +617,6 @@ impl Validator {
         }
     }
 
-    fn org_tags(&mut self, at: &str, org: &Organization) {
-        for (i, x) in org.users.iter().enumerate() {
-            self.tag(&x.object, &["organization.user"], || {
-                format!("{at}.users[{i}]")
-            });
-        }
-        for (i, x) in org.invites.iter().enumerate() {
-            self.tag(&x.object, &["organization.invite"], || {
-                format!("{at}.invites[{i}]")
-            });
-        }
-        for (i, x) in org.admin_api_keys.iter().enumerate() {
-            self.tag(&x.object, &["organization.admin_api_key"], || {
-                format!("{at}.admin_api_keys[{i}]")
-            });
-        }
-        for (i, x) in org.certificates.iter().enumerate() {
-            self.tag(&x.object, CERTIFICATE_TAGS, || {
-                format!("{at}.certificates[{i}]")
-            });
-        }
-        for (i, x) in org.roles.iter().enumerate() {
-            self.tag(&x.object, &["role"], || format!("{at}.roles[{i}]"));
-        }
-        for (i, x) in org.spend_alerts.iter().enumerate() {
-            self.tag(&x.object, &["organization.spend_alert"], || {
-                format!("{at}.spend_alerts[{i}]")
-            });
-        }
-        if let Some(x) = &org.data_retention {
-            self.tag(&x.object, &["organization.data_retention"], || {
-                format!("{at}.data_retention")
-            });
-        }
-        if let Some(x) = &org.spend_limit {
-            self.tag(&x.object, &["organization.spend_limit"], || {
-                format!("{at}.spend_limit")
-            });
-        }
-    }
-
     fn project(
         &mut self,
         at: &str,
@@ -656,28 +624,65 @@ impl Validator {
         scope: &Scope<'_>,
         certificates: &HashSet<&str>,
     ) {
-        self.tag(&project.project.object, &["organization.project"], || {
-            format!("{at}.project")
-        });
-        self.unique(enumerate_ids(&project.users, |x| &x.id), |i| {
-            format!("{at}.users[{i}].id")
-        });
-        self.unique(enumerate_ids(&project.service_accounts, |x| &x.id), |i| {
-            format!("{at}.service_accounts[{i}].id")
-        });
-        self.unique(enumerate_ids(&project.rate_limits, |x| &x.id), |i| {
-            format!("{at}.rate_limits[{i}].id")
-        });
-        self.unique(enumerate_ids(&project.spend_alerts, |x| &x.id), |i| {
-            format!("{at}.spend_alerts[{i}].id")
-        });
-        self.unique(enumerate_ids(&project.roles, |x| &x.id), |i| {
-            format!("{at}.roles[{i}].id")
-        });
+        self.one(
+            at,
+            "project",
+            Some(&project.project),
+            &["organization.project"],
+        );
+        self.list(at, "users", &project.users, &["organization.project.user"]);
+        self.list(
+            at,
+            "service_accounts",
+            &project.service_accounts,
+            &["organization.project.service_account"],
+        );
+        self.list(
+            at,
+            "api_keys",
+            &project.api_keys,
+            &["organization.project.api_key"],
+        );
+        self.list(
+            at,
+            "rate_limits",
+            &project.rate_limits,
+            &["project.rate_limit"],
+        );
+        self.list(
+            at,
+            "spend_alerts",
+            &project.spend_alerts,
+            &["project.spend_alert"],
+        );
+        self.list(at, "roles", &project.roles, &["role"]);
+        self.list(at, "groups", &project.groups, &["project.group"]);
+        self.list(at, "files", &project.files, &["file"]);
+        self.list(
+            at,
+            "vector_stores",
+            &project.vector_stores,
+            &["vector_store"],
+        );
+        self.one(
+            at,
+            "model_permissions",
+            project.model_permissions.as_ref(),
+            &["project.model_permissions"],
+        );
+        self.one(
+            at,
+            "data_retention",
+            project.data_retention.as_ref(),
+            &["project.data_retention"],
+        );
+        self.one(
+            at,
+            "spend_limit",
+            project.spend_limit.as_ref(),
+            &["project.spend_limit"],
+        );
         for (i, user) in project.users.iter().enumerate() {
-            self.tag(&user.object, &["organization.project.user"], || {
-                format!("{at}.users[{i}]")
-            });
             if !scope.users.contains(user.id.as_str()) {
                 self.report(
                     format!("{at}.users[{i}].id"),
@@ -687,57 +692,6 @@ impl Validator {
                     ),
                 );
             }
-        }
-        for (i, x) in project.service_accounts.iter().enumerate() {
-            self.tag(&x.object, &["organization.project.service_account"], || {
-                format!("{at}.service_accounts[{i}]")
-            });
-        }
-        for (i, x) in project.api_keys.iter().enumerate() {
-            self.tag(&x.object, &["organization.project.api_key"], || {
-                format!("{at}.api_keys[{i}]")
-            });
-        }
-        for (i, x) in project.rate_limits.iter().enumerate() {
-            self.tag(&x.object, &["project.rate_limit"], || {
-                format!("{at}.rate_limits[{i}]")
-            });
-        }
-        for (i, x) in project.spend_alerts.iter().enumerate() {
-            self.tag(&x.object, &["project.spend_alert"], || {
-                format!("{at}.spend_alerts[{i}]")
-            });
-        }
-        for (i, x) in project.roles.iter().enumerate() {
-            self.tag(&x.object, &["role"], || format!("{at}.roles[{i}]"));
-        }
-        for (i, x) in project.groups.iter().enumerate() {
-            self.tag(&x.object, &["project.group"], || {
-                format!("{at}.groups[{i}]")
-            });
-        }
-        for (i, x) in project.files.iter().enumerate() {
-            self.tag(&x.file.object, &["file"], || format!("{at}.files[{i}]"));
-        }
-        for (i, x) in project.vector_stores.iter().enumerate() {
-            self.tag(&x.object, &["vector_store"], || {
-                format!("{at}.vector_stores[{i}]")
-            });
-        }
-        if let Some(x) = &project.model_permissions {
-            self.tag(&x.object, &["project.model_permissions"], || {
-                format!("{at}.model_permissions")
-            });
-        }
-        if let Some(x) = &project.data_retention {
-            self.tag(&x.object, &["project.data_retention"], || {
-                format!("{at}.data_retention")
-            });
-        }
-        if let Some(x) = &project.spend_limit {
-            self.tag(&x.object, &["project.spend_limit"], || {
-                format!("{at}.spend_limit")
-            });
         }
         for (i, id) in project.certificate_ids.iter().enumerate() {
             self.reference(certificates, id, "organization certificate", || {
@@ -749,6 +703,34 @@ impl Validator {
             &project.role_assignments,
             scope,
         );
+    }
+
+    /// Checks a list of objects at `{at}.{field}`: ids unique within it, `object` tags among
+    /// `tags` (no tag check when `tags` is empty).
+    fn list<T: Object>(&mut self, at: &str, field: &str, items: &[T], tags: &[&str]) {
+        self.unique(
+            items
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| Some((i, x.id()?))),
+            |i| format!("{at}.{field}[{i}].id"),
+        );
+        for (i, item) in items.iter().enumerate() {
+            self.object_tag(item, tags, || format!("{at}.{field}[{i}]"));
+        }
+    }
+
+    /// Checks the `object` tag of a single optional object at `{at}.{field}`.
+    fn one<T: Object>(&mut self, at: &str, field: &str, item: Option<&T>, tags: &[&str]) {
+        if let Some(item) = item {
+            self.object_tag(item, tags, || format!("{at}.{field}"));
+        }
+    }
+
+    fn object_tag<T: Object>(&mut self, item: &T, tags: &[&str], path: impl FnOnce() -> String) {
+        if let Some(tag) = item.object().filter(|_| !tags.is_empty()) {
+            self.tag(tag, tags, path);
+        }
     }
 
     fn usage(&mut self, at: &str, org: &Organization) {
@@ -794,6 +776,51 @@ fn record_view(r: &UsageResult) -> (&str, Option<i64>) {
 
 fn cost_view(r: &CostResult) -> (&str, Option<i64>) {
     (&r.object, r.start_time)
+}
+
+/// What the validator reads of an object: its `object` tag and its id, when it has them.
+trait Object {
+    fn object(&self) -> Option<&str>;
+    fn id(&self) -> Option<&str>;
+}
+
+/// `Object` for model types: `object` and `id` are expressions of `x`.
+macro_rules! objects {
+    ($($ty:ty => |$x:ident| ($object:expr, $id:expr);)*) => {$(
+        impl Object for $ty {
+            fn object(&self) -> Option<&str> {
+                let $x = self;
+                $object
+            }
+            fn id(&self) -> Option<&str> {
+                let $x = self;
+                $id
+            }
+        }
+    )*};
+}
+
+objects! {
+    User => |x| (Some(&x.object), Some(&x.id));
+    Invite => |x| (Some(&x.object), Some(&x.id));
+    AdminApiKey => |x| (Some(&x.object), Some(&x.id));
+    Certificate => |x| (Some(&x.object), Some(&x.id));
+    Role => |x| (Some(&x.object), Some(&x.id));
+    SpendAlert => |x| (Some(&x.object), Some(&x.id));
+    ProjectUser => |x| (Some(&x.object), Some(&x.id));
+    ServiceAccount => |x| (Some(&x.object), Some(&x.id));
+    ProjectApiKey => |x| (Some(&x.object), Some(&x.id));
+    RateLimit => |x| (Some(&x.object), Some(&x.id));
+    VectorStore => |x| (Some(&x.object), Some(&x.id));
+    Project => |x| (Some(&x.object), Some(&x.id));
+    AuditLog => |x| (None, Some(&x.id));
+    ProjectGroup => |x| (Some(&x.object), None);
+    ModelPermissions => |x| (Some(&x.object), None);
+    DataRetention => |x| (Some(&x.object), None);
+    SpendLimit => |x| (Some(&x.object), None);
+    // Flattened: the group's tag, if any, sits in `extra`.
+    ScenarioGroup => |x| (x.group.extra.get("object").and_then(|t| t.as_str()), Some(&x.group.id));
+    ScenarioFile => |x| (Some(&x.file.object), None);
 }
 
 /// What ids a role-assignment table may name.

@@ -27,6 +27,7 @@ fn sim_serve_prints_its_url_first_and_answers() {
     let url = first.trim().to_owned();
     assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/v1"), "{url}");
     let stats_url = url.trim_end_matches("/v1").to_owned() + "/_sim/stats";
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let answer = std::thread::spawn(move || {
         let runtime = tokio::runtime::Runtime::new().expect("runtime");
         runtime.block_on(async { reqwest::get(&stats_url).await?.text().await })

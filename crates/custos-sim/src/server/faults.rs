@@ -159,13 +159,16 @@ impl Faults {
     pub(crate) fn draw(&self, method: &Method) -> Draw {
         let (roll, pick, jitter) = {
             let mut rng = lock(&self.rng);
-            (rng.f64(), rng.usize(..4), rng.u64(..=2 * self.jitter_ms))
+            // 12 is a multiple of both 4 (reads) and 3 (writes): each kind is equally likely.
+            (rng.f64(), rng.usize(..12), rng.u64(..=2 * self.jitter_ms))
         };
         let fault = (roll < self.fault_rate).then(|| {
-            let reads = *method == Method::GET;
-            match pick {
-                3 if reads => Fault::Truncate,
-                n => Fault::Status(STATUSES[n % STATUSES.len()]),
+            if *method == Method::GET {
+                STATUSES
+                    .get(pick % 4)
+                    .map_or(Fault::Truncate, |status| Fault::Status(*status))
+            } else {
+                Fault::Status(STATUSES[pick % STATUSES.len()])
             }
         });
         if fault.is_some() {

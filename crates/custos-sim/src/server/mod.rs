@@ -2,11 +2,25 @@
 //! (all 119 operations of the spec plus the project-key endpoints `/v1/files` and
 //! `/v1/vector_stores`), with latency, rate limiting and injected faults.
 //!
-//! Layout: [`state`] holds the organizations as API JSON with their indexes; [`auth`] turns the
-//! bearer secret into a caller; [`paging`] and [`usage`] implement the three list styles;
-//! `routes/` has one module per resource family; [`faults`] decides latency, 429s and failures
+//! Layout: `state` holds the organizations as API JSON with their indexes; `auth` turns the
+//! bearer secret into a caller; `paging` and `usage` implement the three list styles;
+//! `routes` has one module per resource family; `faults` decides latency, 429s and failures
 //! before a handler runs. State sits behind one `RwLock`, so reads run in parallel and every
 //! write (with its audit event) is atomic.
+//!
+//! Choices where the spec is silent:
+//! - The clock is fixed at `scenario.now` when set (the wall clock otherwise), so timestamps of
+//!   created objects and audit events are reproducible.
+//! - An `after`/`before` cursor naming no item of the list is a 400 naming the parameter,
+//!   not an empty page: a stale cursor must not look like the end of a list.
+//! - Role-assignment lists default to 1000 items (the spec gives no default).
+//! - Usage buckets are aligned to the bucket width (UTC days, hours, minutes); records count
+//!   only inside `[start_time, end_time)`.
+//! - An unset singleton (spend limit, model permissions, data retention `null` in the
+//!   scenario) answers 404; a project created through the API starts with
+//!   `organization_default` data retention.
+//! - Injected truncated bodies are only served to GETs: a write either happens and answers in
+//!   full, or fails with a 5xx and changes nothing.
 
 mod audit;
 mod auth;

@@ -14,12 +14,22 @@ use custos_model::scenario::{Access, Organization, RoleAssignments, Scenario, Sc
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// Everything the server knows. One `RwLock` guards it: reads run in parallel.
-#[derive(Debug)]
 pub(crate) struct World {
     pub(crate) orgs: Vec<OrgState>,
     /// Bearer secret → who it is.
     pub(crate) credentials: HashMap<String, Principal>,
     pub(crate) ids: IdGen,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The credential table is keyed by bearer secrets: never print it.
+        f.debug_struct("World")
+            .field("orgs", &self.orgs)
+            .field("credentials", &self.credentials.len())
+            .field("ids", &self.ids)
+            .finish()
+    }
 }
 
 /// The holder of a bearer secret.

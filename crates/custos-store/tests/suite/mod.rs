@@ -1,0 +1,914 @@
+//! The behavioural suite that every backend passes. `tests/sqlite.rs` and `tests/postgres.rs`
+//! instantiate it with [`store_suite!`], which turns each `pub async fn` below into a test.
+
+use custos_store::crypto::{self, MasterKey};
+use custos_store::{
+    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, ScanStatus, Store, UsageRecord,
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::json;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+/// What the suite needs from a backend's test harness.
+pub trait Backend: Sync {
+    /// A URL for this test's private store.
+    fn url(&self) -> String;
+    /// Runs SQL on the store behind custos' back (to simulate a newer custos, or a forger).
+    fn exec_raw(&self, sql: &str) -> impl Future<Output = Result<(), String>> + Send;
+}
+
+/// The environment variable that turns a run of the test binary into a crash-test child.
+pub const CHILD_URL: &str = "CUSTOS_STORE_CRASH_CHILD_URL";
+/// Objects per batch in the crash-test child.
+const CHILD_BATCH: usize = 500;
+
+/// Generates one `#[tokio::test]` per suite function, plus the crash-test child entry point.
+/// `$backend` is an async fn `(test name) -> Option<impl Backend>` (None: skip).
+#[macro_export]
+macro_rules! store_suite {
+    ($backend:path) => {
+        $crate::store_suite!(@tests $backend;
+            organizations, scan_lifecycle, snapshot_invisible_until_finish, partial_scans_kept,
+            abandoned_scans_cleaned, objects_round_trip, duplicate_objects_refused,
+            audit_dedup_append_only, usage_replace_window, costs_replace_window, sync_marks,
+            secrets_round_trip, bad_input_refused, newer_schema_refused, crash_mid_write);
+
+        /// Not a test on its own: the child process of `crash_mid_write`.
+        #[tokio::test]
+        #[ignore = "the child process of crash_mid_write, which runs it"]
+        async fn crash_child() {
+            if let Ok(url) = std::env::var(suite::CHILD_URL) {
+                suite::crash_child(&url).await;
+            }
+        }
+    };
+    (@tests $backend:path; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                if let Some(backend) = $backend(stringify!($name)).await {
+                    suite::$name(&backend).await;
+                }
+            }
+        )*
+    };
+}
+
+async fn open(backend: &impl Backend) -> Box<dyn Store> {
+    custos_store::open(&backend.url())
+        .await
+        .expect("open the store")
+}
+
+fn object(kind: &str, id: &str, project: Option<&str>) -> ObjectRecord {
+    ObjectRecord {
+        kind: kind.into(),
+        id: id.into(),
+        project_id: project.map(Into::into),
+        data: json!({"id": id, "object": kind, "name": format!("{kind} {id}")}),
+    }
+}
+
+fn endpoint(path: &str, kinds: &[&str], error: Option<&str>) -> EndpointRun {
+    EndpointRun {
+        endpoint: format!("GET {path}"),
+        scope: None,
+        kinds: kinds.iter().map(|k| k.to_string()).collect(),
+        ok: error.is_none(),
+        error: error.map(Into::into),
+        requests: 3,
+        items: 2,
+    }
+}
+
+/// Runs a whole scan: begin, objects, finish.
+async fn full_scan(store: &dyn Store, org: &str, at: i64, objects: &[ObjectRecord]) -> i64 {
+    let scan = store.begin_scan(org, at).await.unwrap();
+    store.put_objects(scan, objects).await.unwrap();
+    store
+        .finish_scan(scan, at + 10, ScanStatus::Complete)
+        .await
+        .unwrap();
+    scan
+}
+
+pub async fn organizations(b: &impl Backend) {
+    let store = open(b).await;
+    assert!(store.organizations().await.unwrap().is_empty());
+    store
+        .upsert_organization("org-b", Some("Beta"))
+        .await
+        .unwrap();
+    store.upsert_organization("org-a", None).await.unwrap();
+    store.upsert_organization("org-b", None).await.unwrap();
+    store
+        .upsert_organization("org-a", Some("Alpha"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.organizations().await.unwrap(),
+        vec![
+            ("org-a".to_string(), Some("Alpha".to_string())),
+            ("org-b".to_string(), Some("Beta".to_string()))
+        ]
+    );
+    // Writers register an organization they have not seen.
+    store.begin_scan("org-c", 1).await.unwrap();
+    assert_eq!(store.organizations().await.unwrap().len(), 3);
+}
+
+pub async fn scan_lifecycle(b: &impl Backend) {
+    let store = open(b).await;
+    assert!(store.latest_scan("org-1").await.unwrap().is_none());
+    let scan = store.begin_scan("org-1", 100).await.unwrap();
+    let running = store.scan(scan).await.unwrap().unwrap();
+    assert_eq!(
+        (running.status, running.finished_at),
+        (ScanStatus::Running, None)
+    );
+
+    store
+        .put_objects(
+            scan,
+            &[object("user", "u2", None), object("user", "u1", None)],
+        )
+        .await
+        .unwrap();
+    store
+        .put_objects(scan, &[object("project", "p1", Some("p1"))])
+        .await
+        .unwrap();
+    let users = endpoint("/organization/users", &["user"], None);
+    let projects = endpoint("/organization/projects", &["project"], None);
+    store.record_endpoint(scan, &users).await.unwrap();
+    store.record_endpoint(scan, &projects).await.unwrap();
+    store
+        .finish_scan(scan, 160, ScanStatus::Complete)
+        .await
+        .unwrap();
+
+    let run = store.scan(scan).await.unwrap().unwrap();
+    assert_eq!(run.org_id, "org-1");
+    assert_eq!((run.started_at, run.finished_at), (100, Some(160)));
+    assert_eq!(run.status, ScanStatus::Complete);
+    assert_eq!(run.endpoints, vec![users, projects]);
+    assert_eq!(store.latest_scan("org-1").await.unwrap(), Some(run.clone()));
+
+    let ids: Vec<_> = store
+        .objects(scan, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| format!("{}/{}", o.kind, o.id))
+        .collect();
+    assert_eq!(ids, ["project/p1", "user/u1", "user/u2"]);
+    assert_eq!(store.objects(scan, Some("user")).await.unwrap().len(), 2);
+    assert!(
+        store
+            .objects(scan, Some("invite"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // A finished scan takes no more writes and does not finish twice.
+    let late = store.put_objects(scan, &[object("user", "u3", None)]).await;
+    assert!(matches!(
+        late,
+        Err(Error::ScanNotRunning {
+            status: ScanStatus::Complete,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store
+            .record_endpoint(scan, &endpoint("/x", &[], None))
+            .await,
+        Err(Error::ScanNotRunning { .. })
+    ));
+    assert!(matches!(
+        store.finish_scan(scan, 170, ScanStatus::Partial).await,
+        Err(Error::ScanNotRunning { .. })
+    ));
+
+    // A second scan becomes the latest; history keeps both, oldest first.
+    let second = full_scan(&*store, "org-1", 200, &[object("user", "u1", None)]).await;
+    assert_eq!(
+        store.latest_scan("org-1").await.unwrap().unwrap().id,
+        second
+    );
+    let history: Vec<_> = store
+        .scans(Some("org-1"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(history, [scan, second]);
+    let other = full_scan(&*store, "org-2", 300, &[]).await;
+    assert_eq!(store.scans(None).await.unwrap().len(), 3);
+    assert!(store.objects(other, None).await.unwrap().is_empty());
+
+    assert!(store.scan(9_999).await.unwrap().is_none());
+    assert!(matches!(
+        store.objects(9_999, None).await,
+        Err(Error::ScanNotFound(9_999))
+    ));
+    assert!(matches!(
+        store.put_objects(9_999, &[object("user", "u", None)]).await,
+        Err(Error::ScanNotFound(9_999))
+    ));
+}
+
+pub async fn snapshot_invisible_until_finish(b: &impl Backend) {
+    let store = open(b).await;
+    let first = full_scan(&*store, "org-1", 100, &[object("user", "old", None)]).await;
+    let scan = store.begin_scan("org-1", 200).await.unwrap();
+    store
+        .put_objects(scan, &[object("user", "new", None)])
+        .await
+        .unwrap();
+
+    // Written and committed, yet not visible: the previous snapshot stays the latest.
+    assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, first);
+    let err = store.objects(scan, None).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ScanNotVisible {
+                status: ScanStatus::Running,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    // A second handle on the same store sees the same.
+    let other = open(b).await;
+    assert_eq!(other.latest_scan("org-1").await.unwrap().unwrap().id, first);
+
+    store
+        .finish_scan(scan, 210, ScanStatus::Complete)
+        .await
+        .unwrap();
+    assert_eq!(other.latest_scan("org-1").await.unwrap().unwrap().id, scan);
+    assert_eq!(other.objects(scan, None).await.unwrap()[0].id, "new");
+    assert_eq!(other.objects(first, None).await.unwrap()[0].id, "old");
+}
+
+pub async fn partial_scans_kept(b: &impl Backend) {
+    let store = open(b).await;
+    let scan = store.begin_scan("org-1", 100).await.unwrap();
+    store
+        .put_objects(scan, &[object("user", "u1", None)])
+        .await
+        .unwrap();
+    let failed = EndpointRun {
+        scope: Some("proj_1".into()),
+        ..endpoint(
+            "/organization/projects/{id}/api_keys",
+            &["project_api_key"],
+            Some("HTTP 500 after 4 tries"),
+        )
+    };
+    store
+        .record_endpoint(scan, &endpoint("/organization/users", &["user"], None))
+        .await
+        .unwrap();
+    store.record_endpoint(scan, &failed).await.unwrap();
+    store
+        .finish_scan(scan, 150, ScanStatus::Partial)
+        .await
+        .unwrap();
+
+    let latest = store.latest_scan("org-1").await.unwrap().unwrap();
+    assert_eq!((latest.id, latest.status), (scan, ScanStatus::Partial));
+    assert_eq!(latest.endpoints[1], failed);
+    assert_eq!(store.objects(scan, None).await.unwrap().len(), 1);
+}
+
+pub async fn abandoned_scans_cleaned(b: &impl Backend) {
+    let store = open(b).await;
+    let done = full_scan(&*store, "org-1", 100, &[object("user", "kept", None)]).await;
+    let stale = store.begin_scan("org-1", 200).await.unwrap();
+    store
+        .put_objects(stale, &[object("user", "stale", None)])
+        .await
+        .unwrap();
+    let other_org = store.begin_scan("org-2", 200).await.unwrap();
+    store
+        .put_objects(other_org, &[object("user", "x", None)])
+        .await
+        .unwrap();
+
+    // The next scan of org-1 abandons the stale one (and only org-1's).
+    let next = store.begin_scan("org-1", 300).await.unwrap();
+    let stale_run = store.scan(stale).await.unwrap().unwrap();
+    assert_eq!(
+        (stale_run.status, stale_run.finished_at),
+        (ScanStatus::Abandoned, None)
+    );
+    assert_eq!(
+        store.scan(other_org).await.unwrap().unwrap().status,
+        ScanStatus::Running
+    );
+    assert!(matches!(
+        store.objects(stale, None).await,
+        Err(Error::ScanNotVisible {
+            status: ScanStatus::Abandoned,
+            ..
+        })
+    ));
+    // The superseded writer is told, rather than writing rows nobody will see.
+    assert!(matches!(
+        store
+            .put_objects(stale, &[object("user", "late", None)])
+            .await,
+        Err(Error::ScanNotRunning {
+            status: ScanStatus::Abandoned,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store.finish_scan(stale, 310, ScanStatus::Complete).await,
+        Err(Error::ScanNotRunning { .. })
+    ));
+    assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, done);
+
+    // A scan may also abandon itself.
+    store
+        .put_objects(next, &[object("user", "n", None)])
+        .await
+        .unwrap();
+    store
+        .finish_scan(next, 320, ScanStatus::Abandoned)
+        .await
+        .unwrap();
+    assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, done);
+    assert_eq!(store.objects(done, None).await.unwrap()[0].id, "kept");
+    assert!(matches!(
+        store.finish_scan(next, 330, ScanStatus::Running).await,
+        Err(Error::InvalidInput(_))
+    ));
+}
+
+pub async fn objects_round_trip(b: &impl Backend) {
+    let store = open(b).await;
+    // Key order, unicode, escapes, big and fractional numbers, nulls, nesting.
+    let text = r#"{"zeta":1,"alpha":{"b":[1,2.5,-3e-7,null],"a":"é 😀 \"q\" \\ \n"},"big":18446744073709551615,"neg":-9223372036854775808,"t":true,"empty":{},"list":[]}"#;
+    let data: serde_json::Value = serde_json::from_str(text).unwrap();
+    let records = vec![
+        ObjectRecord {
+            kind: "user".into(),
+            id: "user-Ä".into(),
+            project_id: None,
+            data: data.clone(),
+        },
+        ObjectRecord {
+            kind: "project_user".into(),
+            id: "proj_1/user_1".into(),
+            project_id: Some("proj_1".into()),
+            data: json!(null),
+        },
+        ObjectRecord {
+            kind: "user".into(),
+            id: "User-B".into(),
+            project_id: None,
+            data: json!("plain"),
+        },
+        ObjectRecord {
+            kind: "user".into(),
+            id: "user-a".into(),
+            project_id: None,
+            data: json!([1, "two"]),
+        },
+    ];
+    let scan = full_scan(&*store, "org-1", 1, &records).await;
+    let back = store.objects(scan, None).await.unwrap();
+    // Byte order on both backends: upper case before lower case, ASCII before the rest.
+    let ids: Vec<_> = back.iter().map(|o| o.id.as_str()).collect();
+    assert_eq!(ids, ["proj_1/user_1", "User-B", "user-a", "user-Ä"]);
+    let user = back.iter().find(|o| o.id == "user-Ä").unwrap();
+    assert_eq!(
+        serde_json::to_string(&user.data).unwrap(),
+        text,
+        "JSON preserved exactly"
+    );
+    assert_eq!(back[0].project_id.as_deref(), Some("proj_1"));
+    assert_eq!(back[0].data, json!(null));
+
+    // Many batches, as a scan writes them.
+    let scan = store.begin_scan("org-2", 2).await.unwrap();
+    let many: Vec<_> = (0..12_000)
+        .map(|i| object("user", &format!("u{i:05}"), None))
+        .collect();
+    for batch in many.chunks(5_000) {
+        store.put_objects(scan, batch).await.unwrap();
+    }
+    store
+        .finish_scan(scan, 3, ScanStatus::Complete)
+        .await
+        .unwrap();
+    assert_eq!(store.objects(scan, Some("user")).await.unwrap(), many);
+}
+
+pub async fn duplicate_objects_refused(b: &impl Backend) {
+    let store = open(b).await;
+    let scan = store.begin_scan("org-1", 1).await.unwrap();
+    let twice = [
+        object("user", "u1", None),
+        object("user", "u2", None),
+        object("user", "u1", None),
+    ];
+    let err = store.put_objects(scan, &twice).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateObject { kind, id, .. } if kind == "user" && id == "u1"),
+        "{err}"
+    );
+
+    store
+        .put_objects(scan, &[object("user", "u1", None)])
+        .await
+        .unwrap();
+    let again = [object("user", "u9", None), object("user", "u1", None)];
+    let err = store.put_objects(scan, &again).await.unwrap_err();
+    assert!(
+        matches!(&err, Error::DuplicateObject { id, .. } if id == "u1"),
+        "{err}"
+    );
+    // The same id under another kind is a different object.
+    store
+        .put_objects(scan, &[object("invite", "u1", None)])
+        .await
+        .unwrap();
+    store
+        .finish_scan(scan, 2, ScanStatus::Complete)
+        .await
+        .unwrap();
+    let ids: Vec<_> = store
+        .objects(scan, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    assert_eq!(ids, ["u1", "u1"], "failed batches wrote nothing");
+}
+
+fn event(id: &str, at: i64, note: &str) -> AuditEventRecord {
+    AuditEventRecord {
+        id: id.into(),
+        effective_at: at,
+        kind: "api_key.created".into(),
+        data: json!({"id": id, "note": note}),
+    }
+}
+
+pub async fn audit_dedup_append_only(b: &impl Backend) {
+    let store = open(b).await;
+    let first = [
+        event("e2", 20, "a"),
+        event("e1", 10, "a"),
+        event("e3", 20, "a"),
+    ];
+    assert_eq!(store.append_audit_events("org-1", &first).await.unwrap(), 3);
+    // An overlapping re-fetch: known ids insert nothing and change nothing.
+    let overlap = [event("e3", 20, "changed"), event("e4", 30, "a")];
+    assert_eq!(
+        store.append_audit_events("org-1", &overlap).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store.append_audit_events("org-1", &overlap).await.unwrap(),
+        0
+    );
+    assert_eq!(store.append_audit_events("org-1", &[]).await.unwrap(), 0);
+    // Another organization's e1 is another event.
+    assert_eq!(
+        store
+            .append_audit_events("org-2", &[event("e1", 10, "b")])
+            .await
+            .unwrap(),
+        1
+    );
+
+    let all = store.audit_events("org-1", None, None).await.unwrap();
+    let order: Vec<_> = all.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(order, ["e1", "e2", "e3", "e4"]);
+    assert_eq!(all[2], event("e3", 20, "a"));
+    let window = store
+        .audit_events("org-1", Some(20), Some(30))
+        .await
+        .unwrap();
+    assert_eq!(
+        window.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(),
+        ["e2", "e3"]
+    );
+    assert_eq!(
+        store
+            .audit_events("org-1", Some(25), None)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        store.audit_events("org-2", None, None).await.unwrap()[0].data["note"],
+        "b"
+    );
+
+    // Not even SQL behind custos' back can rewrite the log.
+    for forgery in [
+        "UPDATE audit_events SET kind = 'forged'",
+        "DELETE FROM audit_events",
+    ] {
+        let err = b.exec_raw(forgery).await.unwrap_err();
+        assert!(err.contains("append-only"), "{err}");
+    }
+    assert_eq!(store.audit_events("org-1", None, None).await.unwrap(), all);
+}
+
+fn bucket(kind: &str, start: i64, group: &str, n: i64) -> UsageRecord {
+    UsageRecord {
+        kind: kind.into(),
+        bucket_start: start,
+        bucket_end: start + 100,
+        group_key: group.into(),
+        data: json!({"input_tokens": n}),
+    }
+}
+
+pub async fn usage_replace_window(b: &impl Backend) {
+    let store = open(b).await;
+    // Three buckets of two groups each.
+    let days = |kind: &str| -> Vec<UsageRecord> {
+        (0..3)
+            .flat_map(|d| {
+                ["{\"project_id\":\"p1\"}", "{\"project_id\":\"p2\"}"]
+                    .map(|g| bucket(kind, d * 100, g, 1))
+            })
+            .collect()
+    };
+    let completions = days("completions");
+    let embeddings = days("embeddings");
+    store
+        .replace_usage("org-1", "completions", (0, 300), &completions)
+        .await
+        .unwrap();
+    store
+        .replace_usage("org-1", "embeddings", (0, 300), &embeddings)
+        .await
+        .unwrap();
+
+    // Re-fetch the middle day of one kind, with one group gone and a new one.
+    let refetch = [
+        bucket("completions", 100, "{\"project_id\":\"p1\"}", 7),
+        bucket("completions", 100, "{\"project_id\":\"p3\"}", 7),
+    ];
+    store
+        .replace_usage("org-1", "completions", (100, 200), &refetch)
+        .await
+        .unwrap();
+
+    let got = store
+        .usage("org-1", Some("completions"), 0, 300)
+        .await
+        .unwrap();
+    let mut want: Vec<_> = completions
+        .iter()
+        .filter(|r| r.bucket_start != 100)
+        .cloned()
+        .collect();
+    want.extend(refetch.iter().cloned());
+    want.sort_by(|a, b| (a.bucket_start, &a.group_key).cmp(&(b.bucket_start, &b.group_key)));
+    assert_eq!(got, want);
+    assert_eq!(
+        store
+            .usage("org-1", Some("embeddings"), 0, 300)
+            .await
+            .unwrap(),
+        embeddings
+    );
+    let all = store.usage("org-1", None, 100, 200).await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0].kind, "completions");
+    assert!(store.usage("org-2", None, 0, 300).await.unwrap().is_empty());
+}
+
+fn cost(start: i64, project: Option<&str>, item: Option<&str>, amount: f64) -> CostRecord {
+    CostRecord {
+        bucket_start: start,
+        bucket_end: start + 100,
+        project_id: project.map(Into::into),
+        line_item: item.map(Into::into),
+        amount,
+        currency: "usd".into(),
+        data: json!({"amount": {"value": amount, "currency": "usd"}}),
+    }
+}
+
+pub async fn costs_replace_window(b: &impl Backend) {
+    let store = open(b).await;
+    let rows = [
+        cost(0, Some("p1"), Some("gpt-4o, input"), 1.25),
+        cost(100, Some("p1"), None, 0.1),
+        cost(100, None, Some("x"), 0.2),
+        cost(200, Some("p2"), Some("y"), 3.0),
+    ];
+    store.replace_costs("org-1", (0, 300), &rows).await.unwrap();
+    let got = store.costs("org-1", 0, 300).await.unwrap();
+    // Missing project sorts first; within a project, a missing line item sorts first.
+    assert_eq!(
+        got,
+        [
+            rows[0].clone(),
+            rows[2].clone(),
+            rows[1].clone(),
+            rows[3].clone()
+        ]
+    );
+
+    let late = [cost(100, Some("p1"), Some("late"), 9.5)];
+    store
+        .replace_costs("org-1", (100, 200), &late)
+        .await
+        .unwrap();
+    let got = store.costs("org-1", 0, 300).await.unwrap();
+    assert_eq!(got, [rows[0].clone(), late[0].clone(), rows[3].clone()]);
+    assert_eq!(store.costs("org-1", 100, 200).await.unwrap(), late);
+    store.replace_costs("org-1", (0, 100), &[]).await.unwrap();
+    assert_eq!(store.costs("org-1", 0, 300).await.unwrap().len(), 2);
+}
+
+pub async fn sync_marks(b: &impl Backend) {
+    let store = open(b).await;
+    assert_eq!(store.sync_mark("org-1", "audit_logs").await.unwrap(), None);
+    store
+        .set_sync_mark("org-1", "audit_logs", 100)
+        .await
+        .unwrap();
+    store
+        .set_sync_mark("org-1", "usage/completions", 5)
+        .await
+        .unwrap();
+    store
+        .set_sync_mark("org-1", "audit_logs", 150)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.sync_mark("org-1", "audit_logs").await.unwrap(),
+        Some(150)
+    );
+    assert_eq!(
+        store.sync_mark("org-1", "usage/completions").await.unwrap(),
+        Some(5)
+    );
+    assert_eq!(store.sync_mark("org-2", "audit_logs").await.unwrap(), None);
+}
+
+pub async fn secrets_round_trip(b: &impl Backend) {
+    let store = open(b).await;
+    let key = MasterKey::from_bytes([7; 32]);
+    let sealed = crypto::seal(&key, "org-1/read", &SecretString::from("sk-admin-CANARY")).unwrap();
+    store.put_secret("org-1/read", &sealed).await.unwrap();
+    let other = crypto::seal(&key, "org-1/write", &SecretString::from("sk-admin-W")).unwrap();
+    store.put_secret("org-1/write", &other).await.unwrap();
+
+    let back = store.secret("org-1/read").await.unwrap().unwrap();
+    assert_eq!(back, sealed);
+    assert_eq!(
+        crypto::open(&key, "org-1/read", &back)
+            .unwrap()
+            .expose_secret(),
+        "sk-admin-CANARY"
+    );
+    // Moved under another name, the blob no longer opens.
+    assert!(matches!(
+        crypto::open(&key, "org-1/write", &back),
+        Err(Error::Tampered { .. })
+    ));
+    // A wrong master key is named as such, and the stored blob is left as it was.
+    let wrong = MasterKey::from_bytes([8; 32]);
+    let err = crypto::open(&wrong, "org-1/read", &back)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(&format!(
+            "the master key (id {}) does not match",
+            wrong.key_id()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains("CANARY"));
+    assert_eq!(store.secret("org-1/read").await.unwrap().unwrap(), sealed);
+
+    // Re-sealing (a key rotation) replaces the blob.
+    let rotated =
+        crypto::seal(&wrong, "org-1/read", &SecretString::from("sk-admin-CANARY")).unwrap();
+    store.put_secret("org-1/read", &rotated).await.unwrap();
+    let names: Vec<_> = store
+        .secrets()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(n, s)| (n, s.key_id))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("org-1/read".to_string(), wrong.key_id().to_string()),
+            ("org-1/write".to_string(), key.key_id().to_string())
+        ]
+    );
+    assert!(store.delete_secret("org-1/read").await.unwrap());
+    assert!(!store.delete_secret("org-1/read").await.unwrap());
+    assert!(store.secret("org-1/read").await.unwrap().is_none());
+}
+
+pub async fn bad_input_refused(b: &impl Backend) {
+    let store = open(b).await;
+    let outside = [bucket("completions", 500, "{}", 1)];
+    let err = store
+        .replace_usage("org-1", "completions", (0, 300), &outside)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("outside the replaced window [0, 300)"),
+        "{err}"
+    );
+    let wrong_kind = [bucket("embeddings", 0, "{}", 1)];
+    assert!(matches!(
+        store
+            .replace_usage("org-1", "completions", (0, 300), &wrong_kind)
+            .await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store
+            .replace_usage("org-1", "completions", (300, 0), &[])
+            .await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        store
+            .replace_costs("org-1", (0, 100), &[cost(100, None, None, 1.0)])
+            .await,
+        Err(Error::InvalidInput(_))
+    ));
+    let scan = store.begin_scan("org-1", 1).await.unwrap();
+    let huge = EndpointRun {
+        requests: u64::MAX,
+        ..endpoint("/x", &[], None)
+    };
+    assert!(matches!(
+        store.record_endpoint(scan, &huge).await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(
+        store
+            .usage("org-1", None, 0, 1_000)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn newer_schema_refused(b: &impl Backend) {
+    let store = open(b).await;
+    full_scan(&*store, "org-1", 1, &[object("user", "u1", None)]).await;
+    drop(store);
+    b.exec_raw("INSERT INTO schema_version (version, applied_at) VALUES (999, 0)")
+        .await
+        .unwrap();
+
+    let err = custos_store::open(&b.url()).await.unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(
+            err,
+            Error::NewerSchema {
+                found: 999,
+                known: 1,
+                ..
+            }
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "was written by a newer custos (schema 999, this build knows 1): upgrade custos"
+        ),
+        "{message}"
+    );
+
+    // Nothing was touched: once the newer version is gone, the data is all there.
+    b.exec_raw("DELETE FROM schema_version WHERE version = 999")
+        .await
+        .unwrap();
+    let store = open(b).await;
+    let latest = store.latest_scan("org-1").await.unwrap().unwrap();
+    assert_eq!(store.objects(latest.id, None).await.unwrap().len(), 1);
+}
+
+/// The objects the crash child writes, batch `n`.
+fn crash_batch(n: usize) -> Vec<ObjectRecord> {
+    (0..CHILD_BATCH)
+        .map(|i| ObjectRecord {
+            data: json!({"id": i, "payload": "x".repeat(300)}),
+            ..object("user", &format!("b{n:06}-{i:04}"), None)
+        })
+        .collect()
+}
+
+/// The child of `crash_mid_write`: starts a scan and writes batches until it is killed
+/// (or, so that it always ends, for at most a minute's worth of batches).
+pub async fn crash_child(url: &str) {
+    let store = custos_store::open(url).await.expect("child: open");
+    let scan = store
+        .begin_scan("org-1", 1_000)
+        .await
+        .expect("child: begin");
+    println!("began {scan}");
+    for n in 0..20_000 {
+        store
+            .put_objects(scan, &crash_batch(n))
+            .await
+            .expect("child: write");
+        println!("batch {n}");
+    }
+}
+
+/// Kills a writer with SIGKILL in the middle of a scan, twice: the previous snapshot stays the
+/// latest and intact, the store opens, and a new scan completes.
+pub async fn crash_mid_write(b: &impl Backend) {
+    let store = open(b).await;
+    let kept: Vec<_> = (0..50)
+        .map(|i| object("user", &format!("kept{i:02}"), None))
+        .collect();
+    let previous = full_scan(&*store, "org-1", 100, &kept).await;
+    drop(store);
+
+    for round in 0..2 {
+        let exe = std::env::current_exe().unwrap();
+        let mut child = Command::new(exe)
+            .args(["--exact", "crash_child", "--ignored", "--nocapture"])
+            .env(CHILD_URL, b.url())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn the crash child");
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        // Round 0 dies right after its first committed batch, round 1 well into writing.
+        let wanted = format!("batch {}", round * 20);
+        let mut seen = false;
+        for line in stdout.lines() {
+            if line.expect("read the child's output") == wanted {
+                seen = true;
+                break;
+            }
+        }
+        assert!(
+            seen,
+            "the crash child stopped before writing (see its stderr)"
+        );
+        child.kill().expect("SIGKILL the child");
+        child.wait().unwrap();
+
+        let store = open(b).await;
+        let latest = store.latest_scan("org-1").await.unwrap().unwrap();
+        assert_eq!(
+            latest.id, previous,
+            "round {round}: the previous snapshot is still the latest"
+        );
+        assert_eq!(store.objects(previous, None).await.unwrap(), kept);
+        let stale = store.scans(Some("org-1")).await.unwrap().pop().unwrap();
+        assert_eq!(stale.status, ScanStatus::Running);
+        assert!(matches!(
+            store.objects(stale.id, None).await,
+            Err(Error::ScanNotVisible { .. })
+        ));
+    }
+
+    // The next scan cleans up after the dead ones and completes.
+    let store = open(b).await;
+    let next = full_scan(&*store, "org-1", 2_000, &crash_batch(0)).await;
+    let statuses: Vec<_> = store
+        .scans(Some("org-1"))
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.status)
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            ScanStatus::Complete,
+            ScanStatus::Abandoned,
+            ScanStatus::Abandoned,
+            ScanStatus::Complete
+        ]
+    );
+    assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, next);
+    assert_eq!(store.objects(next, None).await.unwrap().len(), CHILD_BATCH);
+}
