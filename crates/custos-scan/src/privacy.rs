@@ -23,7 +23,11 @@ pub fn scrub(value: &mut Value, keep_emails: bool) {
         Value::Object(map) => {
             // A key's `value` is the secret itself; the API sends it only on create, and it
             // must never be stored even if a response carries it.
-            if map.get("object").and_then(Value::as_str).is_some_and(|o| o.contains("api_key")) {
+            if map
+                .get("object")
+                .and_then(Value::as_str)
+                .is_some_and(|o| o.contains("api_key"))
+            {
                 map.remove("value");
             }
             if !keep_emails {

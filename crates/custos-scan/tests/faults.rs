@@ -8,7 +8,7 @@ use custos_sim::server::{SimConfig, Simulator};
 use secrecy::SecretString;
 use std::time::Duration;
 
-const NOW: i64 = 1_795_219_200;
+const NOW: i64 = 1_795_132_800; // 2026-11-20T00:00:00Z
 
 fn scenario() -> custos_model::scenario::Scenario {
     let options = GenerateOptions {
@@ -61,7 +61,11 @@ async fn collect(sim: SimConfig, retry: RetryPolicy, rps: Option<u32>) -> (Colle
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_and_throttling_do_not_change_the_inventory() {
     let (clean, clean_retries) = collect(SimConfig::default(), RetryPolicy::default(), None).await;
-    assert!(clean.is_complete(), "fault-free walk failed: {:?}", clean.failures);
+    assert!(
+        clean.is_complete(),
+        "fault-free walk failed: {:?}",
+        clean.failures
+    );
     assert_eq!(clean_retries, 0);
     assert!(clean.inventory.users.len() >= 100);
 
@@ -83,7 +87,11 @@ async fn faults_and_throttling_do_not_change_the_inventory() {
         ..RetryPolicy::default()
     };
     let (noisy, noisy_retries) = collect(faulty, retry, Some(36)).await;
-    assert!(noisy.is_complete(), "faulty walk failed: {:?}", noisy.failures);
+    assert!(
+        noisy.is_complete(),
+        "faulty walk failed: {:?}",
+        noisy.failures
+    );
     assert!(noisy_retries > 0, "the faults were never exercised");
     assert_eq!(noisy.inventory, clean.inventory);
 }

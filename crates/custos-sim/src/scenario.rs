@@ -482,7 +482,8 @@ impl Validator {
         self.unique(enumerate_ids(&org.projects, |x| &x.project.id), |i| {
             format!("{at}.projects[{i}].project.id")
         });
-        // Key, file and vector store ids are unique across the organization.
+        // Key, file and vector store ids are unique across the organization (the projects
+        // check only their tags).
         self.unique(
             nested_ids(&org.projects, |p| &p.api_keys, |k| &k.id),
             |(p, k)| format!("{at}.projects[{p}].api_keys[{k}].id"),
@@ -637,7 +638,7 @@ impl Validator {
             &project.service_accounts,
             &["organization.project.service_account"],
         );
-        self.list(
+        self.tags(
             at,
             "api_keys",
             &project.api_keys,
@@ -657,8 +658,8 @@ impl Validator {
         );
         self.list(at, "roles", &project.roles, &["role"]);
         self.list(at, "groups", &project.groups, &["project.group"]);
-        self.list(at, "files", &project.files, &["file"]);
-        self.list(
+        self.tags(at, "files", &project.files, &["file"]);
+        self.tags(
             at,
             "vector_stores",
             &project.vector_stores,
@@ -705,8 +706,7 @@ impl Validator {
         );
     }
 
-    /// Checks a list of objects at `{at}.{field}`: ids unique within it, `object` tags among
-    /// `tags` (no tag check when `tags` is empty).
+    /// Checks a list of objects at `{at}.{field}`: ids unique within it, and [`Self::tags`].
     fn list<T: Object>(&mut self, at: &str, field: &str, items: &[T], tags: &[&str]) {
         self.unique(
             items
@@ -715,6 +715,11 @@ impl Validator {
                 .filter_map(|(i, x)| Some((i, x.id()?))),
             |i| format!("{at}.{field}[{i}].id"),
         );
+        self.tags(at, field, items, tags);
+    }
+
+    /// Checks that the `object` tags of a list are among `tags` (nothing when `tags` is empty).
+    fn tags<T: Object>(&mut self, at: &str, field: &str, items: &[T], tags: &[&str]) {
         for (i, item) in items.iter().enumerate() {
             self.object_tag(item, tags, || format!("{at}.{field}[{i}]"));
         }
@@ -784,43 +789,43 @@ trait Object {
     fn id(&self) -> Option<&str>;
 }
 
-/// `Object` for model types: `object` and `id` are expressions of `x`.
+/// `Object` for model types, from two functions of the object: its tag and its id.
 macro_rules! objects {
-    ($($ty:ty => |$x:ident| ($object:expr, $id:expr);)*) => {$(
+    ($($ty:ty => ($object:expr, $id:expr);)*) => {$(
         impl Object for $ty {
             fn object(&self) -> Option<&str> {
-                let $x = self;
-                $object
+                let object: fn(&$ty) -> Option<&str> = $object;
+                object(self)
             }
             fn id(&self) -> Option<&str> {
-                let $x = self;
-                $id
+                let id: fn(&$ty) -> Option<&str> = $id;
+                id(self)
             }
         }
     )*};
 }
 
 objects! {
-    User => |x| (Some(&x.object), Some(&x.id));
-    Invite => |x| (Some(&x.object), Some(&x.id));
-    AdminApiKey => |x| (Some(&x.object), Some(&x.id));
-    Certificate => |x| (Some(&x.object), Some(&x.id));
-    Role => |x| (Some(&x.object), Some(&x.id));
-    SpendAlert => |x| (Some(&x.object), Some(&x.id));
-    ProjectUser => |x| (Some(&x.object), Some(&x.id));
-    ServiceAccount => |x| (Some(&x.object), Some(&x.id));
-    ProjectApiKey => |x| (Some(&x.object), Some(&x.id));
-    RateLimit => |x| (Some(&x.object), Some(&x.id));
-    VectorStore => |x| (Some(&x.object), Some(&x.id));
-    Project => |x| (Some(&x.object), Some(&x.id));
-    AuditLog => |x| (None, Some(&x.id));
-    ProjectGroup => |x| (Some(&x.object), None);
-    ModelPermissions => |x| (Some(&x.object), None);
-    DataRetention => |x| (Some(&x.object), None);
-    SpendLimit => |x| (Some(&x.object), None);
+    User => (|x| Some(&x.object), |x| Some(&x.id));
+    Invite => (|x| Some(&x.object), |x| Some(&x.id));
+    AdminApiKey => (|x| Some(&x.object), |x| Some(&x.id));
+    Certificate => (|x| Some(&x.object), |x| Some(&x.id));
+    Role => (|x| Some(&x.object), |x| Some(&x.id));
+    SpendAlert => (|x| Some(&x.object), |x| Some(&x.id));
+    ProjectUser => (|x| Some(&x.object), |x| Some(&x.id));
+    ServiceAccount => (|x| Some(&x.object), |x| Some(&x.id));
+    ProjectApiKey => (|x| Some(&x.object), |x| Some(&x.id));
+    RateLimit => (|x| Some(&x.object), |x| Some(&x.id));
+    VectorStore => (|x| Some(&x.object), |x| Some(&x.id));
+    Project => (|x| Some(&x.object), |x| Some(&x.id));
+    AuditLog => (|_| None, |x| Some(&x.id));
+    ProjectGroup => (|x| Some(&x.object), |_| None);
+    ModelPermissions => (|x| Some(&x.object), |_| None);
+    DataRetention => (|x| Some(&x.object), |_| None);
+    SpendLimit => (|x| Some(&x.object), |_| None);
     // Flattened: the group's tag, if any, sits in `extra`.
-    ScenarioGroup => |x| (x.group.extra.get("object").and_then(|t| t.as_str()), Some(&x.group.id));
-    ScenarioFile => |x| (Some(&x.file.object), None);
+    ScenarioGroup => (|x| x.group.extra.get("object").and_then(|t| t.as_str()), |x| Some(&x.group.id));
+    ScenarioFile => (|x| Some(&x.file.object), |x| Some(&x.file.id));
 }
 
 /// What ids a role-assignment table may name.

@@ -4,7 +4,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "custos", version, about = "Governance for OpenAI organizations")]
+#[command(
+    name = "custos",
+    version,
+    about = "Governance for OpenAI organizations"
+)]
 pub struct Cli {
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -146,6 +150,8 @@ fn parse_fraction(s: &str) -> Result<f64, String> {
     if (0.0..=1.0).contains(&value) {
         Ok(value)
     } else {
-        Err(format!("{value} is outside 0..=1; give a fraction such as 0.05"))
+        Err(format!(
+            "{value} is outside 0..=1; give a fraction such as 0.05"
+        ))
     }
 }

@@ -13,7 +13,10 @@ fn main() -> ExitCode {
     logging::init(cli.log_format, cli.verbose);
     // reqwest is built without a default TLS provider (no C toolchain needed); pick ring once.
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -23,9 +23,14 @@ fn sim_serve_prints_its_url_first_and_answers() {
         .expect("spawn custos sim serve");
     let stdout = child.stdout.take().expect("stdout");
     let mut first = String::new();
-    BufReader::new(stdout).read_line(&mut first).expect("first line");
+    BufReader::new(stdout)
+        .read_line(&mut first)
+        .expect("first line");
     let url = first.trim().to_owned();
-    assert!(url.starts_with("http://127.0.0.1:") && url.ends_with("/v1"), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/v1"),
+        "{url}"
+    );
     let stats_url = url.trim_end_matches("/v1").to_owned() + "/_sim/stats";
     let _ = rustls::crypto::ring::default_provider().install_default();
     let answer = std::thread::spawn(move || {
@@ -46,7 +51,16 @@ fn sim_generate_is_deterministic_and_validates() {
     let generate = |seed: &str, file: &str| {
         let path = dir.join(file);
         let status = custos()
-            .args(["sim", "generate", "--users", "40", "--projects", "5", "--days", "5"])
+            .args([
+                "sim",
+                "generate",
+                "--users",
+                "40",
+                "--projects",
+                "5",
+                "--days",
+                "5",
+            ])
             .args(["--seed", seed, "--out"])
             .arg(&path)
             .status()
@@ -56,13 +70,21 @@ fn sim_generate_is_deterministic_and_validates() {
     };
     let first = generate("3", "a.json");
     assert_eq!(first, generate("3", "b.json"), "same seed, same bytes");
-    assert_ne!(first, generate("4", "c.json"), "another seed, another organization");
+    assert_ne!(
+        first,
+        generate("4", "c.json"),
+        "another seed, another organization"
+    );
     let output = custos()
         .args(["sim", "validate"])
         .arg(dir.join("a.json"))
         .output()
         .expect("run validate");
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }
 
 #[test]
@@ -75,31 +97,58 @@ fn a_bad_scenario_exits_1_naming_file_path_and_expectation() {
             {"object": "organization.user", "id": "user_1", "added_at": "yesterday"}]}]}"#,
     )
     .expect("write");
-    let output = custos().args(["sim", "validate"]).arg(&path).output().expect("run");
+    let output = custos()
+        .args(["sim", "validate"])
+        .arg(&path)
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("broken.json"), "{stderr}");
-    assert!(stderr.contains("organizations[0].users[0].added_at"), "{stderr}");
+    assert!(
+        stderr.contains("organizations[0].users[0].added_at"),
+        "{stderr}"
+    );
     assert!(stderr.contains("Unix seconds"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    let output = custos().args(["sim", "serve", "--fault-rate", "7"]).output().expect("run");
+    let output = custos()
+        .args(["sim", "serve", "--fault-rate", "7"])
+        .output()
+        .expect("run");
     assert_eq!(output.status.code(), Some(2));
 }
 
 #[test]
 fn the_demo_lists_every_kind_without_leaking_secrets() {
-    let output = custos().args(["demo", "--no-serve"]).output().expect("run demo");
+    let output = custos()
+        .args(["demo", "--no-serve"])
+        .output()
+        .expect("run demo");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stdout}\n{stderr}");
-    for kind in ["users", "invites", "admin API keys", "project API keys", "audit events", "usage: completions", "cost results"] {
-        assert!(stdout.contains(kind), "the demo does not list {kind}:\n{stdout}");
+    for kind in [
+        "users",
+        "invites",
+        "admin API keys",
+        "project API keys",
+        "audit events",
+        "usage: completions",
+        "cost results",
+    ] {
+        assert!(
+            stdout.contains(kind),
+            "the demo does not list {kind}:\n{stdout}"
+        );
     }
-    assert!(!stdout.contains("unknown:"), "the demo walk failed somewhere:\n{stdout}");
+    assert!(
+        !stdout.contains("unknown:"),
+        "the demo walk failed somewhere:\n{stdout}"
+    );
     // Every secret the simulator accepts stays out of what the demo prints.
     let scenario = custos_sim::demo::demo_scenario();
     for credential in scenario.organizations.iter().flat_map(|o| &o.credentials) {

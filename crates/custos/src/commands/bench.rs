@@ -61,7 +61,11 @@ async fn simulator_with_users(
     let secret = scenario
         .organizations
         .first()
-        .and_then(|org| org.credentials.iter().find(|c| c.admin_api_key_id.is_some()))
+        .and_then(|org| {
+            org.credentials
+                .iter()
+                .find(|c| c.admin_api_key_id.is_some())
+        })
         .map(|c| SecretString::from(c.secret.clone()))
         .context("the generated scenario has no admin credential")?;
     let running = Simulator::new(scenario, SimConfig::default())

@@ -21,14 +21,21 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .credentials
         .iter()
         .find(|c| c.access == Some(custos_model::scenario::Access::ReadOnly))
-        .or_else(|| org.credentials.iter().find(|c| c.admin_api_key_id.is_some()))
+        .or_else(|| {
+            org.credentials
+                .iter()
+                .find(|c| c.admin_api_key_id.is_some())
+        })
         .map(|c| SecretString::from(c.secret.clone()))
         .context("the demo scenario has no admin credential")?;
     let as_of = scenario.now;
     let sim = Simulator::new(scenario, SimConfig::default())
         .spawn("127.0.0.1:0")
         .await?;
-    println!("custos demo: simulated OpenAI Admin API at {}", sim.base_url());
+    println!(
+        "custos demo: simulated OpenAI Admin API at {}",
+        sim.base_url()
+    );
     println!("organization {org_id} ({org_name}), scanned with a read-only admin key\n");
 
     let client = Client::new(ClientConfig::new(sim.base_url(), read_key))?;
@@ -41,7 +48,11 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let elapsed = started.elapsed();
 
     let summary = collected.inventory.summary();
-    let width = summary.iter().map(|(kind, _)| kind.len()).max().unwrap_or(0);
+    let width = summary
+        .iter()
+        .map(|(kind, _)| kind.len())
+        .max()
+        .unwrap_or(0);
     println!("{:width$}  {:>7}", "kind", "count");
     for (kind, count) in &summary {
         println!("{kind:width$}  {count:>7}");

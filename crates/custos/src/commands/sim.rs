@@ -15,7 +15,10 @@ pub async fn run(command: SimCommand) -> anyhow::Result<ExitCode> {
         SimCommand::Validate { file } => {
             let loaded = scenario::load_file(&file)?;
             let orgs = loaded.organizations.len();
-            println!("{}: valid custos-scenario/1 with {orgs} organization(s)", file.display());
+            println!(
+                "{}: valid custos-scenario/1 with {orgs} organization(s)",
+                file.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
