@@ -31,6 +31,8 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             projects,
             keys_per_project,
             days,
+            // The generator's own default: about five audit events per user.
+            audit_events: None,
             ..options_for_users(0)
         })?,
     }

@@ -28,6 +28,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         })
         .map(|c| SecretString::from(c.secret.clone()))
         .context("the demo scenario has no admin credential")?;
+    // Project keys read the project-scoped endpoints (files, vector stores).
+    let project_keys: Vec<(String, SecretString)> = org
+        .credentials
+        .iter()
+        .filter_map(|c| {
+            let project = c.project_id.clone()?;
+            Some((project, SecretString::from(c.secret.clone())))
+        })
+        .collect();
     let as_of = scenario.now;
     let sim = Simulator::new(scenario, SimConfig::default())
         .spawn("127.0.0.1:0")
@@ -40,8 +49,16 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
 
     let client = Client::new(ClientConfig::new(sim.base_url(), read_key))?;
     let started = Instant::now();
+    let mut project_clients = std::collections::BTreeMap::new();
+    for (project_id, key) in project_keys {
+        project_clients.insert(
+            project_id,
+            Client::new(ClientConfig::new(sim.base_url(), key))?,
+        );
+    }
     let options = CollectOptions {
         now: as_of.unwrap_or_else(now_unix),
+        project_clients,
         ..CollectOptions::default()
     };
     let collected = collect_inventory(&client, &options).await;
