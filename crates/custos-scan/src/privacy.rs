@@ -5,16 +5,8 @@
 //! matched against it), `email_prefix` (its first four characters, for display) and
 //! `email_domain` (the external-user policies compare domains).
 
+pub use custos_store::email_hash;
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-
-/// SHA-256 (hex) of the normalised address and its four-character display prefix.
-pub fn email_hash(email: &str) -> (String, String) {
-    let normalised = email.trim().to_lowercase();
-    let digest = Sha256::digest(normalised.as_bytes());
-    let hex = digest.iter().map(|b| format!("{b:02x}")).collect();
-    (hex, normalised.chars().take(4).collect())
-}
 
 /// Rewrites `value` in place: every `email` string field is hashed (unless `keep_emails`),
 /// every `value` field of a key object is dropped.

@@ -28,7 +28,7 @@ fn object(i: usize) -> ObjectRecord {
             "name": format!("Generated {kind} number {i}"),
             "email_sha256": format!("{:064x}", (i as u128).wrapping_mul(0x9e37_79b9_7f4a_7c15)),
             "email_prefix": "user",
-            "role": if i % 7 == 0 { "owner" } else { "member" },
+            "role": if i.is_multiple_of(7) { "owner" } else { "member" },
             "created_at": 1_700_000_000 + i,
             "project_id": project,
             "description": padding,

@@ -49,13 +49,9 @@ pub enum Error {
 
     /// PostgreSQL could not be reached or refused the login. `url` has no password.
     #[error(
-        "cannot connect to PostgreSQL at {url}: {source}: check that the server runs and that the URL, user and password are right"
+        "cannot connect to PostgreSQL at {url}: {reason}: check that the server runs and that the URL, user and password are right"
     )]
-    Unreachable {
-        url: String,
-        #[source]
-        source: BoxError,
-    },
+    Unreachable { url: String, reason: String },
 
     /// A query failed in the backend.
     #[error("{backend} failed to {op}: {source}")]
@@ -162,4 +158,10 @@ impl Error {
             reason: reason.to_string(),
         }
     }
+}
+
+/// Attaches the operation that failed to a backend's error (`.op("read scans")?`); each
+/// backend implements it for its driver's `Result`.
+pub(crate) trait Op<T> {
+    fn op(self, op: &'static str) -> Result<T>;
 }

@@ -38,6 +38,10 @@
 //!   deleted and the new ones inserted in one transaction; rows outside are untouched.
 //! - **Nothing is ever migrated down or overwritten**: a corrupt file, a foreign SQLite
 //!   database or a schema newer than this build is refused before any write.
+//! - **A snapshot is written fast**: batches go in with prepared statements (SQLite) or binary
+//!   `COPY` (PostgreSQL, with `synchronous_commit = off` per batch: `finish_scan` commits
+//!   synchronously, which flushes every batch before it). `objects.scan_id` has no foreign key,
+//!   because each batch checks its scan once, under a lock, in its own transaction.
 //! - **JSON is kept exactly** as serde_json wrote it (SQLite `TEXT`, PostgreSQL `json`).
 //! - **No secret is stored in clear.** Credentials are [`crypto::SealedSecret`]s; emails are
 //!   hashed at ingest with [`crypto::email_hash`] unless configured otherwise.
@@ -59,6 +63,19 @@ pub use location::Location;
 
 /// Identifies a scan; increases with every [`Store::begin_scan`].
 pub type ScanId = i64;
+
+/// Which scans [`Store::find_scans`] returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanFilter<'a> {
+    /// Every scan.
+    All,
+    /// The scans of one organization.
+    Org(&'a str),
+    /// One scan.
+    Id(ScanId),
+    /// The latest visible (`Complete` or `Partial`) scan of an organization.
+    Latest(&'a str),
+}
 
 /// One object of a snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -232,14 +249,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// step; `Abandoned` deletes its objects. `Running` is refused.
     async fn finish_scan(&self, scan: ScanId, finished_at: i64, status: ScanStatus) -> Result<()>;
 
+    /// The scans `filter` selects, oldest first, with their endpoints.
+    async fn find_scans(&self, filter: ScanFilter<'_>) -> Result<Vec<ScanRun>>;
+
     /// Every scan, optionally of one organization, oldest first.
-    async fn scans(&self, org_id: Option<&str>) -> Result<Vec<ScanRun>>;
+    async fn scans(&self, org_id: Option<&str>) -> Result<Vec<ScanRun>> {
+        self.find_scans(org_id.map_or(ScanFilter::All, ScanFilter::Org))
+            .await
+    }
 
     /// One scan, if it exists.
-    async fn scan(&self, id: ScanId) -> Result<Option<ScanRun>>;
+    async fn scan(&self, id: ScanId) -> Result<Option<ScanRun>> {
+        Ok(self.find_scans(ScanFilter::Id(id)).await?.pop())
+    }
 
     /// The latest finished scan (`Complete` or `Partial`) of an organization.
-    async fn latest_scan(&self, org_id: &str) -> Result<Option<ScanRun>>;
+    async fn latest_scan(&self, org_id: &str) -> Result<Option<ScanRun>> {
+        Ok(self.find_scans(ScanFilter::Latest(org_id)).await?.pop())
+    }
 
     /// The objects of a finished scan, optionally of one kind, sorted by kind then id (byte
     /// order). A scan that is running or abandoned gives [`Error::ScanNotVisible`], never an

@@ -4,13 +4,14 @@
 //! The store lives in the first schema of the connection's search path, so one database can
 //! hold several stores (the test suite gives each test its own schema).
 
+use crate::error::Op;
 use crate::location::redact;
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
 use crate::rows::{self, CostRow, EndpointRow, ScanRow};
-use crate::sql::{self, ScanFilter};
+use crate::sql;
 use crate::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanId, ScanRun,
-    ScanStatus, SealedSecret, Store, UsageRecord,
+    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanFilter, ScanId,
+    ScanRun, ScanStatus, SealedSecret, Store, UsageRecord,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use futures::future::try_join_all;
@@ -49,11 +50,6 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// Attaches the failed operation to a tokio-postgres error.
-trait Op<T> {
-    fn op(self, op: &'static str) -> Result<T>;
-}
-
 impl<T> Op<T> for std::result::Result<T, tokio_postgres::Error> {
     fn op(self, op: &'static str) -> Result<T> {
         self.map_err(|e| Error::backend(BACKEND, op, e))
@@ -90,7 +86,12 @@ impl PostgresStore {
     async fn client(&self) -> Result<Object> {
         self.pool.get().await.map_err(|e| Error::Unreachable {
             url: self.url.clone(),
-            source: e.into(),
+            reason: match e {
+                // The driver's error and its causes ("error connecting to server: Connection
+                // refused"), without the pool's wrapping.
+                deadpool_postgres::PoolError::Backend(e) => chain(&e),
+                other => chain(&other),
+            },
         })
     }
 
@@ -159,53 +160,6 @@ impl PostgresStore {
         client.execute(&statement, params).await.op(op)
     }
 
-    async fn scan_runs(&self, filter: ScanFilter<'_>) -> Result<Vec<ScanRun>> {
-        let id;
-        let params: Vec<&(dyn ToSql + Sync)> = match &filter {
-            ScanFilter::All => vec![],
-            ScanFilter::Org(org) | ScanFilter::Latest(org) => vec![org],
-            ScanFilter::Id(scan) => {
-                id = *scan;
-                vec![&id]
-            }
-        };
-        let mut client = self.client().await?;
-        let tx = snapshot(&mut client).await?;
-        let scans = tx
-            .query(&filter.scans_sql(), &params)
-            .await
-            .op("read scans")?;
-        let endpoints = tx
-            .query(&filter.endpoints_sql(), &params)
-            .await
-            .op("read scan endpoints")?;
-        tx.commit().await.op("end a read")?;
-        let scans = scans
-            .iter()
-            .map(|r| ScanRow {
-                id: r.get(0),
-                org_id: r.get(1),
-                started_at: r.get(2),
-                finished_at: r.get(3),
-                status: r.get(4),
-            })
-            .collect();
-        let endpoints = endpoints
-            .iter()
-            .map(|r| EndpointRow {
-                scan_id: r.get(0),
-                endpoint: r.get(1),
-                scope: r.get(2),
-                kinds: r.get(3),
-                ok: r.get(4),
-                error: r.get(5),
-                requests: r.get(6),
-                items: r.get(7),
-            })
-            .collect();
-        rows::scan_runs(scans, endpoints)
-    }
-
     /// The first `(kind, id)` of `objects` that scan `scan` already holds, as an error.
     async fn duplicate(
         &self,
@@ -228,6 +182,17 @@ impl PostgresStore {
             _ => Error::backend(BACKEND, "write objects", cause),
         }
     }
+}
+
+/// An error and its causes, `a: b: c`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
 }
 
 /// A read-only repeatable-read transaction: several queries see one state of the store.
@@ -425,17 +390,51 @@ impl Store for PostgresStore {
         tx.commit().await.op("commit")
     }
 
-    async fn scans(&self, org_id: Option<&str>) -> Result<Vec<ScanRun>> {
-        self.scan_runs(org_id.map_or(ScanFilter::All, ScanFilter::Org))
+    async fn find_scans(&self, filter: ScanFilter<'_>) -> Result<Vec<ScanRun>> {
+        let id;
+        let params: Vec<&(dyn ToSql + Sync)> = match &filter {
+            ScanFilter::All => vec![],
+            ScanFilter::Org(org) | ScanFilter::Latest(org) => vec![org],
+            ScanFilter::Id(scan) => {
+                id = *scan;
+                vec![&id]
+            }
+        };
+        let mut client = self.client().await?;
+        let tx = snapshot(&mut client).await?;
+        let scans = tx
+            .query(&filter.scans_sql(), &params)
             .await
-    }
-
-    async fn scan(&self, id: ScanId) -> Result<Option<ScanRun>> {
-        Ok(self.scan_runs(ScanFilter::Id(id)).await?.pop())
-    }
-
-    async fn latest_scan(&self, org_id: &str) -> Result<Option<ScanRun>> {
-        Ok(self.scan_runs(ScanFilter::Latest(org_id)).await?.pop())
+            .op("read scans")?;
+        let endpoints = tx
+            .query(&filter.endpoints_sql(), &params)
+            .await
+            .op("read scan endpoints")?;
+        tx.commit().await.op("end a read")?;
+        let scans = scans
+            .iter()
+            .map(|r| ScanRow {
+                id: r.get(0),
+                org_id: r.get(1),
+                started_at: r.get(2),
+                finished_at: r.get(3),
+                status: r.get(4),
+            })
+            .collect();
+        let endpoints = endpoints
+            .iter()
+            .map(|r| EndpointRow {
+                scan_id: r.get(0),
+                endpoint: r.get(1),
+                scope: r.get(2),
+                kinds: r.get(3),
+                ok: r.get(4),
+                error: r.get(5),
+                requests: r.get(6),
+                items: r.get(7),
+            })
+            .collect();
+        rows::scan_runs(scans, endpoints)
     }
 
     async fn objects(&self, scan: ScanId, kind: Option<&str>) -> Result<Vec<ObjectRecord>> {

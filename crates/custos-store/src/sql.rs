@@ -97,24 +97,15 @@ pub(crate) const DELETE_SECRET: &str = "DELETE FROM secrets WHERE name = $1";
 pub(crate) const SECRETS: &str =
     "SELECT name, key_id, nonce, ciphertext FROM secrets ORDER BY name";
 
-/// Which scans a listing covers; the same filter selects their endpoints.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum ScanFilter<'a> {
-    All,
-    Org(&'a str),
-    Id(crate::ScanId),
-    /// The latest visible scan of an organization.
-    Latest(&'a str),
-}
-
-impl ScanFilter<'_> {
+/// The two queries of a scan listing share one filter, so that endpoints match their scans.
+impl crate::ScanFilter<'_> {
     /// `WHERE ...` over `scans` (binding at most `$1`), shared by the two queries below.
     fn condition(self) -> &'static str {
         match self {
-            ScanFilter::All => "TRUE",
-            ScanFilter::Org(_) => "org_id = $1",
-            ScanFilter::Id(_) => "id = $1",
-            ScanFilter::Latest(_) => {
+            crate::ScanFilter::All => "TRUE",
+            crate::ScanFilter::Org(_) => "org_id = $1",
+            crate::ScanFilter::Id(_) => "id = $1",
+            crate::ScanFilter::Latest(_) => {
                 "id = (SELECT MAX(id) FROM scans WHERE org_id = $1 \
                  AND status IN ('complete', 'partial'))"
             }

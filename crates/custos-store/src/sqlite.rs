@@ -4,12 +4,13 @@
 //! WAL is in the file system before the commit returns) and, at worst, the last commits are
 //! lost on a power cut, which for a re-runnable scan is the right trade for its speed.
 
+use crate::error::Op;
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
 use crate::rows::{self, CostRow, EndpointRow, ScanRow};
-use crate::sql::{self, ScanFilter};
+use crate::sql;
 use crate::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanId, ScanRun,
-    ScanStatus, SealedSecret, Store, UsageRecord,
+    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanFilter, ScanId,
+    ScanRun, ScanStatus, SealedSecret, Store, UsageRecord,
 };
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
@@ -39,11 +40,6 @@ impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "SqliteStore({})", self.location)
     }
-}
-
-/// Attaches the failed operation to a rusqlite error.
-trait Op<T> {
-    fn op(self, op: &'static str) -> Result<T>;
 }
 
 impl<T> Op<T> for rusqlite::Result<T> {
@@ -127,58 +123,6 @@ impl SqliteStore {
             Ok(value)
         })
         .await
-    }
-
-    async fn scan_runs(&self, filter: ScanFilter<'_>) -> Result<Vec<ScanRun>> {
-        let (scans_sql, endpoints_sql) = (q(&filter.scans_sql()), q(&filter.endpoints_sql()));
-        let param: Option<rusqlite::types::Value> = match filter {
-            ScanFilter::All => None,
-            ScanFilter::Org(org) | ScanFilter::Latest(org) => Some(org.to_owned().into()),
-            ScanFilter::Id(id) => Some(id.into()),
-        };
-        let (scans, endpoints) = self
-            .call(move |conn| {
-                // One read transaction, so that scans and endpoints agree.
-                let tx = conn.transaction().op("begin a transaction")?;
-                let params = rusqlite::params_from_iter(param.iter());
-                let scans = tx
-                    .prepare_cached(&scans_sql)
-                    .and_then(|mut st| {
-                        st.query_map(params, |r| {
-                            Ok(ScanRow {
-                                id: r.get(0)?,
-                                org_id: r.get(1)?,
-                                started_at: r.get(2)?,
-                                finished_at: r.get(3)?,
-                                status: r.get(4)?,
-                            })
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                    })
-                    .op("read scans")?;
-                let params = rusqlite::params_from_iter(param.iter());
-                let endpoints = tx
-                    .prepare_cached(&endpoints_sql)
-                    .and_then(|mut st| {
-                        st.query_map(params, |r| {
-                            Ok(EndpointRow {
-                                scan_id: r.get(0)?,
-                                endpoint: r.get(1)?,
-                                scope: r.get(2)?,
-                                kinds: r.get(3)?,
-                                ok: r.get(4)?,
-                                error: r.get(5)?,
-                                requests: r.get(6)?,
-                                items: r.get(7)?,
-                            })
-                        })?
-                        .collect::<rusqlite::Result<Vec<_>>>()
-                    })
-                    .op("read scan endpoints")?;
-                Ok((scans, endpoints))
-            })
-            .await?;
-        rows::scan_runs(scans, endpoints)
     }
 
     /// Collects the rows of a read-only query.
@@ -443,17 +387,56 @@ impl Store for SqliteStore {
         .await
     }
 
-    async fn scans(&self, org_id: Option<&str>) -> Result<Vec<ScanRun>> {
-        self.scan_runs(org_id.map_or(ScanFilter::All, ScanFilter::Org))
-            .await
-    }
-
-    async fn scan(&self, id: ScanId) -> Result<Option<ScanRun>> {
-        Ok(self.scan_runs(ScanFilter::Id(id)).await?.pop())
-    }
-
-    async fn latest_scan(&self, org_id: &str) -> Result<Option<ScanRun>> {
-        Ok(self.scan_runs(ScanFilter::Latest(org_id)).await?.pop())
+    async fn find_scans(&self, filter: ScanFilter<'_>) -> Result<Vec<ScanRun>> {
+        let (scans_sql, endpoints_sql) = (q(&filter.scans_sql()), q(&filter.endpoints_sql()));
+        let param: Option<rusqlite::types::Value> = match filter {
+            ScanFilter::All => None,
+            ScanFilter::Org(org) | ScanFilter::Latest(org) => Some(org.to_owned().into()),
+            ScanFilter::Id(id) => Some(id.into()),
+        };
+        let (scans, endpoints) = self
+            .call(move |conn| {
+                // One read transaction, so that scans and endpoints agree.
+                let tx = conn.transaction().op("begin a transaction")?;
+                let params = rusqlite::params_from_iter(param.iter());
+                let scans = tx
+                    .prepare_cached(&scans_sql)
+                    .and_then(|mut st| {
+                        st.query_map(params, |r| {
+                            Ok(ScanRow {
+                                id: r.get(0)?,
+                                org_id: r.get(1)?,
+                                started_at: r.get(2)?,
+                                finished_at: r.get(3)?,
+                                status: r.get(4)?,
+                            })
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .op("read scans")?;
+                let params = rusqlite::params_from_iter(param.iter());
+                let endpoints = tx
+                    .prepare_cached(&endpoints_sql)
+                    .and_then(|mut st| {
+                        st.query_map(params, |r| {
+                            Ok(EndpointRow {
+                                scan_id: r.get(0)?,
+                                endpoint: r.get(1)?,
+                                scope: r.get(2)?,
+                                kinds: r.get(3)?,
+                                ok: r.get(4)?,
+                                error: r.get(5)?,
+                                requests: r.get(6)?,
+                                items: r.get(7)?,
+                            })
+                        })?
+                        .collect::<rusqlite::Result<Vec<_>>>()
+                    })
+                    .op("read scan endpoints")?;
+                Ok((scans, endpoints))
+            })
+            .await?;
+        rows::scan_runs(scans, endpoints)
     }
 
     async fn objects(&self, scan: ScanId, kind: Option<&str>) -> Result<Vec<ObjectRecord>> {

@@ -7,6 +7,7 @@
 mod suite;
 
 use custos_store::Error;
+use std::io::Write as _;
 
 const DEFAULT_URL: &str = "postgres://custos:custos@127.0.0.1:5432/custos_test";
 
@@ -37,6 +38,17 @@ async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Er
     Ok(client)
 }
 
+/// An error with its causes, `a: b: c`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}
+
 fn base_url() -> String {
     std::env::var("CUSTOS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
 }
@@ -47,14 +59,18 @@ async fn backend(test: &str) -> Option<Postgres> {
     let base = base_url();
     let client = match connect(&base).await {
         Ok(client) => client,
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!(
-                "PostgreSQL is unreachable ({e}) and CI is set: run crates/custos-store/ci-postgres.sh"
-            )
-        }
         Err(e) => {
-            eprintln!(
-                "SKIP {test}: PostgreSQL is unreachable ({e}); set CUSTOS_TEST_POSTGRES_URL or run crates/custos-store/ci-postgres.sh"
+            let why = chain(&e);
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "PostgreSQL is unreachable ({why}) and CI is set: run crates/custos-store/ci-postgres.sh"
+                );
+            }
+            // Written to the process's stderr rather than with eprintln!, which the test
+            // harness captures and hides for passing tests.
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIP {test}: PostgreSQL is unreachable ({why}); set CUSTOS_TEST_POSTGRES_URL or run crates/custos-store/ci-postgres.sh"
             );
             return None;
         }
@@ -82,6 +98,7 @@ async fn unreachable_server_error_hides_the_password() {
         .unwrap_err();
     let message = err.to_string();
     assert!(matches!(err, Error::Unreachable { .. }), "{message}");
+    assert!(message.contains("Connection refused"), "{message}");
     assert!(!message.contains("hunter2"), "{message}");
     assert!(
         message.starts_with(

@@ -32,8 +32,10 @@ CREATE TABLE scan_endpoints (
 CREATE INDEX scan_endpoints_scan ON scan_endpoints (scan_id, id);
 
 -- The snapshot rows. (kind, id) is unique within a scan; ids of memberships are composite.
+-- No foreign key on scan_id: put_objects checks the scan once per batch, in the same
+-- transaction, instead of once per object.
 CREATE TABLE objects (
-    scan_id    INTEGER NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    scan_id    INTEGER NOT NULL,
     kind       TEXT NOT NULL,
     id         TEXT NOT NULL,
     project_id TEXT,
