@@ -38,7 +38,12 @@ fn admin_secret(scenario: &custos_model::scenario::Scenario) -> SecretString {
     SecretString::from(secret)
 }
 
-async fn collect(sim: SimConfig, retry: RetryPolicy, rps: Option<u32>) -> (Collected, u64) {
+/// The collection, the client's retries, and the simulator's throttled and faulted answers.
+async fn collect(
+    sim: SimConfig,
+    retry: RetryPolicy,
+    rps: Option<u32>,
+) -> (Collected, u64, u64, u64) {
     let scenario = scenario();
     let key = admin_secret(&scenario);
     let running = Simulator::new(scenario, sim)
@@ -55,12 +60,19 @@ async fn collect(sim: SimConfig, retry: RetryPolicy, rps: Option<u32>) -> (Colle
         ..CollectOptions::default()
     };
     let collected = collect_inventory(&client, &options).await;
-    (collected, client.stats().retries)
+    let served = running.simulator().stats();
+    (
+        collected,
+        client.stats().retries,
+        served.throttled,
+        served.faults,
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_and_throttling_do_not_change_the_inventory() {
-    let (clean, clean_retries) = collect(SimConfig::default(), RetryPolicy::default(), None).await;
+    let (clean, clean_retries, _, _) =
+        collect(SimConfig::default(), RetryPolicy::default(), None).await;
     assert!(
         clean.is_complete(),
         "fault-free walk failed: {:?}",
@@ -70,8 +82,8 @@ async fn faults_and_throttling_do_not_change_the_inventory() {
     assert!(clean.inventory.users.len() >= 100);
 
     // 30 % of answers are 500, 502, 503 or truncated, and the server throttles at 40
-    // requests/s while the client, as a scan does, paces itself just under that (its burst
-    // still trips the server now and then, so 429 and Retry-After are exercised). Twelve
+    // requests/s while the client paces itself a little above that, as a scan configured
+    // with a wrong rate would: 429 and Retry-After must be absorbed, not surface. Twelve
     // retries make a run of faults that exhausts them (0.3^13 per request) practically
     // impossible.
     let faulty = SimConfig {
@@ -86,12 +98,14 @@ async fn faults_and_throttling_do_not_change_the_inventory() {
         max_backoff: Duration::from_millis(200),
         ..RetryPolicy::default()
     };
-    let (noisy, noisy_retries) = collect(faulty, retry, Some(36)).await;
+    let (noisy, noisy_retries, throttled, faults) = collect(faulty, retry, Some(48)).await;
     assert!(
         noisy.is_complete(),
         "faulty walk failed: {:?}",
         noisy.failures
     );
-    assert!(noisy_retries > 0, "the faults were never exercised");
+    assert!(noisy_retries > 0, "the client never retried");
+    assert!(faults > 0, "the simulator injected no fault");
+    assert!(throttled > 0, "the simulator never throttled");
     assert_eq!(noisy.inventory, clean.inventory);
 }
