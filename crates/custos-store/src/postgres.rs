@@ -18,7 +18,7 @@ use futures::future::try_join_all;
 use std::time::Duration;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::types::{FromSql, ToSql, Type};
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 const BACKEND: &str = "PostgreSQL";
@@ -107,12 +107,12 @@ impl PostgresStore {
             .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
             .await
             .op("look for schema_version")?
-            .get(0);
+            .col(0)?;
         let current: i64 = if exists {
             tx.query_one(CURRENT_VERSION, &[])
                 .await
                 .op("read schema_version")?
-                .get(0)
+                .col(0)?
         } else {
             0
         };
@@ -265,9 +265,22 @@ where
     Ok(changed.into_iter().sum())
 }
 
+/// Reads column `i` of a row; a type the migrations did not create is reported as a
+/// corrupt store instead of the driver's panic in `Row::get`.
+trait Column {
+    fn col<'a, T: FromSql<'a>>(&'a self, i: usize) -> Result<T>;
+}
+
+impl Column for Row {
+    fn col<'a, T: FromSql<'a>>(&'a self, i: usize) -> Result<T> {
+        self.try_get(i)
+            .map_err(|e| Error::corrupt("PostgreSQL column", format!("column {i}: {e}")))
+    }
+}
+
 /// Reads the `CAST(data AS TEXT)` column `i`.
-fn text(row: &Row, i: usize) -> String {
-    row.get(i)
+fn text(row: &Row, i: usize) -> Result<String> {
+    row.col(i)
 }
 
 #[async_trait::async_trait]
@@ -284,7 +297,7 @@ impl Store for PostgresStore {
 
     async fn organizations(&self) -> Result<Vec<(String, Option<String>)>> {
         self.query("read organizations", sql::ORGS, &[], |r| {
-            Ok((r.get(0), r.get(1)))
+            Ok((r.col(0)?, r.col(1)?))
         })
         .await
     }
@@ -298,7 +311,7 @@ impl Store for PostgresStore {
             .await
             .op("abandon unfinished scans")?;
         for row in abandoned {
-            let id: ScanId = row.get(0);
+            let id: ScanId = row.col(0)?;
             tx.execute(sql::DELETE_SCAN_OBJECTS, &[&id])
                 .await
                 .op("delete an abandoned scan's objects")?;
@@ -307,7 +320,7 @@ impl Store for PostgresStore {
             .query_one(sql::INSERT_SCAN, &[&org_id, &started_at])
             .await
             .op("start a scan")?
-            .get(0);
+            .col(0)?;
         tx.commit().await.op("commit")?;
         Ok(id)
     }
@@ -413,27 +426,31 @@ impl Store for PostgresStore {
         tx.commit().await.op("end a read")?;
         let scans = scans
             .iter()
-            .map(|r| ScanRow {
-                id: r.get(0),
-                org_id: r.get(1),
-                started_at: r.get(2),
-                finished_at: r.get(3),
-                status: r.get(4),
+            .map(|r| {
+                Ok(ScanRow {
+                    id: r.col(0)?,
+                    org_id: r.col(1)?,
+                    started_at: r.col(2)?,
+                    finished_at: r.col(3)?,
+                    status: r.col(4)?,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         let endpoints = endpoints
             .iter()
-            .map(|r| EndpointRow {
-                scan_id: r.get(0),
-                endpoint: r.get(1),
-                scope: r.get(2),
-                kinds: r.get(3),
-                ok: r.get(4),
-                error: r.get(5),
-                requests: r.get(6),
-                items: r.get(7),
+            .map(|r| {
+                Ok(EndpointRow {
+                    scan_id: r.col(0)?,
+                    endpoint: r.col(1)?,
+                    scope: r.col(2)?,
+                    kinds: r.col(3)?,
+                    ok: r.col(4)?,
+                    error: r.col(5)?,
+                    requests: r.col(6)?,
+                    items: r.col(7)?,
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         rows::scan_runs(scans, endpoints)
     }
 
@@ -451,7 +468,7 @@ impl Store for PostgresStore {
             return Err(Error::ScanNotVisible { id: scan, status });
         }
         rows.iter()
-            .map(|r| rows::object(r.get(0), r.get(1), r.get(2), &text(r, 3)))
+            .map(|r| rows::object(r.col(0)?, r.col(1)?, r.col(2)?, &text(r, 3)?))
             .collect()
     }
 
@@ -478,7 +495,7 @@ impl Store for PostgresStore {
             "read audit events",
             sql::AUDIT,
             &[&org_id, &from, &to],
-            |r| rows::audit_event(r.get(0), r.get(1), r.get(2), &text(r, 3)),
+            |r| rows::audit_event(r.col(0)?, r.col(1)?, r.col(2)?, &text(r, 3)?),
         )
         .await
     }
@@ -518,7 +535,7 @@ impl Store for PostgresStore {
         from: i64,
         to: i64,
     ) -> Result<Vec<UsageRecord>> {
-        let read = |r: &Row| rows::usage(r.get(0), r.get(1), r.get(2), r.get(3), &text(r, 4));
+        let read = |r: &Row| rows::usage(r.col(0)?, r.col(1)?, r.col(2)?, r.col(3)?, &text(r, 4)?);
         match kind {
             None => {
                 self.query("read usage", sql::USAGE, &[&org_id, &from, &to], read)
@@ -568,13 +585,13 @@ impl Store for PostgresStore {
     async fn costs(&self, org_id: &str, from: i64, to: i64) -> Result<Vec<CostRecord>> {
         self.query("read costs", sql::COSTS, &[&org_id, &from, &to], |r| {
             rows::cost(CostRow {
-                bucket_start: r.get(0),
-                bucket_end: r.get(1),
-                project_id: r.get(2),
-                line_item: r.get(3),
-                amount: r.get(4),
-                currency: r.get(5),
-                data: r.get(6),
+                bucket_start: r.col(0)?,
+                bucket_end: r.col(1)?,
+                project_id: r.col(2)?,
+                line_item: r.col(3)?,
+                amount: r.col(4)?,
+                currency: r.col(5)?,
+                data: r.col(6)?,
             })
         })
         .await
@@ -586,7 +603,7 @@ impl Store for PostgresStore {
                 "read a sync mark",
                 sql::SYNC_MARK,
                 &[&org_id, &stream],
-                |r| Ok(r.get(0)),
+                |r| r.col(0),
             )
             .await?;
         Ok(marks.into_iter().next())
@@ -614,9 +631,9 @@ impl Store for PostgresStore {
         let found = self
             .query("read a credential", sql::SECRET, &[&name], |r| {
                 Ok(SealedSecret {
-                    key_id: r.get(0),
-                    nonce: r.get(1),
-                    ciphertext: r.get(2),
+                    key_id: r.col(0)?,
+                    nonce: r.col(1)?,
+                    ciphertext: r.col(2)?,
                 })
             })
             .await?;
@@ -633,11 +650,11 @@ impl Store for PostgresStore {
     async fn secrets(&self) -> Result<Vec<(String, SealedSecret)>> {
         self.query("read credentials", sql::SECRETS, &[], |r| {
             Ok((
-                r.get(0),
+                r.col(0)?,
                 SealedSecret {
-                    key_id: r.get(1),
-                    nonce: r.get(2),
-                    ciphertext: r.get(3),
+                    key_id: r.col(1)?,
+                    nonce: r.col(2)?,
+                    ciphertext: r.col(3)?,
                 },
             ))
         })
