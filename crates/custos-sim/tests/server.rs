@@ -482,6 +482,13 @@ async fn unknown_ids_and_unset_singletons_are_404() {
     ] {
         assert_error(&get(&sim, uri).await, StatusCode::NOT_FOUND, None);
     }
+    // A method the path does not serve is answered as the API does: 404 "Invalid URL".
+    let wrong_method = send(&sim, Method::PUT, "/v1/organization/users", Some(RW), None).await;
+    assert_error(&wrong_method, StatusCode::NOT_FOUND, None);
+    assert_eq!(
+        wrong_method.json["error"]["message"],
+        "Invalid URL (PUT /v1/organization/users)"
+    );
     // After a delete, the org spend limit is unset too.
     let deleted = send(
         &sim,

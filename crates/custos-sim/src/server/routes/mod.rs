@@ -47,6 +47,8 @@ pub(super) fn router() -> Router<Simulator> {
         .into_iter()
         .fold(Router::new(), |router, add| add(router))
         .fallback(fallback)
+        // The API answers a method it does not serve on a known path like an unknown path.
+        .method_not_allowed_fallback(fallback)
 }
 
 async fn fallback(method: Method, uri: Uri) -> ApiError {
