@@ -16,39 +16,6 @@ pub struct Record {
     pub data: Value,
 }
 
-/// Every kind a snapshot can hold, in a stable order (for `custos inventory KIND`).
-pub const KINDS: &[&str] = &[
-    "user",
-    "user_role",
-    "invite",
-    "admin_api_key",
-    "certificate",
-    "group",
-    "group_member",
-    "group_role",
-    "role",
-    "data_retention",
-    "spend_limit",
-    "spend_alert",
-    "project",
-    "project_user",
-    "service_account",
-    "project_api_key",
-    "rate_limit",
-    "project_certificate",
-    "project_group",
-    "project_role",
-    "project_user_role",
-    "project_group_role",
-    "model_permissions",
-    "hosted_tool_permissions",
-    "project_data_retention",
-    "project_spend_limit",
-    "project_spend_alert",
-    "file",
-    "vector_store",
-];
-
 /// Collects records; the object's JSON is scrubbed on the way in.
 struct Sink {
     records: Vec<Record>,
