@@ -69,7 +69,9 @@ pub struct Invite {
     #[serde(default = "tag_invite")]
     pub object: String,
     pub id: String,
-    pub email: String,
+    /// `None` once custos has hashed it at ingest (see [`email_domain`]).
+    #[serde(default)]
+    pub email: Option<String>,
     /// `owner` or `reader`.
     pub role: String,
     /// `accepted`, `expired` or `pending`.
@@ -791,3 +793,31 @@ pub struct ErrorBody {
 }
 
 pub use crate::usage::{Amount, CostResult, UsageKind, UsageResult};
+
+/// The lower-cased domain of an object's email: from `email` when custos kept addresses, else
+/// from the `email_domain` that ingest leaves beside the hash.
+pub fn email_domain(email: Option<&str>, extra: &Extra) -> Option<String> {
+    match email {
+        Some(email) => email
+            .rsplit_once('@')
+            .map(|(_, domain)| domain.trim().to_lowercase()),
+        None => extra
+            .get("email_domain")
+            .and_then(serde_json::Value::as_str)
+            .map(str::to_lowercase),
+    }
+}
+
+impl User {
+    /// See [`email_domain`].
+    pub fn email_domain(&self) -> Option<String> {
+        email_domain(self.email.as_deref(), &self.extra)
+    }
+}
+
+impl Invite {
+    /// See [`email_domain`].
+    pub fn email_domain(&self) -> Option<String> {
+        email_domain(self.email.as_deref(), &self.extra)
+    }
+}

@@ -3,9 +3,11 @@
 //! [`api`] holds the OpenAI Admin API objects exactly as they travel on the wire: typed where
 //! custos reads a field, with every field the API may add kept as raw JSON in `extra`, so that a
 //! newer API never breaks parsing and nothing the API said is lost. [`scenario`] is the
-//! `custos-scenario/1` document the simulator serves.
+//! `custos-scenario/1` document the simulator serves. [`inventory`] is one organization's
+//! collected objects, as policies and reports read them.
 
 pub mod api;
+pub mod inventory;
 pub mod page;
 pub mod scenario;
 pub mod unix;

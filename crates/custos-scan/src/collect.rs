@@ -5,8 +5,8 @@
 //! failure is recorded as an [`EndpointFailure`] so that callers can tell "none" from
 //! "unknown": a failed request is never an empty answer.
 
-pub use crate::inventory::{Inventory, ProjectInventory};
 use custos_model::api::{UsageKind, UsageResult};
+pub use custos_model::inventory::{EndpointFailure, Inventory, ProjectInventory};
 use custos_model::page::Bucket;
 use custos_openai::endpoints::{
     BucketWidth, CostsParams, ListAuditLogs, ListProjectApiKeys, ListProjects, OwnerProjectAccess,
@@ -43,17 +43,6 @@ impl Default for CollectOptions {
             project_clients: BTreeMap::new(),
         }
     }
-}
-
-/// An endpoint that failed after the client's retries; what it would have provided is unknown.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EndpointFailure {
-    /// The endpoint, e.g. `GET /organization/audit_logs`.
-    pub endpoint: String,
-    /// The project it was read for, if any.
-    pub project_id: Option<String>,
-    pub status: Option<u16>,
-    pub message: String,
 }
 
 /// An inventory and the endpoints that could not be read.

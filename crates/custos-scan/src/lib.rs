@@ -4,8 +4,7 @@
 //! the endpoints that failed so that unknown data is never mistaken for absent data.
 
 pub mod collect;
-mod inventory;
 pub mod privacy;
 pub mod records;
 
-pub use inventory::{Inventory, ProjectInventory};
+pub use custos_model::inventory::{EndpointFailure, Inventory, ProjectInventory, Snapshot};

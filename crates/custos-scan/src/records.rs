@@ -2,8 +2,8 @@
 //! API's id (or a composite id for memberships and singletons), the project it belongs to, and
 //! the object's JSON after privacy scrubbing.
 
-use crate::inventory::{Inventory, ProjectInventory};
 use crate::privacy::scrub;
+use custos_model::inventory::{Inventory, ProjectInventory};
 use serde::Serialize;
 use serde_json::Value;
 

@@ -507,7 +507,7 @@ pub(crate) fn invite_object(
     Invite {
         object: "organization.invite".into(),
         id: id.into(),
-        email: email.into(),
+        email: Some(email.into()),
         role: role.into(),
         status: status.into(),
         created_at,

@@ -1,18 +1,20 @@
-//! Everything the Admin API told us about one organization, as typed objects.
+//! Everything the Admin API told us about one organization, as typed objects, and what it could
+//! not tell: the endpoints that failed. Policies evaluate a [`Snapshot`]; a scan builds one from
+//! the API, and a stored scan is rebuilt into one.
 
-use custos_model::api::{
+use crate::api::{
     AdminApiKey, AssignedRole, AuditLog, Certificate, CostResult, DataRetention, File, Group,
     GroupMember, HostedToolPermissions, Invite, ModelPermissions, Project, ProjectApiKey,
     ProjectGroup, ProjectUser, RateLimit, Role, ServiceAccount, SpendAlert, SpendLimit, UsageKind,
     UsageResult, User, VectorStore,
 };
-use custos_model::page::Bucket;
-use serde::Serialize;
+use crate::page::Bucket;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One organization's inventory. Maps are keyed by the owning object's id so that the
 /// structure compares equal regardless of the order requests completed in.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Inventory {
     pub users: Vec<User>,
     pub user_roles: BTreeMap<String, Vec<AssignedRole>>,
@@ -34,7 +36,7 @@ pub struct Inventory {
 }
 
 /// A project and everything listed under it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProjectInventory {
     pub project: Project,
     pub users: Vec<ProjectUser>,
@@ -178,5 +180,61 @@ fn usage_label(kind: UsageKind) -> &'static str {
         UsageKind::CodeInterpreterSessions => "usage: code interpreter sessions",
         UsageKind::FileSearchCalls => "usage: file search calls",
         UsageKind::WebSearchCalls => "usage: web search calls",
+    }
+}
+
+/// An endpoint that failed after the client's retries; what it would have provided is unknown,
+/// never absent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndpointFailure {
+    /// The endpoint, e.g. `GET /organization/audit_logs`.
+    pub endpoint: String,
+    /// The project it was read for, if any.
+    pub project_id: Option<String>,
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+/// Which period of the time series a snapshot holds: data from each bound up to the snapshot's
+/// time. `None`: not collected at all.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coverage {
+    /// Audit events with `effective_at >= audit_from` are all present.
+    pub audit_from: Option<i64>,
+    /// Usage buckets starting at or after `usage_from` are all present.
+    pub usage_from: Option<i64>,
+    /// Cost buckets starting at or after `costs_from` are all present.
+    pub costs_from: Option<i64>,
+}
+
+/// One organization as of one scan: what policies evaluate.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// `org-...`.
+    pub org_id: String,
+    /// When the data was collected (Unix seconds).
+    pub collected_at: i64,
+    pub inventory: Inventory,
+    /// Endpoints that failed: the data they provide is unknown.
+    pub failures: Vec<EndpointFailure>,
+    pub coverage: Coverage,
+}
+
+impl Snapshot {
+    /// The failures of one endpoint (matched on its path, e.g. `/organization/audit_logs`),
+    /// for any scope.
+    pub fn failures_of<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a EndpointFailure> {
+        self.failures.iter().filter(move |f| {
+            f.endpoint
+                .split_once(' ')
+                .map_or(f.endpoint.as_str(), |(_, p)| p)
+                == path
+        })
+    }
+
+    /// Whether an endpoint failed for the organization or for the given project.
+    pub fn failed(&self, path: &str, project_id: Option<&str>) -> bool {
+        self.failures_of(path)
+            .any(|f| f.project_id.is_none() || f.project_id.as_deref() == project_id)
     }
 }
