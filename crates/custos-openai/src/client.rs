@@ -19,10 +19,11 @@ use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::num::NonZeroU32;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
@@ -115,6 +116,9 @@ struct Inner {
     retries: AtomicU64,
     throttled: AtomicU64,
     bytes_received: AtomicU64,
+    /// Attempts per operation (`GET /organization/users`), so that a scan can say what each
+    /// endpoint cost.
+    by_endpoint: Mutex<BTreeMap<String, u64>>,
 }
 
 impl fmt::Debug for Client {
@@ -196,6 +200,7 @@ impl Client {
                 retries: AtomicU64::new(0),
                 throttled: AtomicU64::new(0),
                 bytes_received: AtomicU64::new(0),
+                by_endpoint: Mutex::new(BTreeMap::new()),
             }),
         })
     }
@@ -214,6 +219,12 @@ impl Client {
             throttled: inner.throttled.load(Ordering::Relaxed),
             bytes_received: inner.bytes_received.load(Ordering::Relaxed),
         }
+    }
+
+    /// Attempts sent so far per operation, as `METHOD /path/{template}`; paths outside the spec
+    /// are counted under their concrete path.
+    pub fn requests_by_endpoint(&self) -> BTreeMap<String, u64> {
+        lock(&self.inner.by_endpoint).clone()
     }
 
     /// GET `path` (e.g. `/organization/users`) with `query`, decoded from JSON.
@@ -388,6 +399,7 @@ impl Client {
         }
 
         inner.requests.fetch_add(1, Ordering::Relaxed);
+        *lock(&inner.by_endpoint).entry(call.endpoint()).or_insert(0) += 1;
         let started = Instant::now();
         let response = match request.send().await {
             Ok(response) => response,
@@ -580,6 +592,20 @@ impl<'a> Call<'a> {
             body: None,
         }
     }
+
+    /// `METHOD /path/{template}` when the path is an operation of the spec.
+    fn endpoint(&self) -> String {
+        let path = crate::endpoints::operation_of(self.method.as_str(), self.path)
+            .map_or(self.path, |op| op.path);
+        format!("{} {path}", self.method)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // Only counters live behind these locks and nothing panics while holding them.
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A decoded success answer.

@@ -16,40 +16,94 @@ use custos_openai::{Client, Error};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 
-const DAY: i64 = 86_400;
+pub(crate) const DAY: i64 = 86_400;
+
+/// The usage grouping fields a scan asks for, where the kind allows them.
+pub const USAGE_GROUPING: [&str; 4] = ["project_id", "user_id", "api_key_id", "model"];
+
+/// Told how the walk goes: (what, done, total).
+pub type Progress = std::sync::Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 
 /// What to collect and over which period.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CollectOptions {
     /// The collection's clock (Unix seconds): usage and costs end here.
     pub now: i64,
-    /// Days of usage and costs before `now` (whole UTC days).
-    pub usage_days: u32,
-    /// Read audit events with `effective_at >= audit_since`; all of them when `None`.
-    pub audit_since: Option<i64>,
+    /// Where each time series starts.
+    pub windows: Windows,
     /// Projects walked at the same time (the client bounds requests in flight and their rate).
     pub project_concurrency: usize,
     /// Clients holding project keys, by project id, for files and vector stores.
     pub project_clients: BTreeMap<String, Client>,
+    pub progress: Option<Progress>,
 }
 
-impl Default for CollectOptions {
-    fn default() -> Self {
+impl std::fmt::Debug for CollectOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CollectOptions")
+            .field("now", &self.now)
+            .field("windows", &self.windows)
+            .field("project_concurrency", &self.project_concurrency)
+            .field("project_keys", &self.project_clients.keys())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CollectOptions {
+    /// Everything, with `days` whole UTC days of usage and costs before `now`.
+    pub fn new(now: i64, days: u32) -> Self {
         CollectOptions {
-            now: 0,
-            usage_days: 30,
-            audit_since: None,
+            now,
+            windows: Windows::days(now, days),
             project_concurrency: 4,
             project_clients: BTreeMap::new(),
+            progress: None,
+        }
+    }
+
+    fn report(&self, what: &str, done: usize, total: usize) {
+        if let Some(progress) = &self.progress {
+            progress(what, done, total);
         }
     }
 }
 
-/// An inventory and the endpoints that could not be read.
+/// Where each time series is read from; an incremental scan starts them where the previous
+/// scan got to, less an overlap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Windows {
+    /// Audit events with `effective_at >= audit_since`; all of them when `None`.
+    pub audit_since: Option<i64>,
+    /// Usage buckets from this time, per kind.
+    pub usage_from: BTreeMap<UsageKind, i64>,
+    /// Cost buckets from this time.
+    pub costs_from: i64,
+}
+
+impl Windows {
+    /// Every audit event, and usage and costs from midnight UTC `days` days before `now`'s day.
+    pub fn days(now: i64, days: u32) -> Self {
+        let start = start_of_day(now) - i64::from(days) * DAY;
+        Windows {
+            audit_since: None,
+            usage_from: UsageKind::ALL.into_iter().map(|k| (k, start)).collect(),
+            costs_from: start,
+        }
+    }
+}
+
+/// Midnight UTC of the day `t` falls in.
+pub fn start_of_day(t: i64) -> i64 {
+    t.div_euclid(DAY) * DAY
+}
+
+/// An inventory, the endpoints that could not be read, and how many items each endpoint gave.
 #[derive(Debug, Clone, Default)]
 pub struct Collected {
     pub inventory: Inventory,
     pub failures: Vec<EndpointFailure>,
+    /// Items received per endpoint (`GET /organization/users`) and project.
+    pub items: BTreeMap<(String, Option<String>), u64>,
 }
 
 impl Collected {
@@ -58,14 +112,29 @@ impl Collected {
     }
 }
 
-/// Records failures while the collection goes on.
+/// Records what each endpoint gave, and its failures, while the collection goes on.
 #[derive(Debug, Default)]
-struct Failures(Vec<EndpointFailure>);
+struct Tally {
+    failures: Vec<EndpointFailure>,
+    items: BTreeMap<(String, Option<String>), u64>,
+}
 
-impl Failures {
+impl Tally {
+    fn count(&mut self, endpoint: &str, project_id: Option<&str>, items: usize) {
+        let key = (endpoint.to_owned(), project_id.map(str::to_owned));
+        *self.items.entry(key).or_insert(0) += items as u64;
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.failures.extend(other.failures);
+        for (endpoint, items) in other.items {
+            *self.items.entry(endpoint).or_insert(0) += items;
+        }
+    }
+
     fn note(&mut self, endpoint: &str, project_id: Option<&str>, error: &Error) {
         tracing::warn!(endpoint, project_id, %error, "endpoint failed; its data is unknown");
-        self.0.push(EndpointFailure {
+        self.failures.push(EndpointFailure {
             endpoint: endpoint.to_owned(),
             project_id: project_id.map(str::to_owned),
             status: error.status(),
@@ -80,8 +149,11 @@ impl Failures {
         project_id: Option<&str>,
         stream: BoxStream<'static, custos_openai::Result<T>>,
     ) -> Vec<T> {
-        match stream.try_collect().await {
-            Ok(items) => items,
+        match stream.try_collect::<Vec<T>>().await {
+            Ok(items) => {
+                self.count(endpoint, project_id, items.len());
+                items
+            }
             Err(error) => {
                 self.note(endpoint, project_id, &error);
                 Vec::new()
@@ -97,8 +169,14 @@ impl Failures {
         read: impl Future<Output = custos_openai::Result<T>>,
     ) -> Option<T> {
         match read.await {
-            Ok(value) => Some(value),
-            Err(error) if error.is_not_found() => None,
+            Ok(value) => {
+                self.count(endpoint, project_id, 1);
+                Some(value)
+            }
+            Err(error) if error.is_not_found() => {
+                self.count(endpoint, project_id, 0);
+                None
+            }
             Err(error) => {
                 self.note(endpoint, project_id, &error);
                 None
@@ -109,65 +187,65 @@ impl Failures {
 
 /// Collects everything the Admin API exposes about the organization `client` can read.
 pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Collected {
-    let mut failures = Failures::default();
+    let mut tally = Tally::default();
     let mut inventory = Inventory {
-        users: failures
+        users: tally
             .list(
                 "GET /organization/users",
                 None,
                 client.list_users(&Default::default()),
             )
             .await,
-        invites: failures
+        invites: tally
             .list(
                 "GET /organization/invites",
                 None,
                 client.list_invites(&Default::default()),
             )
             .await,
-        admin_api_keys: failures
+        admin_api_keys: tally
             .list(
                 "GET /organization/admin_api_keys",
                 None,
                 client.list_admin_api_keys(&Default::default()),
             )
             .await,
-        certificates: failures
+        certificates: tally
             .list(
                 "GET /organization/certificates",
                 None,
                 client.list_organization_certificates(&Default::default()),
             )
             .await,
-        groups: failures
+        groups: tally
             .list(
                 "GET /organization/groups",
                 None,
                 client.list_groups(&Default::default()),
             )
             .await,
-        roles: failures
+        roles: tally
             .list(
                 "GET /organization/roles",
                 None,
                 client.list_organization_roles(&Default::default()),
             )
             .await,
-        data_retention: failures
+        data_retention: tally
             .optional(
                 "GET /organization/data_retention",
                 None,
                 client.retrieve_organization_data_retention(),
             )
             .await,
-        spend_limit: failures
+        spend_limit: tally
             .optional(
                 "GET /organization/spend_limit",
                 None,
                 client.retrieve_organization_spend_limit(),
             )
             .await,
-        spend_alerts: failures
+        spend_alerts: tally
             .list(
                 "GET /organization/spend_alerts",
                 None,
@@ -177,7 +255,7 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
         ..Inventory::default()
     };
     for user in &inventory.users {
-        let roles = failures
+        let roles = tally
             .list(
                 "GET /organization/users/{user_id}/roles",
                 None,
@@ -187,7 +265,7 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
         inventory.user_roles.insert(user.id.clone(), roles);
     }
     for group in &inventory.groups {
-        let members = failures
+        let members = tally
             .list(
                 "GET /organization/groups/{group_id}/users",
                 None,
@@ -195,7 +273,7 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
             )
             .await;
         inventory.group_members.insert(group.id.clone(), members);
-        let roles = failures
+        let roles = tally
             .list(
                 "GET /organization/groups/{group_id}/roles",
                 None,
@@ -205,7 +283,7 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
         inventory.group_roles.insert(group.id.clone(), roles);
     }
 
-    let projects = failures
+    let projects = tally
         .list(
             "GET /organization/projects",
             None,
@@ -216,32 +294,39 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
         )
         .await;
     // `buffered` keeps the API's project order whatever order the walks finish in.
-    let walked: Vec<(ProjectInventory, Failures)> = futures::stream::iter(projects)
+    let total = projects.len();
+    options.report("projects", 0, total);
+    let walked: Vec<(ProjectInventory, Tally)> = futures::stream::iter(projects)
         .map(|project| collect_project(client, options, project))
         .buffered(options.project_concurrency.max(1))
+        .enumerate()
+        .map(|(n, walked)| {
+            options.report("projects", n + 1, total);
+            walked
+        })
         .collect()
         .await;
-    for (project, project_failures) in walked {
-        failures.0.extend(project_failures.0);
+    for (project, project_tally) in walked {
+        tally.merge(project_tally);
         inventory.projects.push(project);
     }
 
-    inventory.audit_logs = failures
+    inventory.audit_logs = tally
         .list(
             "GET /organization/audit_logs",
             None,
             client.list_audit_logs(&ListAuditLogs {
                 effective_at: TimeRange {
-                    gte: options.audit_since,
+                    gte: options.windows.audit_since,
                     ..Default::default()
                 },
                 ..Default::default()
             }),
         )
         .await;
-    let (start, end) = usage_window(options);
-    for kind in UsageKind::ALL {
-        let buckets: Vec<Bucket<UsageResult>> = failures
+    let end = options.now;
+    for (&kind, &start) in &options.windows.usage_from {
+        let buckets: Vec<Bucket<UsageResult>> = tally
             .list(
                 &format!("GET {}", kind.path()),
                 None,
@@ -250,12 +335,12 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
             .await;
         inventory.usage.insert(kind, buckets);
     }
-    inventory.costs = failures
+    inventory.costs = tally
         .list(
             "GET /organization/costs",
             None,
             client.costs(&CostsParams {
-                start_time: start,
+                start_time: options.windows.costs_from,
                 end_time: Some(end),
                 group_by: vec!["project_id".into(), "line_item".into()],
                 ..Default::default()
@@ -264,19 +349,13 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
         .await;
     Collected {
         inventory,
-        failures: failures.0,
+        failures: tally.failures,
+        items: tally.items,
     }
-}
-
-/// Whole UTC days: from midnight `usage_days` days before `now`'s day, to `now`.
-pub fn usage_window(options: &CollectOptions) -> (i64, i64) {
-    let today = options.now.div_euclid(DAY) * DAY;
-    (today - i64::from(options.usage_days) * DAY, options.now)
 }
 
 /// Daily buckets grouped by project, user, key and model, as far as the kind allows.
 fn usage_params(kind: UsageKind, start: i64, end: i64) -> UsageParams {
-    const WANTED: [&str; 4] = ["project_id", "user_id", "api_key_id", "model"];
     UsageParams {
         start_time: start,
         end_time: Some(end),
@@ -284,7 +363,7 @@ fn usage_params(kind: UsageKind, start: i64, end: i64) -> UsageParams {
         group_by: kind
             .group_by()
             .iter()
-            .filter(|field| WANTED.contains(field))
+            .filter(|field| USAGE_GROUPING.contains(field))
             .map(|field| (*field).to_owned())
             .collect(),
         ..Default::default()
@@ -295,8 +374,8 @@ async fn collect_project(
     client: &Client,
     options: &CollectOptions,
     project: custos_model::api::Project,
-) -> (ProjectInventory, Failures) {
-    let mut failures = Failures::default();
+) -> (ProjectInventory, Tally) {
+    let mut tally = Tally::default();
     let id = project.id.clone();
     let pid = Some(id.as_str());
     // The API refuses (400) to list the users and service accounts of an archived project:
@@ -304,14 +383,14 @@ async fn collect_project(
     let archived = project.is_archived();
     let mut inventory = ProjectInventory::new(project);
     if !archived {
-        inventory.users = failures
+        inventory.users = tally
             .list(
                 "GET /organization/projects/{project_id}/users",
                 pid,
                 client.list_project_users(&id, &Default::default()),
             )
             .await;
-        inventory.service_accounts = failures
+        inventory.service_accounts = tally
             .list(
                 "GET /organization/projects/{project_id}/service_accounts",
                 pid,
@@ -319,7 +398,7 @@ async fn collect_project(
             )
             .await;
     }
-    inventory.api_keys = failures
+    inventory.api_keys = tally
         .list(
             "GET /organization/projects/{project_id}/api_keys",
             pid,
@@ -332,28 +411,28 @@ async fn collect_project(
             ),
         )
         .await;
-    inventory.rate_limits = failures
+    inventory.rate_limits = tally
         .list(
             "GET /organization/projects/{project_id}/rate_limits",
             pid,
             client.list_project_rate_limits(&id, &Default::default()),
         )
         .await;
-    inventory.certificates = failures
+    inventory.certificates = tally
         .list(
             "GET /organization/projects/{project_id}/certificates",
             pid,
             client.list_project_certificates(&id, &Default::default()),
         )
         .await;
-    inventory.groups = failures
+    inventory.groups = tally
         .list(
             "GET /organization/projects/{project_id}/groups",
             pid,
             client.list_project_groups(&id, &Default::default()),
         )
         .await;
-    inventory.roles = failures
+    inventory.roles = tally
         .list(
             "GET /projects/{project_id}/roles",
             pid,
@@ -366,7 +445,7 @@ async fn collect_project(
         .map(|u| u.id.clone())
         .collect::<Vec<_>>()
     {
-        let roles = failures
+        let roles = tally
             .list(
                 "GET /projects/{project_id}/users/{user_id}/roles",
                 pid,
@@ -381,7 +460,7 @@ async fn collect_project(
         .map(|g| g.group_id.clone())
         .collect::<Vec<_>>()
     {
-        let roles = failures
+        let roles = tally
             .list(
                 "GET /projects/{project_id}/groups/{group_id}/roles",
                 pid,
@@ -390,35 +469,35 @@ async fn collect_project(
             .await;
         inventory.group_roles.insert(group_id, roles);
     }
-    inventory.model_permissions = failures
+    inventory.model_permissions = tally
         .optional(
             "GET /organization/projects/{project_id}/model_permissions",
             pid,
             client.retrieve_project_model_permissions(&id),
         )
         .await;
-    inventory.hosted_tool_permissions = failures
+    inventory.hosted_tool_permissions = tally
         .optional(
             "GET /organization/projects/{project_id}/hosted_tool_permissions",
             pid,
             client.retrieve_project_hosted_tool_permissions(&id),
         )
         .await;
-    inventory.data_retention = failures
+    inventory.data_retention = tally
         .optional(
             "GET /organization/projects/{project_id}/data_retention",
             pid,
             client.retrieve_project_data_retention(&id),
         )
         .await;
-    inventory.spend_limit = failures
+    inventory.spend_limit = tally
         .optional(
             "GET /organization/projects/{project_id}/spend_limit",
             pid,
             client.retrieve_project_spend_limit(&id),
         )
         .await;
-    inventory.spend_alerts = failures
+    inventory.spend_alerts = tally
         .list(
             "GET /organization/projects/{project_id}/spend_alerts",
             pid,
@@ -427,7 +506,7 @@ async fn collect_project(
         .await;
     if let Some(project_client) = options.project_clients.get(&id) {
         inventory.files = Some(
-            failures
+            tally
                 .list(
                     "GET /files",
                     pid,
@@ -436,7 +515,7 @@ async fn collect_project(
                 .await,
         );
         inventory.vector_stores = Some(
-            failures
+            tally
                 .list(
                     "GET /vector_stores",
                     pid,
@@ -445,5 +524,5 @@ async fn collect_project(
                 .await,
         );
     }
-    (inventory, failures)
+    (inventory, tally)
 }

@@ -4,7 +4,10 @@
 //! the endpoints that failed so that unknown data is never mistaken for absent data.
 
 pub mod collect;
+pub mod diff;
 pub mod privacy;
 pub mod records;
+pub mod scan;
+pub mod snapshot;
 
 pub use custos_model::inventory::{EndpointFailure, Inventory, ProjectInventory, Snapshot};

@@ -156,3 +156,109 @@ fn project_records(sink: &mut Sink, p: &ProjectInventory) {
         |v| v.id.clone(),
     );
 }
+
+/// Every object kind a snapshot holds, with the endpoint path (method `GET`) that provides it.
+/// A kind fetched per owning object (roles of a user) is also unknown when its owner's list
+/// failed; [`endpoint_kinds`] follows that.
+pub const KINDS: &[(&str, &str)] = &[
+    ("user", "/organization/users"),
+    ("user_role", "/organization/users/{user_id}/roles"),
+    ("invite", "/organization/invites"),
+    ("admin_api_key", "/organization/admin_api_keys"),
+    ("certificate", "/organization/certificates"),
+    ("group", "/organization/groups"),
+    ("group_member", "/organization/groups/{group_id}/users"),
+    ("group_role", "/organization/groups/{group_id}/roles"),
+    ("role", "/organization/roles"),
+    ("data_retention", "/organization/data_retention"),
+    ("spend_limit", "/organization/spend_limit"),
+    ("spend_alert", "/organization/spend_alerts"),
+    ("project", "/organization/projects"),
+    ("project_user", "/organization/projects/{project_id}/users"),
+    (
+        "service_account",
+        "/organization/projects/{project_id}/service_accounts",
+    ),
+    (
+        "project_api_key",
+        "/organization/projects/{project_id}/api_keys",
+    ),
+    (
+        "rate_limit",
+        "/organization/projects/{project_id}/rate_limits",
+    ),
+    (
+        "project_certificate",
+        "/organization/projects/{project_id}/certificates",
+    ),
+    (
+        "project_group",
+        "/organization/projects/{project_id}/groups",
+    ),
+    ("project_role", "/projects/{project_id}/roles"),
+    (
+        "project_user_role",
+        "/projects/{project_id}/users/{user_id}/roles",
+    ),
+    (
+        "project_group_role",
+        "/projects/{project_id}/groups/{group_id}/roles",
+    ),
+    (
+        "model_permissions",
+        "/organization/projects/{project_id}/model_permissions",
+    ),
+    (
+        "hosted_tool_permissions",
+        "/organization/projects/{project_id}/hosted_tool_permissions",
+    ),
+    (
+        "project_data_retention",
+        "/organization/projects/{project_id}/data_retention",
+    ),
+    (
+        "project_spend_limit",
+        "/organization/projects/{project_id}/spend_limit",
+    ),
+    (
+        "project_spend_alert",
+        "/organization/projects/{project_id}/spend_alerts",
+    ),
+    ("file", "/files"),
+    ("vector_store", "/vector_stores"),
+];
+
+/// The kinds that become unknown when `endpoint` (`GET /path/{template}`) fails: its own, and
+/// those fetched per object it lists (a failed project list hides every project kind).
+pub fn endpoint_kinds(endpoint: &str) -> Vec<String> {
+    let path = endpoint.split_once(' ').map_or(endpoint, |(_, path)| path);
+    let owned = |prefix: &str| {
+        KINDS
+            .iter()
+            .filter(|(_, p)| *p == path || (p.starts_with(prefix) && p.len() > prefix.len()))
+            .map(|(kind, _)| (*kind).to_owned())
+            .collect::<Vec<_>>()
+    };
+    match path {
+        "/organization/projects" => KINDS
+            .iter()
+            .filter(|(_, p)| {
+                p.contains("{project_id}")
+                    || *p == path
+                    || p.starts_with("/files")
+                    || p.starts_with("/vector_stores")
+            })
+            .map(|(kind, _)| (*kind).to_owned())
+            .collect(),
+        "/organization/users" => owned("/organization/users/"),
+        "/organization/groups" => owned("/organization/groups/"),
+        "/organization/projects/{project_id}/users" => owned("/projects/{project_id}/users/"),
+        "/organization/projects/{project_id}/groups" => owned("/projects/{project_id}/groups/"),
+        "/organization/audit_logs" => vec!["audit_event".to_owned()],
+        "/organization/costs" => vec!["cost".to_owned()],
+        usage if usage.starts_with("/organization/usage/") => {
+            vec![format!("usage/{}", &usage["/organization/usage/".len()..])]
+        }
+        _ => owned(path),
+    }
+}

@@ -54,11 +54,7 @@ async fn collect(
     config.retry = retry;
     config.requests_per_second = rps.and_then(std::num::NonZeroU32::new);
     let client = Client::new(config).expect("client");
-    let options = CollectOptions {
-        now: NOW,
-        usage_days: 10,
-        ..CollectOptions::default()
-    };
+    let options = CollectOptions::new(NOW, 10);
     let collected = collect_inventory(&client, &options).await;
     let served = running.simulator().stats();
     (

@@ -156,6 +156,8 @@ pub struct EndpointRun {
     pub ok: bool,
     /// Why it failed (never holds a secret: the client redacts).
     pub error: Option<String>,
+    /// The HTTP status of the failure, when the API answered.
+    pub status: Option<u16>,
     /// Requests sent, retries included.
     pub requests: u64,
     /// Items received.

@@ -377,6 +377,7 @@ impl Store for PostgresStore {
                 &run.error,
                 &requests,
                 &items,
+                &run.status.map(i64::from),
             ],
         )
         .await
@@ -448,6 +449,7 @@ impl Store for PostgresStore {
                     error: r.col(5)?,
                     requests: r.col(6)?,
                     items: r.col(7)?,
+                    status: r.col(8)?,
                 })
             })
             .collect::<Result<_>>()?;

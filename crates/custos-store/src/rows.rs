@@ -31,6 +31,7 @@ pub(crate) struct EndpointRow {
     pub error: Option<String>,
     pub requests: i64,
     pub items: i64,
+    pub status: Option<i64>,
 }
 
 /// Joins scans (by id) with their endpoints (by scan id, then recording order).
@@ -60,6 +61,12 @@ pub(crate) fn scan_runs(scans: Vec<ScanRow>, endpoints: Vec<EndpointRow>) -> Res
                     error: e.error,
                     requests: to_u64("request count", e.requests)?,
                     items: to_u64("item count", e.items)?,
+                    status: e
+                        .status
+                        .map(|s| {
+                            u16::try_from(s).map_err(|err| Error::corrupt("endpoint status", err))
+                        })
+                        .transpose()?,
                 });
             }
             Ok(run)

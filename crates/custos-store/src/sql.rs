@@ -25,8 +25,8 @@ pub(crate) const INSERT_SCAN: &str = "INSERT INTO scans (org_id, started_at, sta
 pub(crate) const SCAN_STATUS: &str = "SELECT status FROM scans WHERE id = $1";
 
 pub(crate) const INSERT_ENDPOINT: &str = "INSERT INTO scan_endpoints \
-     (scan_id, endpoint, scope, kinds, ok, error, requests, items) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+     (scan_id, endpoint, scope, kinds, ok, error, requests, items, status) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 
 /// Only a running scan finishes; zero rows changed means it was not running.
 pub(crate) const FINISH_SCAN: &str = "UPDATE scans SET finished_at = $1, status = $2 \
@@ -121,7 +121,7 @@ impl crate::ScanFilter<'_> {
 
     pub(crate) fn endpoints_sql(self) -> String {
         format!(
-            "SELECT scan_id, endpoint, scope, kinds, ok, error, requests, items \
+            "SELECT scan_id, endpoint, scope, kinds, ok, error, requests, items, status \
              FROM scan_endpoints WHERE scan_id IN (SELECT id FROM scans WHERE {}) \
              ORDER BY scan_id, id",
             self.condition()

@@ -357,7 +357,8 @@ impl Store for SqliteStore {
                     run.ok,
                     run.error,
                     requests,
-                    items
+                    items,
+                    run.status.map(i64::from)
                 ],
             )
             .op("record an endpoint")?;
@@ -428,6 +429,7 @@ impl Store for SqliteStore {
                                 error: r.get(5)?,
                                 requests: r.get(6)?,
                                 items: r.get(7)?,
+                                status: r.get(8)?,
                             })
                         })?
                         .collect::<rusqlite::Result<Vec<_>>>()

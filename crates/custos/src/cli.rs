@@ -33,6 +33,17 @@ pub enum Command {
     /// The OpenAI Admin API simulator: serve, generate and validate scenario files.
     #[command(subcommand)]
     Sim(SimCommand),
+    /// Scan an organization through the Admin API into the store (a new snapshot).
+    Scan(ScanArgs),
+    /// The recorded scans, with their status and failed endpoints.
+    Scans(ScansArgs),
+    /// Objects of one kind in a snapshot (`custos inventory kinds` lists the kinds).
+    Inventory(InventoryArgs),
+    /// Drift between two snapshots: objects added, removed and changed, with the fields.
+    Diff(DiffArgs),
+    /// Organizations and their stored (encrypted) keys.
+    #[command(subcommand)]
+    Orgs(OrgsCommand),
     /// Rerunnable benchmarks of the performance targets (run with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -46,6 +57,150 @@ pub struct DemoArgs {
     /// Do not keep serving after printing the results.
     #[arg(long)]
     pub no_serve: bool,
+}
+
+/// Where the store and the configuration are.
+#[derive(Debug, Args, Clone)]
+pub struct StoreArgs {
+    /// The store: a path or a URL (`sqlite://...`, `postgres://...`).
+    #[arg(long, env = "CUSTOS_DB", default_value = "custos.db")]
+    pub db: String,
+    /// The configuration file (default: ./custos.toml when it exists).
+    #[arg(long, env = "CUSTOS_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The organization id (`org-...`); required unless the config names exactly one.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The API root (default: the config's, else https://api.openai.com/v1).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    /// The master key file that unlocks stored keys (CUSTOS_MASTER_KEY takes precedence).
+    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
+    pub master_key_file: PathBuf,
+    /// The scan's clock as Unix seconds (default: now); for reproducible scans of a scenario.
+    #[arg(long, hide = true)]
+    pub now: Option<i64>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ScansArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long)]
+    pub org: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct InventoryArgs {
+    /// The object kind (`user`, `project_api_key`, ...), `audit_event`, `cost`, `usage`, or
+    /// `kinds` to list them.
+    pub kind: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The scan to read (default: the organization's latest).
+    #[arg(long)]
+    pub scan: Option<i64>,
+    /// Only objects of this project.
+    #[arg(long)]
+    pub project: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The older scan (default: the one before --to).
+    #[arg(long)]
+    pub from: Option<i64>,
+    /// The newer scan (default: the latest).
+    #[arg(long)]
+    pub to: Option<i64>,
+    /// Only these kinds (repeatable).
+    #[arg(long)]
+    pub kind: Vec<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgsCommand {
+    /// Register an organization and store its admin key encrypted (AES-256-GCM).
+    Add(OrgsAddArgs),
+    /// Organizations of the config and the store, with where their keys come from.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Delete an organization's stored keys (its history stays).
+    Remove {
+        /// The organization id.
+        org: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Re-encrypt every stored key under a new master key.
+    RotateMasterKey(RotateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct OrgsAddArgs {
+    /// The organization id (`org-...`).
+    pub org: String,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Read the read-only admin key from this environment variable...
+    #[arg(long, group = "read_source")]
+    pub key_env: Option<String>,
+    /// ...or from the first line of this file...
+    #[arg(long, group = "read_source")]
+    pub key_file: Option<PathBuf>,
+    /// ...or from the first line of standard input.
+    #[arg(long, group = "read_source")]
+    pub key_stdin: bool,
+    /// An optional read-write admin key for approved actions, from this environment variable.
+    #[arg(long)]
+    pub write_key_env: Option<String>,
+    /// The master key file; created (mode 0600) when neither it nor CUSTOS_MASTER_KEY exists.
+    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
+    pub master_key_file: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The current master key file (CUSTOS_MASTER_KEY takes precedence).
+    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
+    pub master_key_file: PathBuf,
+    /// The new master key file; created (mode 0600) when it does not exist.
+    #[arg(long)]
+    pub new_key_file: PathBuf,
+    #[command(flatten)]
+    pub store: StoreArgs,
 }
 
 #[derive(Debug, Subcommand)]

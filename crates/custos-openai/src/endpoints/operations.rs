@@ -967,9 +967,60 @@ pub const PROJECT_KEY_OPERATIONS: &[Operation] = &[
     LIST_VECTOR_STORES,
 ];
 
+/// The operation a request is for: `method` (`GET`, ...) and a concrete `path` below the API
+/// root (`/organization/projects/proj_1/users`). Where a literal segment and a parameter could
+/// both match (`/organization/certificates/activate`), the literal wins.
+pub fn operation_of(method: &str, path: &str) -> Option<&'static Operation> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    let literal_matches = |template: &str| -> Option<usize> {
+        let parts: Vec<&str> = template.trim_matches('/').split('/').collect();
+        if parts.len() != segments.len() {
+            return None;
+        }
+        let mut literals = 0;
+        for (part, segment) in parts.iter().zip(&segments) {
+            if part.starts_with('{') {
+                continue;
+            }
+            if part != segment {
+                return None;
+            }
+            literals += 1;
+        }
+        Some(literals)
+    };
+    OPERATIONS
+        .iter()
+        .chain(PROJECT_KEY_OPERATIONS)
+        .filter(|op| op.method.eq_ignore_ascii_case(method))
+        .filter_map(|op| literal_matches(op.path).map(|literals| (literals, op)))
+        .max_by_key(|(literals, _)| *literals)
+        .map(|(_, op)| op)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_concrete_path_finds_its_operation_and_literals_win() {
+        let path = |m, p| operation_of(m, p).map(|op| op.path);
+        assert_eq!(
+            path("GET", "/organization/projects/proj_1/users"),
+            Some("/organization/projects/{project_id}/users")
+        );
+        assert_eq!(
+            path("POST", "/organization/certificates/activate"),
+            Some("/organization/certificates/activate")
+        );
+        assert_eq!(
+            path("GET", "/organization/usage/completions"),
+            Some("/organization/usage/completions")
+        );
+        assert_eq!(path("GET", "/files"), Some("/files"));
+        assert_eq!(path("PATCH", "/organization/users"), None);
+        assert_eq!(path("GET", "/nowhere"), None);
+    }
 
     #[test]
     fn fill_replaces_placeholders_in_order_and_encodes_them() {

@@ -77,6 +77,7 @@ fn endpoint(path: &str, kinds: &[&str], error: Option<&str>) -> EndpointRun {
         kinds: kinds.iter().map(|k| k.to_string()).collect(),
         ok: error.is_none(),
         error: error.map(Into::into),
+        status: error.map(|_| 500),
         requests: 3,
         items: 2,
     }

@@ -1,10 +1,11 @@
 //! `custos demo`: the built-in demo organization, served by the simulator on loopback, walked by
-//! the client exactly as a real organization would be. No key, no network.
+//! the client exactly as a real organization would be, and scanned into a temporary in-memory
+//! store. No key, no network.
 
+use super::context::Target;
+use super::scan;
 use crate::cli::DemoArgs;
 use anyhow::Context;
-use custos_openai::{Client, ClientConfig};
-use custos_scan::collect::{CollectOptions, collect_inventory};
 use custos_sim::server::{SimConfig, Simulator};
 use secrecy::SecretString;
 use std::process::ExitCode;
@@ -47,43 +48,23 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     );
     println!("organization {org_id} ({org_name}), scanned with a read-only admin key\n");
 
-    let client = Client::new(ClientConfig::new(sim.base_url(), read_key))?;
-    let started = Instant::now();
-    let mut project_clients = std::collections::BTreeMap::new();
-    for (project_id, key) in project_keys {
-        project_clients.insert(
-            project_id,
-            Client::new(ClientConfig::new(sim.base_url(), key))?,
-        );
-    }
-    let options = CollectOptions {
-        now: as_of.unwrap_or_else(now_unix),
-        project_clients,
-        ..CollectOptions::default()
+    let store = custos_store::open("sqlite::memory:").await?;
+    let target = Target {
+        id: org_id.clone(),
+        name: Some(org_name.clone()),
+        base_url: sim.base_url().to_owned(),
+        read_key,
+        project_keys,
     };
-    let collected = collect_inventory(&client, &options).await;
-    let elapsed = started.elapsed();
-
-    let summary = collected.inventory.summary();
-    let width = summary
-        .iter()
-        .map(|(kind, _)| kind.len())
-        .max()
-        .unwrap_or(0);
-    println!("{:width$}  {:>7}", "kind", "count");
-    for (kind, count) in &summary {
-        println!("{kind:width$}  {count:>7}");
-    }
-    for failure in &collected.failures {
-        println!("unknown: {} ({})", failure.endpoint, failure.message);
-    }
-    let stats = client.stats();
-    println!(
-        "\n{} requests in {:.2} s; {} retried.",
-        stats.requests,
-        elapsed.as_secs_f64(),
-        stats.retries
-    );
+    let started = Instant::now();
+    let settings = custos_config::ScanSettings {
+        // The simulator is local: no need to pace requests as for api.openai.com.
+        requests_per_second: 0,
+        ..Default::default()
+    };
+    let now = as_of.unwrap_or_else(super::now_unix);
+    let summary = scan::scan_target(&target, store.as_ref(), &settings, false, now).await?;
+    scan::print_summary(&target, &summary, started.elapsed().as_secs_f64());
     if !args.no_serve {
         println!(
             "\nThe simulator keeps serving at {} (admin key: see the demo scenario); Ctrl-C stops it.",
@@ -92,11 +73,4 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         tokio::signal::ctrl_c().await?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
 }

@@ -1,7 +1,12 @@
 //! One module per top-level command.
 
 mod bench;
+mod context;
 mod demo;
+mod inventory;
+mod orgs;
+mod output;
+mod scan;
 mod sim;
 
 use crate::cli::Command;
@@ -12,5 +17,17 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(args).await,
         Command::Sim(command) => sim::run(command).await,
         Command::Bench(command) => bench::run(command).await,
+        Command::Scan(args) => scan::run(args).await,
+        Command::Scans(args) => inventory::scans(args).await,
+        Command::Inventory(args) => inventory::inventory(args).await,
+        Command::Diff(args) => inventory::drift(args).await,
+        Command::Orgs(command) => orgs::run(command).await,
     }
+}
+
+/// The wall clock, for commands that default to "now"; evaluation never reads it.
+pub fn now_unix() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }

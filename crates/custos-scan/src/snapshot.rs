@@ -1,0 +1,297 @@
+//! A stored scan read back as a [`Snapshot`]: its objects as typed inventory, the endpoints that
+//! failed, and the audit events, usage and costs of a look-back period with how much of it the
+//! store holds.
+
+use crate::scan::streams;
+use custos_model::api::{AuditLog, CostResult, UsageKind, UsageResult};
+use custos_model::inventory::{Coverage, EndpointFailure, Inventory, ProjectInventory, Snapshot};
+use custos_model::page::Bucket;
+use custos_store::{ObjectRecord, ScanRun, Store, UsageRecord};
+use serde::de::DeserializeOwned;
+use std::collections::BTreeMap;
+
+/// A stored scan that cannot be read back.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(transparent)]
+    Store(#[from] custos_store::Error),
+    #[error(
+        "scan {scan}: stored {kind} {id:?} does not parse ({message}); the store was written by \
+         an incompatible custos or edited by hand: rescan with `custos scan`"
+    )]
+    Object {
+        scan: i64,
+        kind: String,
+        id: String,
+        message: String,
+    },
+}
+
+/// Reads scan `run` with `lookback_days` of audit events, usage and costs before its time.
+pub async fn load_snapshot(
+    store: &dyn Store,
+    run: &ScanRun,
+    lookback_days: u32,
+) -> Result<Snapshot, LoadError> {
+    let org = run.org_id.as_str();
+    let at = run.started_at;
+    let from = at - i64::from(lookback_days) * 86_400;
+    let records = store.objects(run.id, None).await?;
+    let mut inventory = inventory_from_records(&records).map_err(|e| e.in_scan(run.id))?;
+    mark_files_read(&mut inventory, run);
+
+    inventory.audit_logs = store
+        .audit_events(org, Some(from), None)
+        .await?
+        .into_iter()
+        .map(|event| decode::<AuditLog>("audit event", &event.id, event.data))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.in_scan(run.id))?;
+    for kind in UsageKind::ALL {
+        let rows = store.usage(org, Some(kind.name()), from, i64::MAX).await?;
+        let buckets = usage_buckets(rows).map_err(|e| e.in_scan(run.id))?;
+        inventory.usage.insert(kind, buckets);
+    }
+    let costs = store.costs(org, from, i64::MAX).await?;
+    let mut buckets: BTreeMap<(i64, i64), Vec<CostResult>> = BTreeMap::new();
+    for row in costs {
+        let id = format!(
+            "{}@{}",
+            row.project_id.as_deref().unwrap_or("-"),
+            row.bucket_start
+        );
+        let result = decode::<CostResult>("cost", &id, row.data).map_err(|e| e.in_scan(run.id))?;
+        buckets
+            .entry((row.bucket_start, row.bucket_end))
+            .or_default()
+            .push(result);
+    }
+    inventory.costs = buckets
+        .into_iter()
+        .map(|((start_time, end_time), results)| Bucket {
+            object: "bucket".into(),
+            start_time,
+            end_time,
+            results,
+        })
+        .collect();
+
+    let complete_from = |stream: String| async move {
+        store
+            .sync_mark(org, &streams::complete_from(&stream))
+            .await
+            .map(|mark| mark.map(|m| m.max(from)))
+    };
+    let mut usage_from = Some(i64::MIN);
+    for kind in UsageKind::ALL {
+        usage_from = match (usage_from, complete_from(streams::usage(kind)).await?) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    let coverage = Coverage {
+        audit_from: complete_from(streams::AUDIT_LOGS.to_owned()).await?,
+        usage_from,
+        costs_from: complete_from(streams::COSTS.to_owned()).await?,
+    };
+    Ok(Snapshot {
+        org_id: run.org_id.clone(),
+        collected_at: at,
+        inventory,
+        failures: failures(run),
+        coverage,
+    })
+}
+
+/// A project whose files (or vector stores) were read has a list, even an empty one; the
+/// scan records those reads per project.
+fn mark_files_read(inventory: &mut Inventory, run: &ScanRun) {
+    for project in &mut inventory.projects {
+        let read = |path: &str| {
+            run.endpoints.iter().any(|e| {
+                e.ok && e.endpoint == format!("GET {path}")
+                    && e.scope.as_deref() == Some(project.project.id.as_str())
+            })
+        };
+        if read("/files") {
+            project.files.get_or_insert_with(Vec::new);
+        }
+        if read("/vector_stores") {
+            project.vector_stores.get_or_insert_with(Vec::new);
+        }
+    }
+}
+
+/// The failed endpoints of a scan. A failure recorded for every scope and once per scope is
+/// listed once per scope.
+pub fn failures(run: &ScanRun) -> Vec<EndpointFailure> {
+    let scoped: Vec<&str> = run
+        .endpoints
+        .iter()
+        .filter(|e| !e.ok && e.scope.is_some())
+        .map(|e| e.endpoint.as_str())
+        .collect();
+    run.endpoints
+        .iter()
+        .filter(|e| !e.ok && (e.scope.is_some() || !scoped.contains(&e.endpoint.as_str())))
+        .map(|e| EndpointFailure {
+            endpoint: e.endpoint.clone(),
+            project_id: e.scope.clone(),
+            status: e.status,
+            message: e.error.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// A record that does not parse as its kind.
+#[derive(Debug)]
+pub struct RecordError {
+    kind: String,
+    id: String,
+    message: String,
+}
+
+impl RecordError {
+    fn in_scan(self, scan: i64) -> LoadError {
+        LoadError::Object {
+            scan,
+            kind: self.kind,
+            id: self.id,
+            message: self.message,
+        }
+    }
+}
+
+fn decode<T: DeserializeOwned>(
+    kind: &str,
+    id: &str,
+    data: serde_json::Value,
+) -> Result<T, RecordError> {
+    serde_path_to_error::deserialize(data).map_err(|e| RecordError {
+        kind: kind.to_owned(),
+        id: id.to_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn usage_buckets(rows: Vec<UsageRecord>) -> Result<Vec<Bucket<UsageResult>>, RecordError> {
+    let mut buckets: BTreeMap<(i64, i64), Vec<UsageResult>> = BTreeMap::new();
+    for row in rows {
+        let id = format!("{}@{}", row.group_key, row.bucket_start);
+        let result = decode::<UsageResult>("usage result", &id, row.data)?;
+        buckets
+            .entry((row.bucket_start, row.bucket_end))
+            .or_default()
+            .push(result);
+    }
+    Ok(buckets
+        .into_iter()
+        .map(|((start_time, end_time), results)| Bucket {
+            object: "bucket".into(),
+            start_time,
+            end_time,
+            results,
+        })
+        .collect())
+}
+
+/// The inventory of a snapshot's objects: the inverse of [`crate::records::records`] (lists
+/// in the store's order, by id).
+pub fn inventory_from_records(records: &[ObjectRecord]) -> Result<Inventory, RecordError> {
+    let mut inventory = Inventory::default();
+    let mut projects: BTreeMap<String, ProjectInventory> = BTreeMap::new();
+    let mut scoped: Vec<&ObjectRecord> = Vec::new();
+    for record in records {
+        let data = || record.data.clone();
+        // Composite ids are `owner/item`.
+        let owner = || id_part(&record.id, 0);
+        macro_rules! put {
+            ($target:expr) => {
+                $target.push(decode(&record.kind, &record.id, data())?)
+            };
+        }
+        match record.kind.as_str() {
+            "user" => put!(inventory.users),
+            "user_role" => put!(inventory.user_roles.entry(owner()).or_default()),
+            "invite" => put!(inventory.invites),
+            "admin_api_key" => put!(inventory.admin_api_keys),
+            "certificate" => put!(inventory.certificates),
+            "group" => put!(inventory.groups),
+            "group_member" => put!(inventory.group_members.entry(owner()).or_default()),
+            "group_role" => put!(inventory.group_roles.entry(owner()).or_default()),
+            "role" => put!(inventory.roles),
+            "data_retention" => {
+                inventory.data_retention = Some(decode(&record.kind, &record.id, data())?)
+            }
+            "spend_limit" => {
+                inventory.spend_limit = Some(decode(&record.kind, &record.id, data())?)
+            }
+            "spend_alert" => put!(inventory.spend_alerts),
+            "project" => {
+                let project = decode(&record.kind, &record.id, data())?;
+                projects.insert(record.id.clone(), ProjectInventory::new(project));
+            }
+            _ => scoped.push(record),
+        }
+    }
+    for record in scoped {
+        let orphan = || RecordError {
+            kind: record.kind.clone(),
+            id: record.id.clone(),
+            message: format!(
+                "its project {:?} is not in the snapshot",
+                record.project_id.as_deref().unwrap_or("(none)")
+            ),
+        };
+        let project = record
+            .project_id
+            .as_ref()
+            .and_then(|id| projects.get_mut(id))
+            .ok_or_else(orphan)?;
+        let data = || record.data.clone();
+        // Composite ids are `project/owner/item`.
+        let owner = || id_part(&record.id, 1);
+        macro_rules! put {
+            ($target:expr) => {
+                $target.push(decode(&record.kind, &record.id, data())?)
+            };
+        }
+        macro_rules! set {
+            ($target:expr) => {
+                $target = Some(decode(&record.kind, &record.id, data())?)
+            };
+        }
+        match record.kind.as_str() {
+            "project_user" => put!(project.users),
+            "service_account" => put!(project.service_accounts),
+            "project_api_key" => put!(project.api_keys),
+            "rate_limit" => put!(project.rate_limits),
+            "project_certificate" => put!(project.certificates),
+            "project_group" => put!(project.groups),
+            "project_role" => put!(project.roles),
+            "project_user_role" => put!(project.user_roles.entry(owner()).or_default()),
+            "project_group_role" => put!(project.group_roles.entry(owner()).or_default()),
+            "model_permissions" => set!(project.model_permissions),
+            "hosted_tool_permissions" => set!(project.hosted_tool_permissions),
+            "project_data_retention" => set!(project.data_retention),
+            "project_spend_limit" => set!(project.spend_limit),
+            "project_spend_alert" => put!(project.spend_alerts),
+            "file" => put!(project.files.get_or_insert_with(Vec::new)),
+            "vector_store" => put!(project.vector_stores.get_or_insert_with(Vec::new)),
+            other => {
+                return Err(RecordError {
+                    kind: other.to_owned(),
+                    id: record.id.clone(),
+                    message: "unknown object kind".into(),
+                });
+            }
+        }
+    }
+    inventory.projects = projects.into_values().collect();
+    Ok(inventory)
+}
+
+/// Part `n` of a composite id (`proj_1/user_1/role_1`); API ids hold no `/`.
+fn id_part(id: &str, n: usize) -> String {
+    id.split('/').nth(n).unwrap_or_default().to_owned()
+}

@@ -1,0 +1,181 @@
+//! `custos scan`: one organization through the Admin API into a new snapshot.
+
+use super::context::{self, Target};
+use super::output;
+use crate::cli::ScanArgs;
+use anyhow::Context;
+use custos_config::ScanSettings;
+use custos_openai::{Client, ClientConfig};
+use custos_scan::scan::{ScanOptions, ScanSummary, Stage, scan};
+use custos_store::Store;
+use indicatif::{ProgressBar, ProgressStyle};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::num::NonZeroU32;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A test hook: set to a [`Stage`] name, the process aborts there (as `kill -9` would), so that
+/// tests can check what a crash at that point leaves behind.
+const CRASH_AT: &str = "CUSTOS_CRASH_AT";
+
+pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let config = context::load_config(&args.store)?;
+    let store = context::open_store(&args.store).await?;
+    let target = context::target(
+        &config,
+        store.as_ref(),
+        args.org.as_deref(),
+        args.base_url.as_deref(),
+        &args.master_key_file,
+    )
+    .await?;
+    let now = args.now.unwrap_or_else(super::now_unix);
+    let started = Instant::now();
+    let summary = scan_target(
+        &target,
+        store.as_ref(),
+        &config.scan,
+        config.privacy.store_emails,
+        now,
+    )
+    .await?;
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary_json(&target, &summary))?
+        );
+    } else {
+        print_summary(&target, &summary, started.elapsed().as_secs_f64());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scans `target` into `store` with the configured limits.
+pub async fn scan_target(
+    target: &Target,
+    store: &dyn Store,
+    settings: &ScanSettings,
+    keep_emails: bool,
+    now: i64,
+) -> anyhow::Result<ScanSummary> {
+    let client_for = |key: &secrecy::SecretString| -> anyhow::Result<Client> {
+        let mut config = ClientConfig::new(target.base_url.clone(), key.clone());
+        config.requests_per_second = NonZeroU32::new(settings.requests_per_second);
+        config.max_concurrency = settings.concurrency.max(1);
+        Ok(Client::new(config)?)
+    };
+    let client = client_for(&target.read_key)?;
+    let mut project_clients = BTreeMap::new();
+    for (project, key) in &target.project_keys {
+        project_clients.insert(project.clone(), client_for(key)?);
+    }
+    let mut options = ScanOptions::new(now);
+    options.history_days = settings.history_days;
+    options.refetch_days = settings.usage_refetch_days;
+    options.audit_overlap_seconds = i64::from(settings.audit_overlap_minutes) * 60;
+    options.project_concurrency = settings.concurrency.max(1);
+    options.keep_emails = keep_emails;
+    options.project_clients = project_clients;
+    let bar = progress_bar();
+    options.progress = Some(progress_reporter(bar.clone()));
+    options.checkpoint = crash_hook();
+    let summary = scan(&client, store, &target.id, target.name.as_deref(), &options)
+        .await
+        .with_context(|| format!("scanning organization {}", target.id))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(summary)
+}
+
+/// A bar on a terminal; elsewhere the log says how far the walk is.
+fn progress_bar() -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    Some(bar)
+}
+
+fn progress_reporter(bar: Option<ProgressBar>) -> custos_scan::collect::Progress {
+    Arc::new(move |what: &str, done: usize, total: usize| match &bar {
+        Some(bar) => {
+            bar.set_message(what.to_owned());
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        }
+        None => {
+            // Every tenth of the walk, so that a long scan shows life without flooding logs.
+            let step = (total / 10).max(1);
+            if done == total || done.is_multiple_of(step) {
+                tracing::info!(what, done, total, "scan progress");
+            }
+        }
+    })
+}
+
+fn crash_hook() -> Option<custos_scan::scan::Checkpoint> {
+    let at = std::env::var(CRASH_AT).ok()?;
+    Some(Arc::new(move |stage: Stage| {
+        if stage.name() == at {
+            eprintln!("{CRASH_AT}={at}: aborting the process at this stage");
+            std::process::abort();
+        }
+    }))
+}
+
+pub fn print_summary(target: &Target, summary: &ScanSummary, seconds: f64) {
+    let name = target.name.as_deref().unwrap_or("");
+    println!(
+        "scan {} of {} {name}: {} ({} objects, {} requests, {seconds:.1} s)",
+        summary.scan_id, target.id, summary.status, summary.objects, summary.requests
+    );
+    let rows: Vec<Vec<String>> = summary
+        .counts
+        .iter()
+        .map(|(kind, n)| vec![(*kind).to_owned(), n.to_string()])
+        .collect();
+    println!("{}", output::table(&["kind", "count"], &rows));
+    println!(
+        "audit events: {} read, {} new; usage rows: {}; cost rows: {}",
+        summary.audit_events_read, summary.audit_events_new, summary.usage_rows, summary.cost_rows
+    );
+    if !summary.failures.is_empty() {
+        println!(
+            "\n{} endpoint(s) failed; what they provide is unknown in this snapshot (not deleted):",
+            summary.failures.len()
+        );
+        for failure in &summary.failures {
+            let scope = failure.project_id.as_deref().unwrap_or("organization");
+            println!("  {} [{scope}]: {}", failure.endpoint, failure.message);
+        }
+    }
+}
+
+fn summary_json(target: &Target, summary: &ScanSummary) -> serde_json::Value {
+    serde_json::json!({
+        "scan_id": summary.scan_id,
+        "org_id": target.id,
+        "status": summary.status,
+        "objects": summary.objects,
+        "requests": summary.requests,
+        "counts": summary.counts.iter().map(|(k, n)| (k.to_string(), *n)).collect::<BTreeMap<_, _>>(),
+        "audit_events_read": summary.audit_events_read,
+        "audit_events_new": summary.audit_events_new,
+        "usage_rows": summary.usage_rows,
+        "cost_rows": summary.cost_rows,
+        "failures": summary.failures,
+        "windows": {
+            "audit_since": summary.windows.audit_since,
+            "usage_from": summary.windows.usage_from.iter().map(|(k, v)| (k.name().to_owned(), *v)).collect::<BTreeMap<_, _>>(),
+            "costs_from": summary.windows.costs_from,
+        },
+    })
+}
