@@ -1,0 +1,43 @@
+//! `openai-chatgpt-file-dlp`: sensitive files shared with ChatGPT. custos cannot read the source this needs yet, so the policy reports
+//! what is missing instead of passing.
+
+use crate::meta::{Need, PolicyMeta, Severity, controls};
+use crate::outcome::Outcome;
+use crate::registry::Builtin;
+use crate::settings::Params;
+use crate::shared::unavailable;
+use custos_model::inventory::Snapshot;
+
+pub static META: PolicyMeta = PolicyMeta {
+    id: "openai-chatgpt-file-dlp",
+    title: "ChatGPT file matches a DLP rule",
+    severity: Severity::High,
+    category: "chatgpt",
+    resource_kind: "file",
+    needs: &[Need::Chatgpt, Need::Dlp],
+    params: &[],
+    description: "A file in a ChatGPT conversation, GPT or project matches a DLP rule.",
+    remediation: "Delete the file from ChatGPT and remind the user of the data handling policy.",
+    controls: controls::DATA_PROTECTION,
+};
+
+pub const CHECK: Builtin = Builtin::new(&META, evaluate);
+
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
+    unavailable::evaluate(&META, snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn one_indeterminate_result_naming_the_missing_source() {
+        let outcomes = run_default(&CHECK, &snapshot(), AS_OF);
+        assert_well_formed(&META, &outcomes);
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(outcomes[0].resource_kind, "organization");
+        assert!(missing(outcome(&outcomes, ORG)).contains("is not configured"));
+    }
+}

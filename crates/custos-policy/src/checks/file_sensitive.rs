@@ -1,0 +1,43 @@
+//! `openai-file-sensitive`: secrets and sensitive records uploaded to OpenAI. custos cannot read the source this needs yet, so the policy reports
+//! what is missing instead of passing.
+
+use crate::meta::{Need, PolicyMeta, Severity, controls};
+use crate::outcome::Outcome;
+use crate::registry::Builtin;
+use crate::settings::Params;
+use crate::shared::unavailable;
+use custos_model::inventory::Snapshot;
+
+pub static META: PolicyMeta = PolicyMeta {
+    id: "openai-file-sensitive",
+    title: "File contains secrets or sensitive records",
+    severity: Severity::High,
+    category: "data",
+    resource_kind: "file",
+    needs: &[Need::Files, Need::Dlp],
+    params: &[],
+    description: "A file's content contains secrets (API keys, private keys, passwords) or medical or financial records.",
+    remediation: "Delete the file, rotate any secret it contained, and upload a redacted copy if needed.",
+    controls: controls::DATA_PROTECTION,
+};
+
+pub const CHECK: Builtin = Builtin::new(&META, evaluate);
+
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
+    unavailable::evaluate(&META, snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn one_indeterminate_result_naming_the_missing_source() {
+        let outcomes = run_default(&CHECK, &snapshot(), AS_OF);
+        assert_well_formed(&META, &outcomes);
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(outcomes[0].resource_kind, "organization");
+        assert!(missing(outcome(&outcomes, ORG)).contains("is not configured"));
+    }
+}

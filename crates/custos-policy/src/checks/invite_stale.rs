@@ -1,0 +1,144 @@
+//! `openai-invite-stale`: an old pending invite is an open door nobody watches.
+
+use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
+use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::registry::Builtin;
+use crate::settings::Params;
+use crate::shared::people::for_pending_invites;
+use crate::shared::time::{age_in_days, older_than};
+use custos_model::inventory::Snapshot;
+use serde_json::json;
+
+pub static META: PolicyMeta = PolicyMeta {
+    id: "openai-invite-stale",
+    title: "Pending invite is stale",
+    severity: Severity::Low,
+    category: "identity",
+    resource_kind: "invite",
+    needs: &[Need::Admin],
+    params: &[ParamSpec {
+        name: "stale_days",
+        doc: "Age in days from which a pending invite is stale.",
+        default: "30",
+        kind: ParamKind::Integer {
+            min: 0,
+            max: i64::MAX,
+        },
+    }],
+    description: "An invite has `status == \"pending\"` and was created at least `stale_days` days ago, or has an `expires_at` at or before the evaluation time.",
+    remediation: "Delete the invite; invite the person again if they still need access.",
+    controls: controls::ACCOUNT_LIFECYCLE,
+};
+
+pub const CHECK: Builtin = Builtin::new(&META, evaluate);
+
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+    let stale_days = params.integer("stale_days");
+    let mut out = Outcomes::new(&META);
+    for_pending_invites(snapshot, &mut out, |invite, out| {
+        let old = older_than(invite.created_at, as_of, stale_days);
+        let expired = invite.expires_at.is_some_and(|t| t <= as_of);
+        let age = age_in_days(invite.created_at, as_of);
+        out.judge(
+            Subject::new("invite", &invite.id, None),
+            old || expired,
+            |fires| match (fires, expired) {
+                (true, true) => format!(
+                    "Pending invite {} has expired but is still pending",
+                    invite.id
+                ),
+                (true, false) => format!(
+                    "Pending invite {} was created {age} days ago, at least {stale_days} days",
+                    invite.id
+                ),
+                (false, _) => format!("Pending invite {} is {age} days old", invite.id),
+            },
+            || {
+                json!({
+                    "created_at": invite.created_at,
+                    "expires_at": invite.expires_at,
+                    "age_days": age,
+                    "stale_days": stale_days,
+                })
+            },
+        );
+    });
+    out.into_vec()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Verdict;
+    use crate::shared::time::days;
+    use crate::testing::*;
+
+    #[test]
+    fn boundaries_of_age_and_expiry() {
+        let cutoff = AS_OF - days(30);
+        let cases = [
+            (
+                "created-at-cutoff",
+                json!(cutoff),
+                json!(null),
+                Verdict::Fail,
+            ),
+            (
+                "created-before-cutoff",
+                json!(cutoff - 1),
+                json!(null),
+                Verdict::Fail,
+            ),
+            (
+                "created-after-cutoff",
+                json!(cutoff + 1),
+                json!(null),
+                Verdict::Pass,
+            ),
+            (
+                "expires-at-as-of",
+                json!(cutoff + 1),
+                json!(AS_OF),
+                Verdict::Fail,
+            ),
+            (
+                "expired-a-second-ago",
+                json!(cutoff + 1),
+                json!(AS_OF - 1),
+                Verdict::Fail,
+            ),
+            (
+                "expires-in-a-second",
+                json!(cutoff + 1),
+                json!(AS_OF + 1),
+                Verdict::Pass,
+            ),
+        ];
+        let mut snapshot = snapshot();
+        for (id, created, expires, _) in &cases {
+            snapshot.inventory.invites.push(obj(json!({
+                "id": id, "role": "reader", "status": "pending",
+                "created_at": created, "expires_at": expires,
+            })));
+        }
+        // Without `expires_at` at all, only the age counts.
+        snapshot.inventory.invites.push(obj(json!({
+            "id": "no-expiry-field", "role": "reader", "status": "pending", "created_at": cutoff + 1,
+        })));
+        let outcomes = run_default(&CHECK, &snapshot, AS_OF);
+        assert_well_formed(&META, &outcomes);
+        for (id, _, _, expected) in cases {
+            assert_eq!(verdict(&outcomes, id), expected, "{id}");
+        }
+        assert_eq!(verdict(&outcomes, "no-expiry-field"), Verdict::Pass);
+    }
+
+    #[test]
+    fn accepted_invites_are_out_of_scope() {
+        let mut snapshot = snapshot();
+        snapshot.inventory.invites.push(obj(
+            json!({"id": "old", "role": "reader", "status": "accepted", "created_at": 0}),
+        ));
+        assert!(run_default(&CHECK, &snapshot, AS_OF).is_empty());
+    }
+}

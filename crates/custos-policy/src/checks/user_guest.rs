@@ -1,0 +1,43 @@
+//! `openai-user-guest`: external people in the organization. custos cannot read the source this needs yet, so the policy reports
+//! what is missing instead of passing.
+
+use crate::meta::{Need, PolicyMeta, Severity, controls};
+use crate::outcome::Outcome;
+use crate::registry::Builtin;
+use crate::settings::Params;
+use crate::shared::unavailable;
+use custos_model::inventory::Snapshot;
+
+pub static META: PolicyMeta = PolicyMeta {
+    id: "openai-user-guest",
+    title: "Guest user",
+    severity: Severity::Medium,
+    category: "identity",
+    resource_kind: "user",
+    needs: &[Need::Directory],
+    params: &[],
+    description: "The identity directory marks the person as a guest (external).",
+    remediation: "Confirm the guest's access is approved and time-limited, or remove the user.",
+    controls: controls::ACCOUNT_LIFECYCLE,
+};
+
+pub const CHECK: Builtin = Builtin::new(&META, evaluate);
+
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
+    unavailable::evaluate(&META, snapshot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::*;
+
+    #[test]
+    fn one_indeterminate_result_naming_the_missing_source() {
+        let outcomes = run_default(&CHECK, &snapshot(), AS_OF);
+        assert_well_formed(&META, &outcomes);
+        assert_eq!(outcomes.len(), 1);
+        assert_eq!(outcomes[0].resource_kind, "organization");
+        assert!(missing(outcome(&outcomes, ORG)).contains("is not configured"));
+    }
+}

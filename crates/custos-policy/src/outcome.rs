@@ -1,0 +1,161 @@
+//! The result of evaluating one policy against one resource.
+
+use crate::meta::{PolicyMeta, Severity};
+use serde::Serialize;
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// The three states of a result. A missing page of data is never a pass: it is `Indeterminate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Pass,
+    Fail,
+    Indeterminate,
+}
+
+/// One policy's result for one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outcome {
+    /// Borrowed for built-in policies: millions of outcomes need not each own a copy.
+    pub policy_id: Cow<'static, str>,
+    /// The effective severity: the policy's default, or the one settings chose.
+    pub severity: Severity,
+    pub resource_kind: Cow<'static, str>,
+    /// The API's id of the resource (the organization id for organization-wide results).
+    pub resource_id: String,
+    /// The project the resource belongs to, if any.
+    pub project_id: Option<String>,
+    pub result: Verdict,
+    /// A sentence naming the resource and saying what was found.
+    pub message: String,
+    /// An object: the values that made the policy fire (or pass); for an indeterminate result,
+    /// `{"missing": [...]}` naming what was not collected.
+    pub evidence: Value,
+}
+
+/// The resource a result is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Subject<'a> {
+    pub kind: &'static str,
+    pub id: &'a str,
+    pub project_id: Option<&'a str>,
+}
+
+impl<'a> Subject<'a> {
+    pub fn organization(org_id: &'a str) -> Self {
+        Subject {
+            kind: "organization",
+            id: org_id,
+            project_id: None,
+        }
+    }
+
+    pub fn project(project_id: &'a str) -> Self {
+        Subject {
+            kind: "project",
+            id: project_id,
+            project_id: Some(project_id),
+        }
+    }
+
+    pub fn new(kind: &'static str, id: &'a str, project_id: Option<&'a str>) -> Self {
+        Subject {
+            kind,
+            id,
+            project_id,
+        }
+    }
+
+    /// "project proj_1", "admin key key_1": how messages name the resource.
+    pub fn describe(&self) -> String {
+        format!("{} {}", self.kind.replace('_', " "), self.id)
+    }
+}
+
+/// Collects the outcomes of one policy, filling in what every outcome of it shares.
+#[derive(Debug)]
+pub(crate) struct Outcomes {
+    meta: &'static PolicyMeta,
+    list: Vec<Outcome>,
+}
+
+impl Outcomes {
+    pub fn new(meta: &'static PolicyMeta) -> Self {
+        Outcomes {
+            meta,
+            list: Vec::new(),
+        }
+    }
+
+    pub fn push(
+        &mut self,
+        subject: Subject<'_>,
+        result: Verdict,
+        message: String,
+        evidence: Value,
+    ) {
+        self.list.push(Outcome {
+            policy_id: Cow::Borrowed(self.meta.id),
+            severity: self.meta.severity,
+            resource_kind: Cow::Borrowed(subject.kind),
+            resource_id: subject.id.to_owned(),
+            project_id: subject.project_id.map(str::to_owned),
+            result,
+            message,
+            evidence,
+        });
+    }
+
+    /// A pass carries an empty evidence object: evidence is what made a policy fire, and the
+    /// message already says what was checked. Keeping passes light matters at scale (an
+    /// organization has hundreds of thousands of keys that pass).
+    pub fn pass(&mut self, subject: Subject<'_>, message: String) {
+        self.push(
+            subject,
+            Verdict::Pass,
+            message,
+            Value::Object(serde_json::Map::new()),
+        );
+    }
+
+    pub fn fail(&mut self, subject: Subject<'_>, message: String, evidence: Value) {
+        self.push(subject, Verdict::Fail, message, evidence);
+    }
+
+    /// Fail (with the evidence) or pass, depending on `fires`. The evidence is only built for a
+    /// failure.
+    pub fn judge(
+        &mut self,
+        subject: Subject<'_>,
+        fires: bool,
+        message: impl FnOnce(bool) -> String,
+        evidence: impl FnOnce() -> Value,
+    ) {
+        if fires {
+            self.fail(subject, message(true), evidence());
+        } else {
+            self.pass(subject, message(false));
+        }
+    }
+
+    /// The data needed for `subject` was not collected; `missing` says what.
+    pub fn indeterminate(&mut self, subject: Subject<'_>, missing: Vec<String>) {
+        let message = format!(
+            "{}: cannot evaluate {} because {}",
+            self.meta.title,
+            subject.describe(),
+            missing.join("; ")
+        );
+        self.push(
+            subject,
+            Verdict::Indeterminate,
+            message,
+            serde_json::json!({ "missing": missing }),
+        );
+    }
+
+    pub fn into_vec(self) -> Vec<Outcome> {
+        self.list
+    }
+}
