@@ -25,6 +25,33 @@ pub struct Config {
     /// parameters by the policy engine.
     #[serde(default)]
     pub policies: BTreeMap<String, PolicyOverride>,
+    #[serde(default)]
+    pub reports: ReportSettings,
+}
+
+/// How reports show money.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSettings {
+    /// The currency reports are shown in (ISO code, any case).
+    #[serde(default = "default_currency")]
+    pub currency: String,
+    /// Conversion rates: `fx_rates.USD.EUR = 0.92` means 1 USD = 0.92 EUR.
+    #[serde(default)]
+    pub fx_rates: BTreeMap<String, BTreeMap<String, f64>>,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            currency: default_currency(),
+            fx_rates: BTreeMap::new(),
+        }
+    }
+}
+
+fn default_currency() -> String {
+    "usd".to_owned()
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -302,6 +329,10 @@ project_keys = [{ project_id = "proj_ml", key = { file = "/run/secrets/ml" } }]
 [policies.openai-org-too-many-owners]
 severity = "critical"
 params = { max_owners = 3 }
+
+[reports]
+currency = "EUR"
+fx_rates = { USD = { EUR = 0.92 } }
 "#,
         )
         .unwrap();
@@ -314,6 +345,8 @@ params = { max_owners = 3 }
             config.policies["openai-org-too-many-owners"].params["max_owners"],
             3
         );
+        assert_eq!(config.reports.currency, "EUR");
+        assert_eq!(config.reports.fx_rates["USD"]["EUR"], 0.92);
     }
 
     #[test]

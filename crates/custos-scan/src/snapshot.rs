@@ -76,11 +76,28 @@ pub async fn load_snapshot(
         })
         .collect();
 
+    let coverage = coverage(store, org, from).await?;
+    Ok(Snapshot {
+        org_id: run.org_id.clone(),
+        collected_at: at,
+        inventory,
+        failures: failures(run),
+        coverage,
+    })
+}
+
+/// Since when the store holds every audit event, usage bucket (of every kind) and cost bucket
+/// of `org`, never earlier than `floor`; `None` where a series was never fetched.
+pub async fn coverage(
+    store: &dyn Store,
+    org: &str,
+    floor: i64,
+) -> Result<Coverage, custos_store::Error> {
     let complete_from = |stream: String| async move {
         store
             .sync_mark(org, &streams::complete_from(&stream))
             .await
-            .map(|mark| mark.map(|m| m.max(from)))
+            .map(|mark| mark.map(|m| m.max(floor)))
     };
     let mut usage_from = Some(i64::MIN);
     for kind in UsageKind::ALL {
@@ -89,17 +106,10 @@ pub async fn load_snapshot(
             _ => None,
         };
     }
-    let coverage = Coverage {
+    Ok(Coverage {
         audit_from: complete_from(streams::AUDIT_LOGS.to_owned()).await?,
         usage_from,
         costs_from: complete_from(streams::COSTS.to_owned()).await?,
-    };
-    Ok(Snapshot {
-        org_id: run.org_id.clone(),
-        collected_at: at,
-        inventory,
-        failures: failures(run),
-        coverage,
     })
 }
 

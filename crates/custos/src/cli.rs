@@ -44,6 +44,13 @@ pub enum Command {
     /// Organizations and their stored (encrypted) keys.
     #[command(subcommand)]
     Orgs(OrgsCommand),
+    /// Findings of the policies: open ones and indeterminate results of the latest scans.
+    Findings(FindingsArgs),
+    /// The policy catalogue.
+    #[command(subcommand)]
+    Policies(PoliciesCommand),
+    /// Cost and usage reports (`custos report list` names them; `all --out DIR` writes them all).
+    Report(ReportArgs),
     /// Rerunnable benchmarks of the performance targets (run with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
@@ -144,6 +151,84 @@ pub struct DiffArgs {
     pub kind: Vec<String>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FindingFormat {
+    Table,
+    Json,
+    Csv,
+    /// OCSF 1.x Compliance Finding (class 2003), a JSON array.
+    Ocsf,
+    /// SARIF 2.1.0.
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct FindingsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Only this organization.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Evaluate at this time (RFC 3339 or a date) instead of the scan's.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t = FindingFormat::Table)]
+    pub format: FindingFormat,
+    /// Only findings at or above this severity (critical, high, medium, low, info).
+    #[arg(long)]
+    pub severity: Option<String>,
+    /// Only these policies (repeatable).
+    #[arg(long)]
+    pub policy: Vec<String>,
+    /// Only findings in this project.
+    #[arg(long)]
+    pub project: Option<String>,
+    /// Only findings with this status: open, resolved, suppressed, or all.
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Exit with 3 when an open finding is at or above this severity.
+    #[arg(long)]
+    pub fail_on: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PoliciesCommand {
+    /// Every built-in policy.
+    List,
+    /// One policy: its rule, parameters, remediation and controls.
+    Show { id: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    Table,
+    Json,
+    Csv,
+    Svg,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// A report name, `list`, or `all` (with --out).
+    pub name: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// One organization (id or name); all of them by default.
+    #[arg(long)]
+    pub org: Option<String>,
+    /// The report's time: RFC 3339 (`2026-11-20T12:00:00Z`) or a date (midnight UTC); default now.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
+    pub format: ReportFormat,
+    /// Show money in this currency (default: the config's `reports.currency`, else USD).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// With `all`: the folder to write every report's SVG and CSV and an index.html into.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

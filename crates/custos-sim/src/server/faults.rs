@@ -28,6 +28,10 @@ pub struct SimStats {
     pub throttled: u64,
     /// Requests answered with an injected 5xx or a truncated body.
     pub faults: u64,
+    /// Per time-bounded route (audit logs, usage, costs): the earliest time a request asked
+    /// for (`start_time` or `effective_at[gte]`), 0 when one asked for everything.
+    #[serde(default)]
+    pub earliest_time: BTreeMap<String, i64>,
 }
 
 /// A failure to inject instead of (or on top of) the real answer.
@@ -113,6 +117,7 @@ pub(crate) struct Faults {
     throttled: AtomicU64,
     faults: AtomicU64,
     by_route: Mutex<BTreeMap<String, u64>>,
+    earliest_time: Mutex<BTreeMap<String, i64>>,
 }
 
 const STATUSES: [StatusCode; 3] = [
@@ -135,7 +140,42 @@ impl Faults {
             throttled: AtomicU64::new(0),
             faults: AtomicU64::new(0),
             by_route: Mutex::new(BTreeMap::new()),
+            earliest_time: Mutex::new(BTreeMap::new()),
         }
+    }
+
+    /// Notes how far back a time-bounded request reaches.
+    pub(crate) fn reach_back(&self, route: &str, query: Option<&str>) {
+        let timed =
+            route.contains("/audit_logs") || route.contains("/usage/") || route.ends_with("/costs");
+        if !timed {
+            return;
+        }
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+        let floor = pairs
+            .iter()
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "start_time" | "effective_at[gte]" | "effective_at[gt]"
+                )
+            })
+            .filter_map(|(_, v)| v.parse::<i64>().ok())
+            .min()
+            .unwrap_or(0);
+        let mut earliest = lock(&self.earliest_time);
+        let entry = earliest.entry(route.to_owned()).or_insert(floor);
+        *entry = (*entry).min(floor);
+    }
+
+    /// Zeroes every counter (the fault sequence goes on).
+    pub(crate) fn reset(&self) {
+        self.requests.store(0, Ordering::Relaxed);
+        self.throttled.store(0, Ordering::Relaxed);
+        self.faults.store(0, Ordering::Relaxed);
+        lock(&self.by_route).clear();
+        lock(&self.earliest_time).clear();
     }
 
     pub(crate) fn count(&self, route: String) {
@@ -193,6 +233,7 @@ impl Faults {
             by_route: lock(&self.by_route).clone(),
             throttled: self.throttled.load(Ordering::Relaxed),
             faults: self.faults.load(Ordering::Relaxed),
+            earliest_time: lock(&self.earliest_time).clone(),
         }
     }
 }
@@ -205,7 +246,13 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// Cuts a response body in the middle, keeping the status and fixing `Content-Length`.
-pub(crate) async fn truncate(response: Response) -> Response {
+/// Cuts a success answer's body in half. An error answer is left whole and the fault is not
+/// counted: its status already says what happened, so cutting it would change nothing.
+pub(crate) async fn truncate(faults: &Faults, response: Response) -> Response {
+    if !response.status().is_success() {
+        faults.faults.fetch_sub(1, Ordering::Relaxed);
+        return response;
+    }
     let (mut parts, body) = response.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(bytes) => bytes,

@@ -149,11 +149,16 @@ impl Simulator {
         self.shared.faults.stats()
     }
 
+    /// Zeroes the counters (`DELETE /_sim/stats`), e.g. between two scans of a test.
+    pub fn reset_stats(&self) {
+        self.shared.faults.reset();
+    }
+
     /// The axum router: `/v1/...` and `/_sim/stats`.
     pub fn router(&self) -> Router {
         let api = routes::router().layer(from_fn_with_state(self.clone(), simulate));
         Router::new()
-            .route("/_sim/stats", axum::routing::get(stats))
+            .route("/_sim/stats", axum::routing::get(stats).delete(reset_stats))
             .merge(api)
             .layer(from_fn_with_state(self.clone(), request_id))
             .with_state(self.clone())
@@ -304,6 +309,11 @@ async fn stats(State(sim): State<Simulator>) -> Response {
     axum::Json(sim.stats()).into_response()
 }
 
+async fn reset_stats(State(sim): State<Simulator>) -> Response {
+    sim.reset_stats();
+    axum::http::StatusCode::NO_CONTENT.into_response()
+}
+
 /// `x-request-id: req_<n>` on every answer.
 async fn request_id(State(sim): State<Simulator>, request: Request, next: Next) -> Response {
     let n = sim.shared.request_ids.fetch_add(1, Ordering::Relaxed) + 1;
@@ -326,7 +336,9 @@ async fn simulate(State(sim): State<Simulator>, request: Request, next: Next) ->
         .extensions()
         .get::<MatchedPath>()
         .map_or("(unmatched)", MatchedPath::as_str);
-    faults.count(format!("{} {route}", request.method()));
+    let route = format!("{} {route}", request.method());
+    faults.reach_back(&route, request.uri().query());
+    faults.count(route);
     if let Err(throttled) = faults.admit() {
         let mut response = throttled.into_response();
         faults.rate_headers(response.headers_mut());
@@ -338,7 +350,7 @@ async fn simulate(State(sim): State<Simulator>, request: Request, next: Next) ->
     }
     let mut response = match draw.fault {
         Some(Fault::Status(status)) => ApiError::server(status).into_response(),
-        Some(Fault::Truncate) => faults::truncate(next.run(request).await).await,
+        Some(Fault::Truncate) => faults::truncate(faults, next.run(request).await).await,
         None => next.run(request).await,
     };
     faults.rate_headers(response.headers_mut());

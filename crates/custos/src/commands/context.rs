@@ -201,3 +201,20 @@ pub async fn scan_or_latest(
         }),
     }
 }
+
+/// `--as-of`: RFC 3339 or a date (midnight UTC); the wall clock when absent.
+pub fn as_of(text: Option<&str>) -> anyhow::Result<i64> {
+    let Some(text) = text else {
+        return Ok(super::now_unix());
+    };
+    if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        return Ok(t.as_second());
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        return Ok(date
+            .to_zoned(jiff::tz::TimeZone::UTC)?
+            .timestamp()
+            .as_second());
+    }
+    bail!("--as-of {text:?}: give RFC 3339 (2026-11-20T12:00:00Z) or a date (2026-11-20)")
+}

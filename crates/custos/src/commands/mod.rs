@@ -3,9 +3,13 @@
 mod bench;
 mod context;
 mod demo;
+mod evaluate;
+mod finding_formats;
+mod findings;
 mod inventory;
 mod orgs;
 mod output;
+mod report;
 mod scan;
 mod sim;
 
@@ -22,6 +26,9 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Inventory(args) => inventory::inventory(args).await,
         Command::Diff(args) => inventory::drift(args).await,
         Command::Orgs(command) => orgs::run(command).await,
+        Command::Report(args) => report::run(args).await,
+        Command::Findings(args) => findings::run(args).await,
+        Command::Policies(command) => findings::policies(command).await,
     }
 }
 

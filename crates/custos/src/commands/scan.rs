@@ -132,9 +132,12 @@ fn crash_hook() -> Option<custos_scan::scan::Checkpoint> {
 }
 
 pub fn print_summary(target: &Target, summary: &ScanSummary, seconds: f64) {
-    let name = target.name.as_deref().unwrap_or("");
+    let name = target
+        .name
+        .as_deref()
+        .map_or_else(String::new, |n| format!(" ({n})"));
     println!(
-        "scan {} of {} {name}: {} ({} objects, {} requests, {seconds:.1} s)",
+        "scan {} of {}{name}: {} ({} objects, {} requests, {seconds:.1} s)",
         summary.scan_id, target.id, summary.status, summary.objects, summary.requests
     );
     let rows: Vec<Vec<String>> = summary

@@ -1,0 +1,55 @@
+//! Policies over a stored scan: the snapshot read back, the configured settings applied, every
+//! enabled policy evaluated at `as_of`.
+
+use anyhow::bail;
+use custos_config::{Config, PolicyOverride};
+use custos_policy::{Outcome, PolicySettings, Registry, SettingsMap, evaluate_all};
+use custos_store::{ScanRun, Store};
+
+/// History read for evaluation: the longest default window (90 days of inactivity, 14 + 7
+/// days of spikes) with room for larger configured ones.
+const LOOKBACK_DAYS: u32 = 400;
+
+/// The outcomes of every enabled policy on scan `run` at `as_of`, in a stable order.
+pub async fn evaluate_scan(
+    store: &dyn Store,
+    config: &Config,
+    run: &ScanRun,
+    as_of: i64,
+) -> anyhow::Result<Vec<Outcome>> {
+    let registry = Registry::builtin();
+    let org_overrides = config
+        .organizations
+        .iter()
+        .find(|o| o.id == run.org_id)
+        .map(|o| settings(&o.policies))
+        .unwrap_or_default();
+    let resolved = match registry.resolve(&settings(&config.policies), &org_overrides) {
+        Ok(resolved) => resolved,
+        Err(errors) => {
+            let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
+            bail!(
+                "the policy settings in the config are invalid:\n{}",
+                list.join("\n")
+            );
+        }
+    };
+    let snapshot = custos_scan::snapshot::load_snapshot(store, run, LOOKBACK_DAYS).await?;
+    Ok(evaluate_all(&resolved, &snapshot, as_of))
+}
+
+fn settings(overrides: &std::collections::BTreeMap<String, PolicyOverride>) -> SettingsMap {
+    overrides
+        .iter()
+        .map(|(id, o)| {
+            (
+                id.clone(),
+                PolicySettings {
+                    enabled: o.enabled,
+                    severity: o.severity.clone(),
+                    params: o.params.clone(),
+                },
+            )
+        })
+        .collect()
+}
