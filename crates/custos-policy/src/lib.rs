@@ -5,6 +5,8 @@
 //! [`Outcome`]s out. Nothing reads the clock, the disk or a global. Each outcome is a pass, a
 //! fail, or an indeterminate result naming the data that was not collected.
 //!
+//! Besides the built-ins, [`custom`] loads policies written as YAML files with CEL filters.
+//!
 //! ```
 //! use custos_policy::{Registry, evaluate_all};
 //! let registry = Registry::builtin();
@@ -15,6 +17,7 @@
 //! ```
 
 pub mod checks;
+pub mod custom;
 pub mod docs;
 pub mod meta;
 pub mod outcome;
@@ -27,7 +30,9 @@ pub(crate) mod testing;
 
 pub use meta::{Control, Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
 pub use outcome::{Outcome, Verdict};
-pub use registry::{Builtin, Check, EvaluateFn, Registry, ResolvedPolicy, evaluate_all};
+pub use registry::{
+    Builtin, Check, DuplicateId, EvaluateFn, Registry, ResolvedPolicy, evaluate_all, evaluate_each,
+};
 pub use settings::{Params, PolicySettings, SettingsError, SettingsMap};
 
 pub use custos_model::inventory::Snapshot;

@@ -155,6 +155,11 @@ impl Outcomes {
         );
     }
 
+    /// Adds outcomes collected elsewhere (by another thread) for the same policy.
+    pub fn append(&mut self, mut outcomes: Vec<Outcome>) {
+        self.list.append(&mut outcomes);
+    }
+
     pub fn into_vec(self) -> Vec<Outcome> {
         self.list
     }

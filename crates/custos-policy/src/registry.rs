@@ -5,8 +5,7 @@ use crate::outcome::Outcome;
 use crate::settings::{Params, SettingsError, SettingsMap, closest, parse_severity};
 use custos_model::inventory::Snapshot;
 use std::fmt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A policy: its metadata and a pure evaluation.
 pub trait Check: Send + Sync + fmt::Debug {
@@ -51,11 +50,16 @@ impl Check for Builtin {
     }
 }
 
-/// An ordered set of checks with unique ids.
-#[derive(Debug, Clone)]
+/// An ordered set of checks with unique ids. The default is empty.
+#[derive(Debug, Clone, Default)]
 pub struct Registry {
     checks: Vec<Arc<dyn Check>>,
 }
+
+/// A policy id used twice.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("policy id `{0}` is used twice")]
+pub struct DuplicateId(pub String);
 
 /// A check with its settings applied.
 #[derive(Debug, Clone)]
@@ -76,6 +80,24 @@ impl Registry {
                 .map(|check| Arc::new(*check) as Arc<dyn Check>)
                 .collect(),
         }
+    }
+
+    /// This registry with custom policies added after its checks. Fails, adding nothing, when an
+    /// id is already taken (by a check of this registry or another custom policy).
+    pub fn with_custom(
+        mut self,
+        policies: impl IntoIterator<Item = crate::custom::CustomPolicy>,
+    ) -> Result<Registry, DuplicateId> {
+        let before = self.checks.len();
+        for policy in policies {
+            let id = policy.meta().id;
+            if self.get(id).is_some() {
+                self.checks.truncate(before);
+                return Err(DuplicateId(id.to_owned()));
+            }
+            self.checks.push(Arc::new(policy));
+        }
+        Ok(self)
     }
 
     pub fn checks(&self) -> impl Iterator<Item = &dyn Check> {
@@ -154,51 +176,147 @@ impl Registry {
 }
 
 /// Evaluates every enabled policy on `snapshot`, in catalogue order, each policy's outcomes
-/// sorted by resource (id, then kind), with the effective severity.
+/// sorted by resource (id, then kind), with the effective severity. Holds every outcome: for a
+/// large organization prefer [`evaluate_each`].
+pub fn evaluate_all(resolved: &[ResolvedPolicy], snapshot: &Snapshot, as_of: i64) -> Vec<Outcome> {
+    let mut all = Vec::new();
+    evaluate_each(resolved, snapshot, as_of, |outcome| all.push(outcome));
+    all
+}
+
+/// Evaluates every enabled policy on `snapshot` and hands each outcome to `sink`, in the order
+/// of [`evaluate_all`], without holding them all: only the outcomes of the few policies
+/// evaluated ahead of the one being handed over are in memory at once.
 ///
 /// Policies are independent pure functions, so they run on as many threads as the machine
-/// offers; the result does not depend on the number of threads or on their timing.
-pub fn evaluate_all(resolved: &[ResolvedPolicy], snapshot: &Snapshot, as_of: i64) -> Vec<Outcome> {
+/// offers; the order of the outcomes does not depend on the number of threads or on their
+/// timing. `sink` runs on the calling thread.
+pub fn evaluate_each(
+    resolved: &[ResolvedPolicy],
+    snapshot: &Snapshot,
+    as_of: i64,
+    mut sink: impl FnMut(Outcome),
+) {
     let enabled: Vec<&ResolvedPolicy> = resolved.iter().filter(|p| p.enabled).collect();
     let workers = std::thread::available_parallelism()
         .map_or(1, usize::from)
         .min(enabled.len())
         .max(1);
-    let mut parts: Vec<Vec<Outcome>> = Vec::with_capacity(enabled.len());
     if workers == 1 {
-        parts.extend(enabled.iter().map(|p| evaluate_one(p, snapshot, as_of)));
-    } else {
-        // Workers take the next policy in turn; each result lands in its policy's slot.
-        let next = AtomicUsize::new(0);
-        let slots: Vec<Mutex<Vec<Outcome>>> =
-            enabled.iter().map(|_| Mutex::new(Vec::new())).collect();
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| {
-                    loop {
-                        let index = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(policy) = enabled.get(index) else {
-                            break;
-                        };
-                        let outcomes = evaluate_one(policy, snapshot, as_of);
-                        if let Ok(mut slot) = slots[index].lock() {
-                            *slot = outcomes;
-                        }
-                    }
-                });
-            }
-        });
-        parts.extend(
-            slots
+        for policy in enabled {
+            evaluate_one(policy, snapshot, as_of)
                 .into_iter()
-                .map(|slot| slot.into_inner().unwrap_or_default()),
-        );
+                .for_each(&mut sink);
+        }
+        return;
     }
-    let mut all = Vec::new();
-    for mut part in parts {
-        all.append(&mut part);
+    let pipeline = Pipeline::new(enabled.len(), workers);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                while let Some(index) = pipeline.take() {
+                    // A panicking check must not leave the caller waiting for its slot: the
+                    // panic is stored and raised again on the calling thread.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        evaluate_one(enabled[index], snapshot, as_of)
+                    }));
+                    pipeline.put(index, result);
+                }
+            });
+        }
+        for index in 0..enabled.len() {
+            match pipeline.wait_for(index) {
+                Ok(outcomes) => outcomes.into_iter().for_each(&mut sink),
+                Err(panic) => {
+                    pipeline.abandon();
+                    std::panic::resume_unwind(panic);
+                }
+            }
+        }
+    });
+}
+
+type PolicyResult = std::thread::Result<Vec<Outcome>>;
+
+/// Hands policies to workers in catalogue order and their results back to the calling thread
+/// in the same order. Workers stay at most `lookahead` policies ahead of the caller, which
+/// bounds the outcomes held at once.
+struct Pipeline {
+    state: Mutex<PipelineState>,
+    changed: Condvar,
+    lookahead: usize,
+}
+
+struct PipelineState {
+    next: usize,
+    delivered: usize,
+    slots: Vec<Option<PolicyResult>>,
+    abandoned: bool,
+}
+
+impl Pipeline {
+    fn new(policies: usize, workers: usize) -> Self {
+        Pipeline {
+            state: Mutex::new(PipelineState {
+                next: 0,
+                delivered: 0,
+                slots: (0..policies).map(|_| None).collect(),
+                abandoned: false,
+            }),
+            changed: Condvar::new(),
+            lookahead: workers * 2,
+        }
     }
-    all
+
+    fn lock(&self) -> MutexGuard<'_, PipelineState> {
+        // Nothing panics while holding the lock; a poisoned lock still holds consistent state.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn wait<'a>(&self, guard: MutexGuard<'a, PipelineState>) -> MutexGuard<'a, PipelineState> {
+        self.changed
+            .wait(guard)
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The next policy to evaluate, once the caller has caught up enough; `None` when done.
+    fn take(&self) -> Option<usize> {
+        let mut state = self.lock();
+        loop {
+            if state.abandoned || state.next >= state.slots.len() {
+                return None;
+            }
+            if state.next < state.delivered + self.lookahead {
+                state.next += 1;
+                return Some(state.next - 1);
+            }
+            state = self.wait(state);
+        }
+    }
+
+    fn put(&self, index: usize, result: PolicyResult) {
+        self.lock().slots[index] = Some(result);
+        self.changed.notify_all();
+    }
+
+    fn wait_for(&self, index: usize) -> PolicyResult {
+        let mut state = self.lock();
+        loop {
+            if let Some(result) = state.slots[index].take() {
+                state.delivered = index + 1;
+                drop(state);
+                self.changed.notify_all();
+                return result;
+            }
+            state = self.wait(state);
+        }
+    }
+
+    /// Stops handing out work, so that workers finish and the scope can end.
+    fn abandon(&self) {
+        self.lock().abandoned = true;
+        self.changed.notify_all();
+    }
 }
 
 /// One policy's outcomes, sorted, with the effective severity.

@@ -25,6 +25,7 @@ mod money;
 mod output;
 mod render;
 mod reports;
+pub mod segments;
 mod svg;
 
 pub use aggregate::ALL;

@@ -21,6 +21,10 @@ pub(crate) const DAY: i64 = 86_400;
 /// The usage grouping fields a scan asks for, where the kind allows them.
 pub const USAGE_GROUPING: [&str; 4] = ["project_id", "user_id", "api_key_id", "model"];
 
+/// Lists under one project's users or groups read at the same time (projects are walked
+/// several at a time already; the client bounds the total in flight).
+const PER_PROJECT_WIDTH: usize = 4;
+
 /// Told how the walk goes: (what, done, total).
 pub type Progress = std::sync::Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
 
@@ -161,6 +165,40 @@ impl Tally {
         }
     }
 
+    /// The list under each owner (a user's roles), `width` owners at a time, keyed by owner id;
+    /// an owner whose list failed is absent from the map and recorded as a failure.
+    async fn per_owner<T: Send + 'static>(
+        &mut self,
+        endpoint: &str,
+        project_id: Option<&str>,
+        owners: Vec<String>,
+        width: usize,
+        list: impl Fn(&str) -> BoxStream<'static, custos_openai::Result<T>>,
+    ) -> BTreeMap<String, Vec<T>> {
+        // Unordered, so that one slow answer does not hold the others' slots; sorted after.
+        let mut answers: Vec<(usize, String, custos_openai::Result<Vec<T>>)> =
+            futures::stream::iter(owners.into_iter().enumerate())
+                .map(|(n, owner)| {
+                    let stream = list(&owner);
+                    async move { (n, owner, stream.try_collect::<Vec<T>>().await) }
+                })
+                .buffer_unordered(width.max(1))
+                .collect()
+                .await;
+        answers.sort_by_key(|(n, _, _)| *n);
+        let mut lists = BTreeMap::new();
+        for (_, owner, answer) in answers {
+            match answer {
+                Ok(items) => {
+                    self.count(endpoint, project_id, items.len());
+                    lists.insert(owner, items);
+                }
+                Err(error) => self.note(endpoint, project_id, &error),
+            }
+        }
+        lists
+    }
+
     /// A singleton: `None` when unset (404), `None` and a recorded failure on other errors.
     async fn optional<T>(
         &mut self,
@@ -186,7 +224,31 @@ impl Tally {
 }
 
 /// Collects everything the Admin API exposes about the organization `client` can read.
+///
+/// The organization's lists, the project walks and the time series run at the same time, and
+/// per-object lists (a user's roles) run `project_concurrency` at a time: with latency, a walk
+/// that waited for each answer in turn would use a fraction of the rate limit.
 pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Collected {
+    let ((mut inventory, mut tally), (projects, project_tally), (series, series_tally)) = futures::join!(
+        collect_organization(client, options),
+        collect_projects(client, options),
+        collect_series(client, options),
+    );
+    inventory.projects = projects;
+    inventory.audit_logs = series.audit_logs;
+    inventory.usage = series.usage;
+    inventory.costs = series.costs;
+    tally.merge(project_tally);
+    tally.merge(series_tally);
+    Collected {
+        inventory,
+        failures: tally.failures,
+        items: tally.items,
+    }
+}
+
+/// The organization-level lists and settings, and the lists under each user and group.
+async fn collect_organization(client: &Client, options: &CollectOptions) -> (Inventory, Tally) {
     let mut tally = Tally::default();
     let mut inventory = Inventory {
         users: tally
@@ -254,35 +316,45 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
             .await,
         ..Inventory::default()
     };
-    for user in &inventory.users {
-        let roles = tally
-            .list(
-                "GET /organization/users/{user_id}/roles",
-                None,
-                client.list_user_role_assignments(&user.id, &Default::default()),
-            )
-            .await;
-        inventory.user_roles.insert(user.id.clone(), roles);
-    }
-    for group in &inventory.groups {
-        let members = tally
-            .list(
-                "GET /organization/groups/{group_id}/users",
-                None,
-                client.list_group_users(&group.id, &Default::default()),
-            )
-            .await;
-        inventory.group_members.insert(group.id.clone(), members);
-        let roles = tally
-            .list(
-                "GET /organization/groups/{group_id}/roles",
-                None,
-                client.list_group_role_assignments(&group.id, &Default::default()),
-            )
-            .await;
-        inventory.group_roles.insert(group.id.clone(), roles);
-    }
+    let width = options.project_concurrency.max(1);
+    let user_ids: Vec<String> = inventory.users.iter().map(|u| u.id.clone()).collect();
+    let group_ids: Vec<String> = inventory.groups.iter().map(|g| g.id.clone()).collect();
+    inventory.user_roles = tally
+        .per_owner(
+            "GET /organization/users/{user_id}/roles",
+            None,
+            user_ids,
+            width,
+            |id| client.list_user_role_assignments(id, &Default::default()),
+        )
+        .await;
+    inventory.group_members = tally
+        .per_owner(
+            "GET /organization/groups/{group_id}/users",
+            None,
+            group_ids.clone(),
+            width,
+            |id| client.list_group_users(id, &Default::default()),
+        )
+        .await;
+    inventory.group_roles = tally
+        .per_owner(
+            "GET /organization/groups/{group_id}/roles",
+            None,
+            group_ids,
+            width,
+            |id| client.list_group_role_assignments(id, &Default::default()),
+        )
+        .await;
+    (inventory, tally)
+}
 
+/// Every project, archived ones included, each walked in full.
+async fn collect_projects(
+    client: &Client,
+    options: &CollectOptions,
+) -> (Vec<ProjectInventory>, Tally) {
+    let mut tally = Tally::default();
     let projects = tally
         .list(
             "GET /organization/projects",
@@ -293,37 +365,56 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
             }),
         )
         .await;
-    // `buffered` keeps the API's project order whatever order the walks finish in.
+    // Unordered, so that a slow project does not hold the others' slots; sorted back into the
+    // API's order after.
     let total = projects.len();
     options.report("projects", 0, total);
-    let walked: Vec<(ProjectInventory, Tally)> = futures::stream::iter(projects)
-        .map(|project| collect_project(client, options, project))
-        .buffered(options.project_concurrency.max(1))
-        .enumerate()
-        .map(|(n, walked)| {
-            options.report("projects", n + 1, total);
-            walked
-        })
-        .collect()
-        .await;
-    for (project, project_tally) in walked {
+    let mut walked: Vec<(usize, (ProjectInventory, Tally))> =
+        futures::stream::iter(projects.into_iter().enumerate())
+            .map(|(n, project)| async move { (n, collect_project(client, options, project).await) })
+            .buffer_unordered(options.project_concurrency.max(1))
+            .enumerate()
+            .map(|(done, walked)| {
+                options.report("projects", done + 1, total);
+                walked
+            })
+            .collect()
+            .await;
+    walked.sort_by_key(|(n, _)| *n);
+    let mut inventories = Vec::with_capacity(walked.len());
+    for (_, (project, project_tally)) in walked {
         tally.merge(project_tally);
-        inventory.projects.push(project);
+        inventories.push(project);
     }
+    (inventories, tally)
+}
 
-    inventory.audit_logs = tally
-        .list(
-            "GET /organization/audit_logs",
-            None,
-            client.list_audit_logs(&ListAuditLogs {
-                effective_at: TimeRange {
-                    gte: options.windows.audit_since,
+/// The time series: audit events, usage of every kind, costs.
+#[derive(Default)]
+struct Series {
+    audit_logs: Vec<custos_model::api::AuditLog>,
+    usage: BTreeMap<UsageKind, Vec<Bucket<UsageResult>>>,
+    costs: Vec<Bucket<custos_model::api::CostResult>>,
+}
+
+async fn collect_series(client: &Client, options: &CollectOptions) -> (Series, Tally) {
+    let mut tally = Tally::default();
+    let mut series = Series {
+        audit_logs: tally
+            .list(
+                "GET /organization/audit_logs",
+                None,
+                client.list_audit_logs(&ListAuditLogs {
+                    effective_at: TimeRange {
+                        gte: options.windows.audit_since,
+                        ..Default::default()
+                    },
                     ..Default::default()
-                },
-                ..Default::default()
-            }),
-        )
-        .await;
+                }),
+            )
+            .await,
+        ..Series::default()
+    };
     let end = options.now;
     for (&kind, &start) in &options.windows.usage_from {
         let buckets: Vec<Bucket<UsageResult>> = tally
@@ -333,9 +424,9 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
                 client.usage(kind, &usage_params(kind, start, end)),
             )
             .await;
-        inventory.usage.insert(kind, buckets);
+        series.usage.insert(kind, buckets);
     }
-    inventory.costs = tally
+    series.costs = tally
         .list(
             "GET /organization/costs",
             None,
@@ -347,11 +438,7 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
             }),
         )
         .await;
-    Collected {
-        inventory,
-        failures: tally.failures,
-        items: tally.items,
-    }
+    (series, tally)
 }
 
 /// Daily buckets grouped by project, user, key and model, as far as the kind allows.
@@ -439,36 +526,30 @@ async fn collect_project(
             client.list_project_roles(&id, &Default::default()),
         )
         .await;
-    for user_id in inventory
-        .users
-        .iter()
-        .map(|u| u.id.clone())
-        .collect::<Vec<_>>()
-    {
-        let roles = tally
-            .list(
-                "GET /projects/{project_id}/users/{user_id}/roles",
-                pid,
-                client.list_project_user_role_assignments(&id, &user_id, &Default::default()),
-            )
-            .await;
-        inventory.user_roles.insert(user_id, roles);
-    }
-    for group_id in inventory
+    let user_ids: Vec<String> = inventory.users.iter().map(|u| u.id.clone()).collect();
+    inventory.user_roles = tally
+        .per_owner(
+            "GET /projects/{project_id}/users/{user_id}/roles",
+            pid,
+            user_ids,
+            PER_PROJECT_WIDTH,
+            |user| client.list_project_user_role_assignments(&id, user, &Default::default()),
+        )
+        .await;
+    let group_ids: Vec<String> = inventory
         .groups
         .iter()
         .map(|g| g.group_id.clone())
-        .collect::<Vec<_>>()
-    {
-        let roles = tally
-            .list(
-                "GET /projects/{project_id}/groups/{group_id}/roles",
-                pid,
-                client.list_project_group_role_assignments(&id, &group_id, &Default::default()),
-            )
-            .await;
-        inventory.group_roles.insert(group_id, roles);
-    }
+        .collect();
+    inventory.group_roles = tally
+        .per_owner(
+            "GET /projects/{project_id}/groups/{group_id}/roles",
+            pid,
+            group_ids,
+            PER_PROJECT_WIDTH,
+            |group| client.list_project_group_role_assignments(&id, group, &Default::default()),
+        )
+        .await;
     inventory.model_permissions = tally
         .optional(
             "GET /organization/projects/{project_id}/model_permissions",

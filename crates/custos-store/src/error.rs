@@ -100,6 +100,16 @@ pub enum Error {
         status: crate::ScanStatus,
     },
 
+    /// No finding has this identity.
+    #[error(
+        "organization {org_id} has no finding of policy {policy_id} on {resource_id}: `custos findings` lists them"
+    )]
+    FindingNotFound {
+        org_id: String,
+        policy_id: String,
+        resource_id: String,
+    },
+
     /// No master key was configured.
     #[error(
         "no master key: set CUSTOS_MASTER_KEY (32 bytes, base64 or hex) or configure a key file with mode 0600"

@@ -17,6 +17,8 @@
 //! | `audit_events` | the audit log, append-only ([`AuditEventRecord`]) | `(org_id, id)` |
 //! | `usage_buckets` | usage buckets per kind ([`UsageRecord`]) | `(org_id, kind, bucket_start, group_key)` |
 //! | `costs` | cost buckets by project and line item ([`CostRecord`]) | `id`, by `(org_id, bucket_start)` |
+//! | `findings` | one row per finding: the latest observation, [`FindingStatus`], first and last seen, suppression ([`FindingRecord`]) | `(org_id, policy_id, resource_id)` |
+//! | `finding_events` | every transition of a finding, append-only ([`FindingEvent`]) | `id`, by `(org_id, at, id)` |
 //! | `sync_marks` | where each incremental stream got to | `(org_id, stream)` |
 //! | `secrets` | credentials sealed by [`crypto`] under a master key the store never sees | `name` |
 //!
@@ -34,6 +36,18 @@
 //!   one, whose later writes then fail with [`Error::ScanNotRunning`].
 //! - **Audit events are append-only**, deduplicated by `(org_id, id)`; a trigger refuses any
 //!   update or delete.
+//! - **A finding resolves only when a complete scan no longer observes it.** A partial scan,
+//!   or an evaluation recorded as not complete, resolves nothing: an unread endpoint is not a
+//!   fix. Each [`Store::record_findings`] (and each suppression set or lifted) runs in one
+//!   transaction that reads the organization's findings, decides every transition in one
+//!   place shared by both backends, and writes rows and events together; PostgreSQL
+//!   serializes these writers per organization with a row lock on the organization.
+//! - **Finding events are append-only**: one row per transition (opened, resolved, reopened,
+//!   suppressed, unsuppressed, suppression expired); a trigger refuses any update or delete,
+//!   so the findings open at any time in a period can be rebuilt from them.
+//! - **Suppressions expire when findings are next recorded**: the store has no clock, so a
+//!   suppression whose `until` has passed keeps its finding `suppressed` until the next
+//!   [`Store::record_findings`], which clears it (the event keeps it) and reopens the finding.
 //! - **Usage and cost re-fetches replace a window**: rows whose bucket starts inside it are
 //!   deleted and the new ones inserted in one transaction; rows outside are untouched.
 //! - **Nothing is ever migrated down or overwritten**: a corrupt file, a foreign SQLite
@@ -41,13 +55,17 @@
 //! - **A snapshot is written fast**: batches go in with prepared statements (SQLite) or binary
 //!   `COPY` (PostgreSQL, with `synchronous_commit = off` per batch: `finish_scan` commits
 //!   synchronously, which flushes every batch before it). `objects.scan_id` has no foreign key,
-//!   because each batch checks its scan once, under a lock, in its own transaction.
+//!   because each batch checks its scan once, under a lock, in its own transaction; likewise
+//!   `findings` and `finding_events`, whose writer checks the scan and organization once.
+//!   Findings are written the same way: prepared statements (SQLite), `COPY` then one upsert
+//!   and one `unnest` update (PostgreSQL).
 //! - **JSON is kept exactly** as serde_json wrote it (SQLite `TEXT`, PostgreSQL `json`).
 //! - **No secret is stored in clear.** Credentials are [`crypto::SealedSecret`]s; emails are
 //!   hashed at ingest with [`crypto::email_hash`] unless configured otherwise.
 
 pub mod crypto;
 mod error;
+mod lifecycle;
 mod location;
 mod migrate;
 mod postgres;
@@ -60,6 +78,9 @@ use serde::{Deserialize, Serialize};
 pub use crypto::{SealedSecret, email_hash};
 pub use error::{BoxError, Error, Result};
 pub use location::Location;
+
+/// The schema version this build writes (the number of its last migration).
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Identifies a scan; increases with every [`Store::begin_scan`].
 pub type ScanId = i64;
@@ -91,55 +112,65 @@ pub struct ObjectRecord {
     pub data: serde_json::Value,
 }
 
-/// Where a scan is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ScanStatus {
-    /// Writing; its objects are not visible yet.
-    Running,
-    /// Every endpoint answered.
-    Complete,
-    /// Some endpoints failed: what they would have provided is unknown, not absent.
-    Partial,
-    /// Never finished (the process died, or a newer scan of the organization started); its
-    /// objects were deleted.
-    Abandoned,
+/// Defines a fieldless enum stored as text: serde, `as_str`, `Display` and a `FromStr` that
+/// reports an unknown name as a corrupt store (the names are only ever written by custos).
+macro_rules! stored_name_enum {
+    ($(#[$meta:meta])* pub enum $name:ident ($what:literal) {
+        $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)*
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $($(#[$variant_meta])* #[serde(rename = $text)] $variant,)*
+        }
+
+        impl $name {
+            /// The name stored in the database (and in JSON).
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)*
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = Error;
+
+            fn from_str(s: &str) -> Result<Self> {
+                match s {
+                    $($text => Ok($name::$variant),)*
+                    other => Err(Error::corrupt($what, format!("{other:?}"))),
+                }
+            }
+        }
+    };
+}
+
+stored_name_enum! {
+    /// Where a scan is in its life.
+    pub enum ScanStatus ("scan status") {
+        /// Writing; its objects are not visible yet.
+        Running = "running",
+        /// Every endpoint answered.
+        Complete = "complete",
+        /// Some endpoints failed: what they would have provided is unknown, not absent.
+        Partial = "partial",
+        /// Never finished (the process died, or a newer scan of the organization started); its
+        /// objects were deleted.
+        Abandoned = "abandoned",
+    }
 }
 
 impl ScanStatus {
-    /// The name stored in the `scans.status` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ScanStatus::Running => "running",
-            ScanStatus::Complete => "complete",
-            ScanStatus::Partial => "partial",
-            ScanStatus::Abandoned => "abandoned",
-        }
-    }
-
     /// Whether objects of a scan with this status can be read.
     pub fn is_visible(self) -> bool {
         matches!(self, ScanStatus::Complete | ScanStatus::Partial)
-    }
-}
-
-impl std::fmt::Display for ScanStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for ScanStatus {
-    type Err = Error;
-
-    fn from_str(s: &str) -> Result<Self> {
-        Ok(match s {
-            "running" => ScanStatus::Running,
-            "complete" => ScanStatus::Complete,
-            "partial" => ScanStatus::Partial,
-            "abandoned" => ScanStatus::Abandoned,
-            other => return Err(Error::corrupt("scan status", format!("{other:?}"))),
-        })
     }
 }
 
@@ -220,6 +251,142 @@ pub struct CostRecord {
     pub data: serde_json::Value,
 }
 
+stored_name_enum! {
+    /// Where a finding is in its life (see [`Store::record_findings`]).
+    pub enum FindingStatus ("finding status") {
+        /// The policy fires on the resource and nobody suppressed it.
+        Open = "open",
+        /// The policy stopped firing in a complete scan; kept for the history.
+        Resolved = "resolved",
+        /// The policy fires, but someone accepted it until the suppression expires.
+        Suppressed = "suppressed",
+    }
+}
+
+stored_name_enum! {
+    /// A transition of a finding, as [`Store::finding_events`] returns it. Only transitions
+    /// are recorded: a finding seen again in the same state adds no event.
+    pub enum FindingEventKind ("finding event") {
+        /// First seen. Detail: `severity`, `result`, `title`, `message`.
+        Opened = "opened",
+        /// Not seen in a complete scan. Detail: `last_seen`.
+        Resolved = "resolved",
+        /// Seen again after being resolved. Detail: as `opened`, plus the new `status`
+        /// (`suppressed` when a suppression stored while resolved still applies).
+        Reopened = "reopened",
+        /// Suppressed (or its suppression replaced). Detail: the [`Suppression`].
+        Suppressed = "suppressed",
+        /// A suppression lifted by hand. Detail: `author` (who lifted it) and `lifted` (the
+        /// [`Suppression`]).
+        Unsuppressed = "unsuppressed",
+        /// A suppression whose `until` had passed when findings were next recorded.
+        /// Detail: `expired` (the [`Suppression`]).
+        SuppressionExpired = "suppression_expired",
+    }
+}
+
+/// Why, by whom and until when a finding is accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suppression {
+    /// Why the finding is accepted (required, not blank).
+    pub reason: String,
+    /// Who accepted it (required, not blank).
+    pub author: String,
+    /// Unix seconds: when it was suppressed.
+    pub at: i64,
+    /// Unix seconds: when the suppression stops applying (exclusive); `None` for never.
+    pub until: Option<i64>,
+}
+
+impl Suppression {
+    /// Whether the suppression still applies at `time`.
+    pub fn applies_at(&self, time: i64) -> bool {
+        self.until.is_none_or(|until| time < until)
+    }
+}
+
+/// What one policy said about one resource in one evaluation: the input of
+/// [`Store::record_findings`]. A finding is identified by `(organization, policy_id,
+/// resource_id)`; a resource the policy passes is not observed at all.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingObservation {
+    pub policy_id: String,
+    /// The object's id (composite for memberships, as in [`ObjectRecord::id`]).
+    pub resource_id: String,
+    /// The object kind, as in [`ObjectRecord::kind`].
+    pub resource_kind: String,
+    pub project_id: Option<String>,
+    /// The policy's severity, e.g. `high`.
+    pub severity: String,
+    /// `fail`, or `indeterminate` when the policy could not decide (missing data).
+    pub result: String,
+    pub title: String,
+    pub message: String,
+    /// What the policy looked at; kept exactly as given.
+    pub evidence: serde_json::Value,
+}
+
+/// A finding as stored: the latest observation and its lifecycle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingRecord {
+    pub org_id: String,
+    pub policy_id: String,
+    pub resource_id: String,
+    pub resource_kind: String,
+    pub project_id: Option<String>,
+    pub severity: String,
+    /// `fail` or `indeterminate`.
+    pub result: String,
+    pub title: String,
+    pub message: String,
+    pub evidence: serde_json::Value,
+    pub status: FindingStatus,
+    /// Unix seconds: when it was first observed (a reopened finding keeps it).
+    pub first_seen: i64,
+    /// Unix seconds: when it was last observed.
+    pub last_seen: i64,
+    /// Unix seconds: when it was resolved; `Some` exactly when the status is `Resolved`.
+    pub resolved_at: Option<i64>,
+    /// The scan whose evaluation last observed it.
+    pub last_scan_id: ScanId,
+    /// Present while suppressed, and on a resolved finding suppressed before it fires again.
+    pub suppression: Option<Suppression>,
+}
+
+/// One transition of a finding, from the append-only `finding_events`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FindingEvent {
+    pub org_id: String,
+    pub policy_id: String,
+    pub resource_id: String,
+    /// Unix seconds.
+    pub at: i64,
+    pub event: FindingEventKind,
+    /// The scan whose findings caused it; `None` for suppressions set or lifted by hand.
+    pub scan_id: Option<ScanId>,
+    /// What changed (see [`FindingEventKind`]).
+    pub detail: serde_json::Value,
+}
+
+/// What one [`Store::record_findings`] changed. Every observation counts in exactly one of
+/// `opened`, `reopened`, `still_open` and `suppressed`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingChanges {
+    /// New findings.
+    pub opened: u64,
+    /// Findings open now that were resolved or suppressed before: observed again after being
+    /// resolved, or whose suppression expired while they still fire (observed or not, in a
+    /// partial scan).
+    pub reopened: u64,
+    /// Findings resolved: open or suppressed before, not observed by a complete scan.
+    pub resolved: u64,
+    /// Observed findings that were open and stay open.
+    pub still_open: u64,
+    /// Observed findings that stay (or, reopened under a standing suppression, become)
+    /// suppressed.
+    pub suppressed: u64,
+}
+
 /// Everything custos keeps. Implemented by the SQLite and PostgreSQL backends; obtain one with
 /// [`open`]. Times are Unix seconds; windows are half-open `[from, to)`.
 #[async_trait::async_trait]
@@ -286,6 +453,74 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         from: Option<i64>,
         to: Option<i64>,
     ) -> Result<Vec<AuditEventRecord>>;
+
+    /// Records what the policies said in one evaluation of scan `scan` of `org_id` at `at`, in
+    /// one transaction, and returns what changed:
+    ///
+    /// - a new `(policy_id, resource_id)` is inserted `open` (first and last seen `at`,
+    ///   event `opened`);
+    /// - an existing one takes the observation's fields, `last_seen = at` and
+    ///   `last_scan_id = scan`; a `resolved` one becomes `open` again, or `suppressed` if a
+    ///   suppression stored meanwhile still applies (event `reopened`);
+    /// - first, every suppression of the organization whose `until <= at` is cleared (event
+    ///   `suppression_expired`; the event keeps it): its finding, if suppressed, is `open`
+    ///   again, and resolved if a complete scan no longer observes it;
+    /// - with `complete`, every `open` or `suppressed` finding of the organization not in
+    ///   `observed` becomes `resolved` at `at` (event `resolved`); its suppression, if any, is
+    ///   kept for when it fires again. Without, nothing is resolved: an unread endpoint
+    ///   is not a fix.
+    ///
+    /// `complete` must mean that every policy was evaluated on a complete snapshot. Refused
+    /// ([`Error::InvalidInput`], nothing written): a `(policy_id, resource_id)` observed twice,
+    /// a `result` other than `fail` or `indeterminate`, a scan of another organization,
+    /// `complete` for a partial scan, and a scan older than one whose findings are already
+    /// recorded. The scan must exist ([`Error::ScanNotFound`]) and be finished complete or
+    /// partial ([`Error::ScanNotVisible`]): findings describe a committed snapshot.
+    async fn record_findings(
+        &self,
+        org_id: &str,
+        scan: ScanId,
+        at: i64,
+        complete: bool,
+        observed: &[FindingObservation],
+    ) -> Result<FindingChanges>;
+
+    /// Every finding, optionally of one organization, by organization, policy, resource
+    /// (byte order).
+    async fn findings(&self, org_id: Option<&str>) -> Result<Vec<FindingRecord>>;
+
+    /// Suppresses a finding (or replaces its suppression): an `open` one becomes `suppressed`;
+    /// a `resolved` one stays resolved and keeps the suppression for when it fires again.
+    /// Event `suppressed` at `suppression.at`. A blank reason or author, or an `until` not
+    /// after `at`, is [`Error::InvalidInput`]; an unknown finding [`Error::FindingNotFound`].
+    async fn suppress_finding(
+        &self,
+        org_id: &str,
+        policy_id: &str,
+        resource_id: &str,
+        suppression: &Suppression,
+    ) -> Result<()>;
+
+    /// Lifts a finding's suppression at `at` on behalf of `author`: a `suppressed` finding is
+    /// `open` again, a `resolved` one stays resolved. Event `unsuppressed`. A finding without
+    /// a suppression is [`Error::InvalidInput`]; an unknown one [`Error::FindingNotFound`].
+    async fn unsuppress_finding(
+        &self,
+        org_id: &str,
+        policy_id: &str,
+        resource_id: &str,
+        at: i64,
+        author: &str,
+    ) -> Result<()>;
+
+    /// Finding transitions with `from <= at < to` (either bound optional), by time then
+    /// recording order.
+    async fn finding_events(
+        &self,
+        org_id: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<FindingEvent>>;
 
     /// Replaces the usage of one kind whose buckets start in `window`, in one transaction.
     /// Every row must be of that kind and start inside the window ([`Error::InvalidInput`]).

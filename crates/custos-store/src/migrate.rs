@@ -21,6 +21,10 @@ pub(crate) const SQLITE: &[Migration] = &[
         version: 2,
         sql: include_str!("../migrations/sqlite/0002_endpoint_status.sql"),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/sqlite/0003_findings.sql"),
+    },
 ];
 
 pub(crate) const POSTGRES: &[Migration] = &[
@@ -31,6 +35,10 @@ pub(crate) const POSTGRES: &[Migration] = &[
     Migration {
         version: 2,
         sql: include_str!("../migrations/postgres/0002_endpoint_status.sql"),
+    },
+    Migration {
+        version: 3,
+        sql: include_str!("../migrations/postgres/0003_findings.sql"),
     },
 ];
 
@@ -87,12 +95,21 @@ mod tests {
     }
 
     #[test]
+    fn the_public_schema_version_is_the_last_migration() {
+        assert_eq!(latest(SQLITE), crate::SCHEMA_VERSION);
+        assert_eq!(latest(POSTGRES), crate::SCHEMA_VERSION);
+    }
+
+    #[test]
     fn plans_pending_and_refuses_newer() {
         assert_eq!(pending("x", 0, SQLITE).unwrap().len(), SQLITE.len());
         assert!(pending("x", latest(SQLITE), SQLITE).unwrap().is_empty());
         let err = pending("x.db", 99, SQLITE).unwrap_err().to_string();
         assert!(
-            err.contains("newer custos (schema 99, this build knows 1)"),
+            err.contains(&format!(
+                "newer custos (schema 99, this build knows {})",
+                crate::SCHEMA_VERSION
+            )),
             "{err}"
         );
     }

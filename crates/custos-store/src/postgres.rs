@@ -5,13 +5,15 @@
 //! hold several stores (the test suite gives each test its own schema).
 
 use crate::error::Op;
+use crate::lifecycle::{self, FindingKey, FindingState, NewEvent, ObservedFinding, StateChange};
 use crate::location::redact;
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
-use crate::rows::{self, CostRow, EndpointRow, ScanRow};
+use crate::rows::{self, Columns, CostRow, EndpointRow, ScanRow};
 use crate::sql;
 use crate::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanFilter, ScanId,
-    ScanRun, ScanStatus, SealedSecret, Store, UsageRecord,
+    AuditEventRecord, CostRecord, EndpointRun, Error, FindingChanges, FindingEvent,
+    FindingObservation, FindingRecord, ObjectRecord, Result, ScanFilter, ScanId, ScanRun,
+    ScanStatus, SealedSecret, Store, Suppression, UsageRecord,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use futures::future::try_join_all;
@@ -36,6 +38,58 @@ const COPY_OBJECTS: &str =
 const FIND_DUPLICATE: &str = "SELECT o.kind, o.id FROM objects o \
      JOIN unnest($2::text[], $3::text[]) AS b (kind, id) ON o.kind = b.kind AND o.id = b.id \
      WHERE o.scan_id = $1 ORDER BY o.kind, o.id LIMIT 1";
+
+/// Serializes the writers of one organization's findings (record, suppress, unsuppress), each
+/// of which reads the findings' states and then writes what follows from them. `NO KEY`: the
+/// key-share locks of other writers' foreign keys (scans, audit events...) do not wait.
+const LOCK_FINDINGS: &str = "SELECT 1 FROM organizations WHERE org_id = $1 FOR NO KEY UPDATE";
+
+/// Where `sql::COPY_STAGED_FINDINGS` stages observations; dropped when the transaction ends.
+const CREATE_FINDING_BATCH: &str = "CREATE TEMP TABLE finding_batch (LIKE findings) ON COMMIT DROP";
+
+/// The types of the finding columns, as `sql::COPY_NEW_FINDINGS` lists them.
+const FINDING_TYPES: [Type; 19] = [
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::JSON,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::INT8,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::INT8,
+];
+
+/// The types of `sql::COPY_FINDING_EVENTS`' columns.
+const FINDING_EVENT_TYPES: [Type; 7] = [
+    Type::TEXT,
+    Type::TEXT,
+    Type::TEXT,
+    Type::INT8,
+    Type::TEXT,
+    Type::INT8,
+    Type::JSON,
+];
+
+/// The lifecycle columns of many findings in one statement (SQLite runs `sql::SET_FINDING_STATE`
+/// per finding instead).
+const SET_FINDING_STATES: &str = "UPDATE findings f SET status = c.status, \
+     resolved_at = c.resolved_at, suppression_reason = c.reason, suppression_author = c.author, \
+     suppressed_at = c.suppressed_at, suppressed_until = c.until \
+     FROM unnest($2::text[], $3::text[], $4::text[], $5::int8[], $6::text[], $7::text[], \
+     $8::int8[], $9::int8[]) \
+     AS c (policy_id, resource_id, status, resolved_at, reason, author, suppressed_at, until) \
+     WHERE f.org_id = $1 AND f.policy_id = c.policy_id AND f.resource_id = c.resource_id";
 
 /// A PostgreSQL store.
 pub(crate) struct PostgresStore {
@@ -283,6 +337,210 @@ fn text(row: &Row, i: usize) -> Result<String> {
     row.col(i)
 }
 
+impl Columns for Row {
+    fn text(&self, i: usize) -> Result<String> {
+        self.col(i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        self.col(i)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        self.col(i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        self.col(i)
+    }
+}
+
+/// Decodes every row of a query with one of the shared decoders.
+async fn read_all<T>(
+    tx: &Transaction<'_>,
+    op: &'static str,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+    decode: impl Fn(&Row) -> Result<T>,
+) -> Result<Vec<T>> {
+    let statement = tx.prepare_cached(sql).await.op(op)?;
+    tx.query(&statement, params)
+        .await
+        .op(op)?
+        .iter()
+        .map(decode)
+        .collect()
+}
+
+async fn lock_findings(tx: &Transaction<'_>, org_id: &str) -> Result<()> {
+    tx.execute(LOCK_FINDINGS, &[&org_id])
+        .await
+        .op("lock the organization's findings")?;
+    Ok(())
+}
+
+/// Writes the observations: new findings copied straight into `findings`, the others copied
+/// into `finding_batch` and upserted from there in one statement.
+async fn upsert_findings(
+    tx: &Transaction<'_>,
+    org_id: &str,
+    scan: ScanId,
+    at: i64,
+    observed: &[ObservedFinding<'_>],
+) -> Result<()> {
+    let (new, known): (Vec<_>, Vec<_>) = observed.iter().partition(|row| row.new);
+    copy_findings(tx, sql::COPY_NEW_FINDINGS, org_id, scan, at, &new).await?;
+    if !known.is_empty() {
+        let op = "write findings";
+        tx.batch_execute(CREATE_FINDING_BATCH).await.op(op)?;
+        copy_findings(tx, sql::COPY_STAGED_FINDINGS, org_id, scan, at, &known).await?;
+        tx.execute(sql::UPSERT_STAGED_FINDINGS, &[]).await.op(op)?;
+    }
+    Ok(())
+}
+
+/// Copies observations with `copy` (a `COPY ... (finding columns) FROM STDIN`).
+async fn copy_findings(
+    tx: &Transaction<'_>,
+    copy: &str,
+    org_id: &str,
+    scan: ScanId,
+    at: i64,
+    rows: &[&ObservedFinding<'_>],
+) -> Result<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let op = "write findings";
+    let sink = tx.copy_in(copy).await.op(op)?;
+    let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &FINDING_TYPES));
+    let no_time: Option<i64> = None;
+    for row in rows {
+        let o = row.observation;
+        let (reason, author, suppressed_at, until) =
+            rows::suppression_columns(row.suppression.as_ref());
+        writer
+            .as_mut()
+            .write(&[
+                &org_id,
+                &o.policy_id,
+                &o.resource_id,
+                &o.resource_kind,
+                &o.project_id,
+                &o.severity,
+                &o.result,
+                &o.title,
+                &o.message,
+                &o.evidence,
+                &row.status.as_str(),
+                &at,
+                &at,
+                &no_time,
+                &scan,
+                &reason,
+                &author,
+                &suppressed_at,
+                &until,
+            ])
+            .await
+            .op(op)?;
+    }
+    writer.finish().await.op(op)?;
+    Ok(())
+}
+
+async fn set_finding_states(
+    tx: &Transaction<'_>,
+    org_id: &str,
+    changes: &[StateChange],
+) -> Result<()> {
+    if changes.is_empty() {
+        return Ok(());
+    }
+    let policy_ids: Vec<&str> = changes.iter().map(|c| c.policy_id.as_str()).collect();
+    let resource_ids: Vec<&str> = changes.iter().map(|c| c.resource_id.as_str()).collect();
+    let statuses: Vec<&str> = changes.iter().map(|c| c.status.as_str()).collect();
+    let resolved_at: Vec<Option<i64>> = changes.iter().map(|c| c.resolved_at).collect();
+    let suppressions: Vec<_> = changes
+        .iter()
+        .map(|c| rows::suppression_columns(c.suppression.as_ref()))
+        .collect();
+    let reasons: Vec<Option<&str>> = suppressions.iter().map(|s| s.0).collect();
+    let authors: Vec<Option<&str>> = suppressions.iter().map(|s| s.1).collect();
+    let suppressed_at: Vec<Option<i64>> = suppressions.iter().map(|s| s.2).collect();
+    let until: Vec<Option<i64>> = suppressions.iter().map(|s| s.3).collect();
+    tx.execute(
+        SET_FINDING_STATES,
+        &[
+            &org_id,
+            &policy_ids,
+            &resource_ids,
+            &statuses,
+            &resolved_at,
+            &reasons,
+            &authors,
+            &suppressed_at,
+            &until,
+        ],
+    )
+    .await
+    .op("change findings' states")?;
+    Ok(())
+}
+
+async fn append_finding_events(
+    tx: &Transaction<'_>,
+    org_id: &str,
+    events: &[NewEvent],
+) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let op = "append finding events";
+    let sink = tx.copy_in(sql::COPY_FINDING_EVENTS).await.op(op)?;
+    let mut writer = std::pin::pin!(BinaryCopyInWriter::new(sink, &FINDING_EVENT_TYPES));
+    for e in events {
+        writer
+            .as_mut()
+            .write(&[
+                &org_id,
+                &e.policy_id,
+                &e.resource_id,
+                &e.at,
+                &e.event.as_str(),
+                &e.scan_id,
+                &e.detail,
+            ])
+            .await
+            .op(op)?;
+    }
+    writer.finish().await.op(op)?;
+    Ok(())
+}
+
+impl PostgresStore {
+    /// Changes one finding by hand (suppress, unsuppress) as `plan` decides from its state.
+    async fn change_finding(
+        &self,
+        key: FindingKey,
+        plan: impl FnOnce(&FindingKey, Option<FindingState>) -> Result<(StateChange, NewEvent)> + Send,
+    ) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        lock_findings(&tx, &key.org_id).await?;
+        let finding = read_all(
+            &tx,
+            "read a finding",
+            sql::FINDING_STATE,
+            &[&key.org_id, &key.policy_id, &key.resource_id],
+            rows::finding_state,
+        )
+        .await?
+        .pop();
+        let (change, event) = plan(&key, finding)?;
+        set_finding_states(&tx, &key.org_id, &[change]).await?;
+        append_finding_events(&tx, &key.org_id, &[event]).await?;
+        tx.commit().await.op("commit")
+    }
+}
+
 #[async_trait::async_trait]
 impl Store for PostgresStore {
     fn backend(&self) -> &'static str {
@@ -498,6 +756,98 @@ impl Store for PostgresStore {
             sql::AUDIT,
             &[&org_id, &from, &to],
             |r| rows::audit_event(r.col(0)?, r.col(1)?, r.col(2)?, &text(r, 3)?),
+        )
+        .await
+    }
+
+    async fn record_findings(
+        &self,
+        org_id: &str,
+        scan: ScanId,
+        at: i64,
+        complete: bool,
+        observed: &[FindingObservation],
+    ) -> Result<FindingChanges> {
+        lifecycle::check_observations(observed)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        lock_findings(&tx, org_id).await?;
+        let owner = tx
+            .query_opt(sql::SCAN_OWNER, &[&scan])
+            .await
+            .op("read a scan's organization")?
+            .map(|r| Ok::<_, Error>((r.col(0)?, r.col::<String>(1)?.parse()?)))
+            .transpose()?;
+        let latest = tx
+            .query_one(sql::LAST_FINDINGS_SCAN, &[&org_id])
+            .await
+            .op("read the latest findings' scan")?
+            .col(0)?;
+        lifecycle::check_scan(org_id, scan, owner, latest, complete)?;
+        let existing = read_all(&tx, "read findings", sql::FINDING_STATES, &[&org_id], |r| {
+            rows::finding_state(r)
+        })
+        .await?;
+        let plan = lifecycle::plan_scan(&existing, observed, scan, at, complete);
+        upsert_findings(&tx, org_id, scan, at, &plan.observed).await?;
+        set_finding_states(&tx, org_id, &plan.unobserved).await?;
+        append_finding_events(&tx, org_id, &plan.events).await?;
+        tx.commit().await.op("commit")?;
+        Ok(plan.changes)
+    }
+
+    async fn findings(&self, org_id: Option<&str>) -> Result<Vec<FindingRecord>> {
+        let read = rows::finding;
+        match org_id {
+            None => self.query("read findings", sql::FINDINGS, &[], read).await,
+            Some(org) => {
+                self.query("read findings", sql::FINDINGS_OF_ORG, &[&org], read)
+                    .await
+            }
+        }
+    }
+
+    async fn suppress_finding(
+        &self,
+        org_id: &str,
+        policy_id: &str,
+        resource_id: &str,
+        suppression: &Suppression,
+    ) -> Result<()> {
+        let key = FindingKey::new(org_id, policy_id, resource_id);
+        self.change_finding(key, |key, finding| {
+            lifecycle::plan_suppress(key, finding, suppression)
+        })
+        .await
+    }
+
+    async fn unsuppress_finding(
+        &self,
+        org_id: &str,
+        policy_id: &str,
+        resource_id: &str,
+        at: i64,
+        author: &str,
+    ) -> Result<()> {
+        let key = FindingKey::new(org_id, policy_id, resource_id);
+        self.change_finding(key, |key, finding| {
+            lifecycle::plan_unsuppress(key, finding, at, author)
+        })
+        .await
+    }
+
+    async fn finding_events(
+        &self,
+        org_id: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<FindingEvent>> {
+        let (from, to) = (from.unwrap_or(i64::MIN), to.unwrap_or(i64::MAX));
+        self.query(
+            "read finding events",
+            sql::FINDING_EVENTS,
+            &[&org_id, &from, &to],
+            rows::finding_event,
         )
         .await
     }

@@ -1,9 +1,10 @@
 //! Rows as both backends read them, and their conversion into the public records; so that the
 //! decoding rules (status names, JSON, counts) exist once.
 
+use crate::lifecycle::FindingState;
 use crate::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanId, ScanRun,
-    ScanStatus, UsageRecord,
+    AuditEventRecord, CostRecord, EndpointRun, Error, FindingEvent, FindingRecord, ObjectRecord,
+    Result, ScanId, ScanRun, ScanStatus, Suppression, UsageRecord,
 };
 use serde_json::Value;
 
@@ -213,4 +214,89 @@ pub(crate) fn check_final(status: ScanStatus) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Typed access to the columns of a result row, implemented by each backend for its driver's
+/// row, so that the findings decoders below exist once.
+pub(crate) trait Columns {
+    fn text(&self, i: usize) -> Result<String>;
+    fn opt_text(&self, i: usize) -> Result<Option<String>>;
+    fn int(&self, i: usize) -> Result<i64>;
+    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
+}
+
+/// The four suppression columns starting at `first`: all set (`until` optional) or all NULL.
+fn suppression(r: &impl Columns, first: usize) -> Result<Option<Suppression>> {
+    let (reason, author) = (r.opt_text(first)?, r.opt_text(first + 1)?);
+    let (at, until) = (r.opt_int(first + 2)?, r.opt_int(first + 3)?);
+    match (reason, author, at) {
+        (Some(reason), Some(author), Some(at)) => Ok(Some(Suppression {
+            reason,
+            author,
+            at,
+            until,
+        })),
+        (None, None, None) if until.is_none() => Ok(None),
+        _ => Err(Error::corrupt(
+            "finding suppression",
+            "reason, author and time are not all set",
+        )),
+    }
+}
+
+/// A row of `sql::FINDING_STATES`.
+pub(crate) fn finding_state(r: &impl Columns) -> Result<FindingState> {
+    Ok(FindingState {
+        policy_id: r.text(0)?,
+        resource_id: r.text(1)?,
+        status: r.text(2)?.parse()?,
+        last_seen: r.int(3)?,
+        resolved_at: r.opt_int(4)?,
+        suppression: suppression(r, 5)?,
+    })
+}
+
+/// A row of `sql::FINDINGS`.
+pub(crate) fn finding(r: &impl Columns) -> Result<FindingRecord> {
+    Ok(FindingRecord {
+        org_id: r.text(0)?,
+        policy_id: r.text(1)?,
+        resource_id: r.text(2)?,
+        resource_kind: r.text(3)?,
+        project_id: r.opt_text(4)?,
+        severity: r.text(5)?,
+        result: r.text(6)?,
+        title: r.text(7)?,
+        message: r.text(8)?,
+        evidence: json("finding evidence", &r.text(9)?)?,
+        status: r.text(10)?.parse()?,
+        first_seen: r.int(11)?,
+        last_seen: r.int(12)?,
+        resolved_at: r.opt_int(13)?,
+        last_scan_id: r.int(14)?,
+        suppression: suppression(r, 15)?,
+    })
+}
+
+/// A row of `sql::FINDING_EVENTS`.
+pub(crate) fn finding_event(r: &impl Columns) -> Result<FindingEvent> {
+    Ok(FindingEvent {
+        org_id: r.text(0)?,
+        policy_id: r.text(1)?,
+        resource_id: r.text(2)?,
+        at: r.int(3)?,
+        event: r.text(4)?.parse()?,
+        scan_id: r.opt_int(5)?,
+        detail: json("finding event detail", &r.text(6)?)?,
+    })
+}
+
+/// The suppression columns to bind: reason, author, at, until.
+pub(crate) fn suppression_columns(
+    s: Option<&Suppression>,
+) -> (Option<&str>, Option<&str>, Option<i64>, Option<i64>) {
+    match s {
+        Some(s) => (Some(&s.reason), Some(&s.author), Some(s.at), s.until),
+        None => (None, None, None, None),
+    }
 }

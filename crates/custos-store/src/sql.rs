@@ -97,6 +97,134 @@ pub(crate) const DELETE_SECRET: &str = "DELETE FROM secrets WHERE name = $1";
 pub(crate) const SECRETS: &str =
     "SELECT name, key_id, nonce, ciphertext FROM secrets ORDER BY name";
 
+pub(crate) const SCAN_OWNER: &str = "SELECT org_id, status FROM scans WHERE id = $1";
+
+/// The newest scan whose findings an organization has (NULL when none).
+pub(crate) const LAST_FINDINGS_SCAN: &str =
+    "SELECT MAX(last_scan_id) FROM findings WHERE org_id = $1";
+
+/// The lifecycle columns that `lifecycle::FindingState` holds, in its order.
+macro_rules! finding_states {
+    () => {
+        "SELECT policy_id, resource_id, status, last_seen, resolved_at, suppression_reason, \
+         suppression_author, suppressed_at, suppressed_until FROM findings WHERE org_id = $1"
+    };
+}
+
+pub(crate) const FINDING_STATES: &str = finding_states!();
+
+pub(crate) const FINDING_STATE: &str = concat!(
+    finding_states!(),
+    " AND policy_id = $2 AND resource_id = $3"
+);
+
+/// Every column of `findings`, in the order the writers bind them.
+macro_rules! finding_columns {
+    () => {
+        "org_id, policy_id, resource_id, resource_kind, project_id, severity, result, title, \
+         message, evidence, status, first_seen, last_seen, resolved_at, last_scan_id, \
+         suppression_reason, suppression_author, suppressed_at, suppressed_until"
+    };
+}
+
+/// An observation rewrites everything but the identity and `first_seen`.
+macro_rules! on_finding_conflict {
+    () => {
+        " ON CONFLICT (org_id, policy_id, resource_id) DO UPDATE SET \
+         resource_kind = excluded.resource_kind, project_id = excluded.project_id, \
+         severity = excluded.severity, result = excluded.result, title = excluded.title, \
+         message = excluded.message, evidence = excluded.evidence, status = excluded.status, \
+         last_seen = excluded.last_seen, resolved_at = excluded.resolved_at, \
+         last_scan_id = excluded.last_scan_id, suppression_reason = excluded.suppression_reason, \
+         suppression_author = excluded.suppression_author, \
+         suppressed_at = excluded.suppressed_at, suppressed_until = excluded.suppressed_until"
+    };
+}
+
+/// One observation (SQLite, with a prepared statement per row).
+pub(crate) const UPSERT_FINDING: &str = concat!(
+    "INSERT INTO findings (",
+    finding_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+     $18, $19)",
+    on_finding_conflict!()
+);
+
+/// PostgreSQL: the observations, copied into the temporary `finding_batch` first. (`WHERE
+/// TRUE` is what SQLite's grammar needs between a SELECT and ON CONFLICT, harmless here.)
+pub(crate) const UPSERT_STAGED_FINDINGS: &str = concat!(
+    "INSERT INTO findings (",
+    finding_columns!(),
+    ") SELECT ",
+    finding_columns!(),
+    " FROM finding_batch WHERE TRUE",
+    on_finding_conflict!()
+);
+
+/// PostgreSQL: new findings, straight into the table (none can conflict: the writer holds the
+/// organization's findings lock and has read them all).
+pub(crate) const COPY_NEW_FINDINGS: &str = concat!(
+    "COPY findings (",
+    finding_columns!(),
+    ") FROM STDIN (FORMAT binary)"
+);
+
+/// PostgreSQL: observations of existing findings, staged for `UPSERT_STAGED_FINDINGS`.
+pub(crate) const COPY_STAGED_FINDINGS: &str = concat!(
+    "COPY finding_batch (",
+    finding_columns!(),
+    ") FROM STDIN (FORMAT binary)"
+);
+
+/// The lifecycle columns of one finding that no observation rewrites (SQLite; PostgreSQL
+/// changes many findings in one statement).
+pub(crate) const SET_FINDING_STATE: &str = "UPDATE findings SET status = $4, resolved_at = $5, \
+     suppression_reason = $6, suppression_author = $7, suppressed_at = $8, suppressed_until = $9 \
+     WHERE org_id = $1 AND policy_id = $2 AND resource_id = $3";
+
+macro_rules! finding_event_columns {
+    () => {
+        "org_id, policy_id, resource_id, at, event, scan_id, detail"
+    };
+}
+
+pub(crate) const INSERT_FINDING_EVENT: &str = concat!(
+    "INSERT INTO finding_events (",
+    finding_event_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7)"
+);
+
+/// PostgreSQL: appends events in one COPY.
+pub(crate) const COPY_FINDING_EVENTS: &str = concat!(
+    "COPY finding_events (",
+    finding_event_columns!(),
+    ") FROM STDIN (FORMAT binary)"
+);
+
+/// `FindingRecord`s, as `rows::finding` reads them.
+macro_rules! select_findings {
+    () => {
+        "SELECT org_id, policy_id, resource_id, resource_kind, project_id, severity, result, \
+         title, message, CAST(evidence AS TEXT), status, first_seen, last_seen, resolved_at, \
+         last_scan_id, suppression_reason, suppression_author, suppressed_at, suppressed_until \
+         FROM findings"
+    };
+}
+
+pub(crate) const FINDINGS: &str = concat!(
+    select_findings!(),
+    " ORDER BY org_id, policy_id, resource_id"
+);
+
+pub(crate) const FINDINGS_OF_ORG: &str = concat!(
+    select_findings!(),
+    " WHERE org_id = $1 ORDER BY org_id, policy_id, resource_id"
+);
+
+pub(crate) const FINDING_EVENTS: &str = "SELECT org_id, policy_id, resource_id, at, event, \
+     scan_id, CAST(detail AS TEXT) FROM finding_events \
+     WHERE org_id = $1 AND at >= $2 AND at < $3 ORDER BY at, id";
+
 /// The two queries of a scan listing share one filter, so that endpoints match their scans.
 impl crate::ScanFilter<'_> {
     /// `WHERE ...` over `scans` (binding at most `$1`), shared by the two queries below.

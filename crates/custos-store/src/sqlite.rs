@@ -5,13 +5,16 @@
 //! lost on a power cut, which for a re-runnable scan is the right trade for its speed.
 
 use crate::error::Op;
+use crate::lifecycle::{self, FindingKey, FindingState, NewEvent, ObservedFinding, StateChange};
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
-use crate::rows::{self, CostRow, EndpointRow, ScanRow};
+use crate::rows::{self, Columns, CostRow, EndpointRow, ScanRow};
 use crate::sql;
 use crate::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, Result, ScanFilter, ScanId,
-    ScanRun, ScanStatus, SealedSecret, Store, UsageRecord,
+    AuditEventRecord, CostRecord, EndpointRun, Error, FindingChanges, FindingEvent,
+    FindingObservation, FindingRecord, ObjectRecord, Result, ScanFilter, ScanId, ScanRun,
+    ScanStatus, SealedSecret, Store, Suppression, UsageRecord,
 };
+use rusqlite::types::FromSql;
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
 };
@@ -260,6 +263,161 @@ fn ensure_org(tx: &Transaction<'_>, org_id: &str) -> Result<()> {
 
 fn to_text(value: &serde_json::Value) -> String {
     value.to_string()
+}
+
+/// Column `i` of a row; a value of the wrong type is a corrupt store.
+fn column<T: FromSql>(row: &rusqlite::Row<'_>, i: usize) -> Result<T> {
+    row.get(i)
+        .map_err(|e| Error::corrupt("SQLite column", format!("column {i}: {e}")))
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn text(&self, i: usize) -> Result<String> {
+        column(self, i)
+    }
+    fn opt_text(&self, i: usize) -> Result<Option<String>> {
+        column(self, i)
+    }
+    fn int(&self, i: usize) -> Result<i64> {
+        column(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Result<Option<i64>> {
+        column(self, i)
+    }
+}
+
+/// Decodes every row of a shared query with one of the shared decoders.
+fn read_all<T>(
+    conn: &Connection,
+    op: &'static str,
+    sql: &str,
+    params: impl rusqlite::Params,
+    decode: impl Fn(&rusqlite::Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut st = conn.prepare_cached(&q(sql)).op(op)?;
+    let mut rows = st.query(params).op(op)?;
+    let mut decoded = Vec::new();
+    while let Some(row) = rows.next().op(op)? {
+        decoded.push(decode(row)?);
+    }
+    Ok(decoded)
+}
+
+/// The organization and status of a scan, if it exists.
+fn scan_owner(conn: &Connection, scan: ScanId) -> Result<Option<(String, ScanStatus)>> {
+    let row: Option<(String, String)> = conn
+        .prepare_cached(&q(sql::SCAN_OWNER))
+        .and_then(|mut st| {
+            st.query_row([scan], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()
+        })
+        .op("read a scan's organization")?;
+    row.map(|(org, status)| Ok((org, status.parse()?)))
+        .transpose()
+}
+
+fn upsert_findings(
+    tx: &Transaction<'_>,
+    org_id: &str,
+    scan: ScanId,
+    at: i64,
+    observed: &[ObservedFinding<'_>],
+) -> Result<()> {
+    let op = "write findings";
+    let mut st = tx.prepare_cached(&q(sql::UPSERT_FINDING)).op(op)?;
+    for row in observed {
+        let o = row.observation;
+        let (reason, author, suppressed_at, until) =
+            rows::suppression_columns(row.suppression.as_ref());
+        st.execute(params![
+            org_id,
+            o.policy_id,
+            o.resource_id,
+            o.resource_kind,
+            o.project_id,
+            o.severity,
+            o.result,
+            o.title,
+            o.message,
+            to_text(&o.evidence),
+            row.status.as_str(),
+            at,
+            at,
+            None::<i64>,
+            scan,
+            reason,
+            author,
+            suppressed_at,
+            until
+        ])
+        .op(op)?;
+    }
+    Ok(())
+}
+
+fn set_finding_states(tx: &Transaction<'_>, org_id: &str, changes: &[StateChange]) -> Result<()> {
+    let op = "change findings' states";
+    let mut st = tx.prepare_cached(&q(sql::SET_FINDING_STATE)).op(op)?;
+    for c in changes {
+        let (reason, author, at, until) = rows::suppression_columns(c.suppression.as_ref());
+        st.execute(params![
+            org_id,
+            c.policy_id,
+            c.resource_id,
+            c.status.as_str(),
+            c.resolved_at,
+            reason,
+            author,
+            at,
+            until
+        ])
+        .op(op)?;
+    }
+    Ok(())
+}
+
+fn append_finding_events(tx: &Transaction<'_>, org_id: &str, events: &[NewEvent]) -> Result<()> {
+    let op = "append finding events";
+    let mut st = tx.prepare_cached(&q(sql::INSERT_FINDING_EVENT)).op(op)?;
+    for e in events {
+        st.execute(params![
+            org_id,
+            e.policy_id,
+            e.resource_id,
+            e.at,
+            e.event.as_str(),
+            e.scan_id,
+            to_text(&e.detail)
+        ])
+        .op(op)?;
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Changes one finding by hand (suppress, unsuppress) as `plan` decides from its state.
+    async fn change_finding(
+        &self,
+        key: FindingKey,
+        plan: impl FnOnce(&FindingKey, Option<FindingState>) -> Result<(StateChange, NewEvent)>
+        + Send
+        + 'static,
+    ) -> Result<()> {
+        self.write(move |tx| {
+            let finding = read_all(
+                tx,
+                "read a finding",
+                sql::FINDING_STATE,
+                params![key.org_id, key.policy_id, key.resource_id],
+                |r| rows::finding_state(r),
+            )?
+            .pop();
+            let (change, event) = plan(&key, finding)?;
+            set_finding_states(tx, &key.org_id, &[change])?;
+            append_finding_events(tx, &key.org_id, &[event])
+        })
+        .await
+    }
 }
 
 #[async_trait::async_trait]
@@ -526,6 +684,100 @@ impl Store for SqliteStore {
         raw.into_iter()
             .map(|(id, at, kind, data)| rows::audit_event(id, at, kind, &data))
             .collect()
+    }
+
+    async fn record_findings(
+        &self,
+        org_id: &str,
+        scan: ScanId,
+        at: i64,
+        complete: bool,
+        observed: &[FindingObservation],
+    ) -> Result<FindingChanges> {
+        lifecycle::check_observations(observed)?;
+        let (org_id, observed) = (org_id.to_owned(), observed.to_vec());
+        self.write(move |tx| {
+            let owner = scan_owner(tx, scan)?;
+            let latest = tx
+                .query_row(&q(sql::LAST_FINDINGS_SCAN), [&org_id], |r| r.get(0))
+                .op("read the latest findings' scan")?;
+            lifecycle::check_scan(&org_id, scan, owner, latest, complete)?;
+            let existing = read_all(tx, "read findings", sql::FINDING_STATES, [&org_id], |r| {
+                rows::finding_state(r)
+            })?;
+            let plan = lifecycle::plan_scan(&existing, &observed, scan, at, complete);
+            upsert_findings(tx, &org_id, scan, at, &plan.observed)?;
+            set_finding_states(tx, &org_id, &plan.unobserved)?;
+            append_finding_events(tx, &org_id, &plan.events)?;
+            Ok(plan.changes)
+        })
+        .await
+    }
+
+    async fn findings(&self, org_id: Option<&str>) -> Result<Vec<FindingRecord>> {
+        let org_id = org_id.map(str::to_owned);
+        self.call(move |conn| {
+            let read = |r: &rusqlite::Row<'_>| rows::finding(r);
+            match org_id {
+                None => read_all(conn, "read findings", sql::FINDINGS, [], read),
+                Some(org) => read_all(conn, "read findings", sql::FINDINGS_OF_ORG, [org], read),
+            }
+        })
+        .await
+    }
+
+    async fn suppress_finding(
+        &self,
+        org_id: &str,
+        policy_id: &str,
+        resource_id: &str,
+        suppression: &Suppression,
+    ) -> Result<()> {
+        let suppression = suppression.clone();
+        let key = FindingKey::new(org_id, policy_id, resource_id);
+        self.change_finding(key, move |key, finding| {
+            lifecycle::plan_suppress(key, finding, &suppression)
+        })
+        .await
+    }
+
+    async fn unsuppress_finding(
+        &self,
+        org_id: &str,
+        policy_id: &str,
+        resource_id: &str,
+        at: i64,
+        author: &str,
+    ) -> Result<()> {
+        let author = author.to_owned();
+        let key = FindingKey::new(org_id, policy_id, resource_id);
+        self.change_finding(key, move |key, finding| {
+            lifecycle::plan_unsuppress(key, finding, at, &author)
+        })
+        .await
+    }
+
+    async fn finding_events(
+        &self,
+        org_id: &str,
+        from: Option<i64>,
+        to: Option<i64>,
+    ) -> Result<Vec<FindingEvent>> {
+        let params = (
+            org_id.to_owned(),
+            from.unwrap_or(i64::MIN),
+            to.unwrap_or(i64::MAX),
+        );
+        self.call(move |conn| {
+            read_all(
+                conn,
+                "read finding events",
+                sql::FINDING_EVENTS,
+                params,
+                |r| rows::finding_event(r),
+            )
+        })
+        .await
     }
 
     async fn replace_usage(

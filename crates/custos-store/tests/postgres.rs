@@ -30,6 +30,10 @@ impl suite::Backend for Postgres {
                 None => e.to_string(),
             })
     }
+
+    fn dialect(&self) -> &'static str {
+        "postgres"
+    }
 }
 
 async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {

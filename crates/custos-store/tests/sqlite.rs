@@ -20,6 +20,10 @@ impl suite::Backend for Sqlite {
         let conn = rusqlite::Connection::open(&self.path).map_err(|e| e.to_string())?;
         conn.execute_batch(sql).map_err(|e| e.to_string())
     }
+
+    fn dialect(&self) -> &'static str {
+        "sqlite"
+    }
 }
 
 async fn backend(_test: &str) -> Option<Sqlite> {
@@ -94,13 +98,13 @@ async fn file_is_in_wal_mode_with_a_schema_version() {
     let version: i64 = conn
         .query_row("SELECT MAX(version) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 1);
+    assert_eq!(version, custos_store::SCHEMA_VERSION);
     // Opening again migrates nothing.
     drop(custos_store::open(b.path.to_str().unwrap()).await.unwrap());
     let rows: i64 = conn
         .query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(rows, 1);
+    assert_eq!(rows, custos_store::SCHEMA_VERSION);
 }
 
 #[tokio::test]

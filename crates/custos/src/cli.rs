@@ -49,6 +49,8 @@ pub enum Command {
     /// The policy catalogue.
     #[command(subcommand)]
     Policies(PoliciesCommand),
+    /// Segments: named, saved filters (`custos segment list` names them).
+    Segment(SegmentArgs),
     /// Cost and usage reports (`custos report list` names them; `all --out DIR` writes them all).
     Report(ReportArgs),
     /// Rerunnable benchmarks of the performance targets (run with --release).
@@ -199,6 +201,21 @@ pub enum PoliciesCommand {
     List,
     /// One policy: its rule, parameters, remediation and controls.
     Show { id: String },
+}
+
+#[derive(Debug, Args)]
+pub struct SegmentArgs {
+    /// A segment name, or `list`.
+    pub name: String,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long)]
+    pub org: Option<String>,
+    /// Evaluate at this time (RFC 3339 or a date) instead of the scan's.
+    #[arg(long)]
+    pub as_of: Option<String>,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -369,6 +386,18 @@ pub enum BenchCommand {
     Client {
         #[arg(long, default_value_t = 100_000)]
         users: usize,
+    },
+    /// Scan wall time through a simulator with latency and a rate limit, against the lower
+    /// bound (requests / rate limit).
+    Scan {
+        #[arg(long, default_value_t = 2_000)]
+        users: usize,
+        #[arg(long, default_value_t = 300)]
+        projects: usize,
+        #[arg(long, default_value_t = 50)]
+        latency_ms: u64,
+        #[arg(long, default_value_t = 100)]
+        rate_limit: u32,
     },
     /// Generator time and peak memory.
     Generate {

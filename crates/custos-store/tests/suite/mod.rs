@@ -3,7 +3,9 @@
 
 use custos_store::crypto::{self, MasterKey};
 use custos_store::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, ObjectRecord, ScanStatus, Store, UsageRecord,
+    AuditEventRecord, CostRecord, EndpointRun, Error, FindingChanges, FindingEvent,
+    FindingEventKind, FindingObservation, FindingRecord, FindingStatus, ObjectRecord,
+    SCHEMA_VERSION, ScanId, ScanStatus, Store, Suppression, UsageRecord,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
@@ -16,6 +18,8 @@ pub trait Backend: Sync {
     fn url(&self) -> String;
     /// Runs SQL on the store behind custos' back (to simulate a newer custos, or a forger).
     fn exec_raw(&self, sql: &str) -> impl Future<Output = Result<(), String>> + Send;
+    /// The directory of this backend's migrations under `migrations/`.
+    fn dialect(&self) -> &'static str;
 }
 
 /// The environment variable that turns a run of the test binary into a crash-test child.
@@ -32,7 +36,9 @@ macro_rules! store_suite {
             organizations, scan_lifecycle, snapshot_invisible_until_finish, partial_scans_kept,
             abandoned_scans_cleaned, objects_round_trip, duplicate_objects_refused,
             audit_dedup_append_only, usage_replace_window, costs_replace_window, sync_marks,
-            secrets_round_trip, bad_input_refused, newer_schema_refused, crash_mid_write);
+            secrets_round_trip, bad_input_refused, newer_schema_refused, crash_mid_write,
+            findings_lifecycle, findings_suppression, findings_refused,
+            finding_events_append_only, findings_survive_migration);
 
         /// Not a test on its own: the child process of `crash_mid_write`.
         #[tokio::test]
@@ -790,16 +796,16 @@ pub async fn newer_schema_refused(b: &impl Backend) {
             err,
             Error::NewerSchema {
                 found: 999,
-                known: 1,
+                known: SCHEMA_VERSION,
                 ..
             }
         ),
         "{message}"
     );
     assert!(
-        message.contains(
-            "was written by a newer custos (schema 999, this build knows 1): upgrade custos"
-        ),
+        message.contains(&format!(
+            "was written by a newer custos (schema 999, this build knows {SCHEMA_VERSION}): upgrade custos"
+        )),
         "{message}"
     );
 
@@ -912,4 +918,598 @@ pub async fn crash_mid_write(b: &impl Backend) {
     );
     assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, next);
     assert_eq!(store.objects(next, None).await.unwrap().len(), CHILD_BATCH);
+}
+
+fn finding(policy: &str, resource: &str, message: &str) -> FindingObservation {
+    FindingObservation {
+        policy_id: policy.into(),
+        resource_id: resource.into(),
+        resource_kind: "user".into(),
+        project_id: None,
+        severity: "high".into(),
+        result: "fail".into(),
+        title: format!("{policy} fails"),
+        message: message.into(),
+        evidence: json!({"resource": resource, "message": message}),
+    }
+}
+
+/// A finished scan without objects: findings only need one to refer to.
+async fn scan(store: &dyn Store, org: &str, at: i64, status: ScanStatus) -> ScanId {
+    let scan = store.begin_scan(org, at).await.unwrap();
+    store.finish_scan(scan, at + 5, status).await.unwrap();
+    scan
+}
+
+/// `policy/resource status` of each finding, in the store's order.
+async fn statuses(store: &dyn Store, org: &str) -> Vec<String> {
+    store
+        .findings(Some(org))
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| format!("{}/{} {}", f.policy_id, f.resource_id, f.status))
+        .collect()
+}
+
+async fn one(store: &dyn Store, org: &str, policy: &str, resource: &str) -> FindingRecord {
+    store
+        .findings(Some(org))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.policy_id == policy && f.resource_id == resource)
+        .expect("the finding is stored")
+}
+
+/// `at policy/resource event` of each event, in the store's order.
+fn history(events: &[FindingEvent]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| format!("{} {}/{} {}", e.at, e.policy_id, e.resource_id, e.event))
+        .collect()
+}
+
+fn changes(opened: u64, reopened: u64, resolved: u64, still_open: u64) -> FindingChanges {
+    FindingChanges {
+        opened,
+        reopened,
+        resolved,
+        still_open,
+        suppressed: 0,
+    }
+}
+
+pub async fn findings_lifecycle(b: &impl Backend) {
+    let store = open(b).await;
+    let first = scan(&*store, "org-1", 100, ScanStatus::Complete).await;
+    let observed = [
+        finding("p1", "u2", "m1"),
+        finding("p1", "u1", "m1"),
+        finding("p2", "u1", "m1"),
+    ];
+    let got = store
+        .record_findings("org-1", first, 110, true, &observed)
+        .await
+        .unwrap();
+    assert_eq!(got, changes(3, 0, 0, 0));
+    let stored = store.findings(Some("org-1")).await.unwrap();
+    assert_eq!(
+        statuses(&*store, "org-1").await,
+        ["p1/u1 open", "p1/u2 open", "p2/u1 open"]
+    );
+    assert_eq!(
+        stored[1],
+        FindingRecord {
+            org_id: "org-1".into(),
+            policy_id: "p1".into(),
+            resource_id: "u2".into(),
+            resource_kind: "user".into(),
+            project_id: None,
+            severity: "high".into(),
+            result: "fail".into(),
+            title: "p1 fails".into(),
+            message: "m1".into(),
+            evidence: observed[0].evidence.clone(),
+            status: FindingStatus::Open,
+            first_seen: 110,
+            last_seen: 110,
+            resolved_at: None,
+            last_scan_id: first,
+            suppression: None,
+        }
+    );
+
+    // Seen again, changed; p1/u2 is not observed, but by a partial scan: nothing resolves.
+    let partial = scan(&*store, "org-1", 200, ScanStatus::Partial).await;
+    let again = [
+        FindingObservation {
+            severity: "critical".into(),
+            result: "indeterminate".into(),
+            project_id: Some("proj_1".into()),
+            ..finding("p1", "u1", "m2")
+        },
+        finding("p2", "u1", "m1"),
+    ];
+    let got = store
+        .record_findings("org-1", partial, 210, false, &again)
+        .await
+        .unwrap();
+    assert_eq!(got, changes(0, 0, 0, 2));
+    let u1 = one(&*store, "org-1", "p1", "u1").await;
+    assert_eq!(
+        (u1.first_seen, u1.last_seen, u1.last_scan_id),
+        (110, 210, partial)
+    );
+    assert_eq!(
+        (&*u1.message, &*u1.severity, &*u1.result, u1.project_id),
+        ("m2", "critical", "indeterminate", Some("proj_1".into()))
+    );
+    assert_eq!(u1.evidence, again[0].evidence);
+    let u2 = one(&*store, "org-1", "p1", "u2").await;
+    assert_eq!((u2.status, u2.last_seen), (FindingStatus::Open, 110));
+
+    // A complete scan resolves what it no longer observes.
+    let complete = scan(&*store, "org-1", 300, ScanStatus::Complete).await;
+    let got = store
+        .record_findings("org-1", complete, 310, true, &[finding("p1", "u1", "m2")])
+        .await
+        .unwrap();
+    assert_eq!(got, changes(0, 0, 2, 1));
+    assert_eq!(
+        statuses(&*store, "org-1").await,
+        ["p1/u1 open", "p1/u2 resolved", "p2/u1 resolved"]
+    );
+    let u2 = one(&*store, "org-1", "p1", "u2").await;
+    assert_eq!((u2.resolved_at, u2.last_seen), (Some(310), 110));
+
+    // Firing again reopens, keeping first_seen; a resolved finding is not resolved twice.
+    let next = scan(&*store, "org-1", 400, ScanStatus::Complete).await;
+    let got = store
+        .record_findings(
+            "org-1",
+            next,
+            410,
+            true,
+            &[finding("p1", "u1", "m2"), finding("p1", "u2", "m3")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, changes(0, 1, 0, 1));
+    let u2 = one(&*store, "org-1", "p1", "u2").await;
+    assert_eq!(
+        (u2.status, u2.first_seen, u2.last_seen, u2.resolved_at),
+        (FindingStatus::Open, 110, 410, None)
+    );
+    // Recording the same scan again (a retry) changes nothing.
+    let got = store
+        .record_findings(
+            "org-1",
+            next,
+            410,
+            true,
+            &[finding("p1", "u1", "m2"), finding("p1", "u2", "m3")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(got, changes(0, 0, 0, 2));
+
+    let events = store.finding_events("org-1", None, None).await.unwrap();
+    assert_eq!(
+        history(&events),
+        [
+            "110 p1/u1 opened",
+            "110 p1/u2 opened",
+            "110 p2/u1 opened",
+            "310 p1/u2 resolved",
+            "310 p2/u1 resolved",
+            "410 p1/u2 reopened"
+        ]
+    );
+    assert_eq!(
+        events[0].detail,
+        json!({"severity": "high", "result": "fail", "title": "p1 fails", "message": "m1"})
+    );
+    assert_eq!(events[3].detail, json!({"last_seen": 110}));
+    assert_eq!(events[3].scan_id, Some(complete));
+    assert_eq!(events[5].detail["status"], "open");
+    let window = store
+        .finding_events("org-1", Some(310), Some(410))
+        .await
+        .unwrap();
+    assert_eq!(history(&window), history(&events[3..5]));
+
+    // Organizations are apart; the whole list sorts by organization first.
+    let other = scan(&*store, "org-0", 500, ScanStatus::Complete).await;
+    store
+        .record_findings("org-0", other, 510, true, &[finding("p9", "x", "m")])
+        .await
+        .unwrap();
+    assert_eq!(statuses(&*store, "org-1").await.len(), 3);
+    let all = store.findings(None).await.unwrap();
+    assert_eq!(all.len(), 4);
+    assert_eq!(all[0].org_id, "org-0");
+    assert!(
+        store
+            .finding_events("org-2", None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn findings_suppression(b: &impl Backend) {
+    let store = open(b).await;
+    let record = |at: i64, complete: bool, resources: &'static [&'static str]| {
+        let store = &store;
+        async move {
+            let scan = scan(&**store, "org-1", at - 10, ScanStatus::Complete).await;
+            let observed: Vec<_> = resources.iter().map(|r| finding("p", r, "m")).collect();
+            store
+                .record_findings("org-1", scan, at, complete, &observed)
+                .await
+                .unwrap()
+        }
+    };
+    record(100, true, &["a", "b", "c"]).await;
+    let accepted = Suppression {
+        reason: "accepted risk".into(),
+        author: "alice".into(),
+        at: 150,
+        until: Some(300),
+    };
+    store
+        .suppress_finding("org-1", "p", "a", &accepted)
+        .await
+        .unwrap();
+    let a = one(&*store, "org-1", "p", "a").await;
+    assert_eq!(
+        (a.status, a.suppression),
+        (FindingStatus::Suppressed, Some(accepted.clone()))
+    );
+
+    // Seen again before it expires: still suppressed.
+    let got = record(200, true, &["a", "b", "c"]).await;
+    assert_eq!(
+        got,
+        FindingChanges {
+            still_open: 2,
+            suppressed: 1,
+            ..Default::default()
+        }
+    );
+
+    // Suppressed for ever, then lifted by hand.
+    let forever = Suppression {
+        until: None,
+        at: 210,
+        ..accepted.clone()
+    };
+    store
+        .suppress_finding("org-1", "p", "b", &forever)
+        .await
+        .unwrap();
+    store
+        .unsuppress_finding("org-1", "p", "b", 220, "bob")
+        .await
+        .unwrap();
+    let b_ = one(&*store, "org-1", "p", "b").await;
+    assert_eq!((b_.status, b_.suppression), (FindingStatus::Open, None));
+
+    // At its `until`, the suppression expires and the finding is open again.
+    let got = record(300, true, &["a", "b", "c"]).await;
+    assert_eq!(got, changes(0, 1, 0, 2));
+    let a = one(&*store, "org-1", "p", "a").await;
+    assert_eq!((a.status, a.suppression), (FindingStatus::Open, None));
+
+    // A resolved finding may be suppressed: it stays resolved, and comes back suppressed.
+    record(400, true, &["a", "b"]).await;
+    let later = Suppression {
+        at: 410,
+        until: None,
+        ..accepted.clone()
+    };
+    store
+        .suppress_finding("org-1", "p", "c", &later)
+        .await
+        .unwrap();
+    let c = one(&*store, "org-1", "p", "c").await;
+    assert_eq!(
+        (c.status, c.resolved_at, c.suppression),
+        (FindingStatus::Resolved, Some(400), Some(later.clone()))
+    );
+    let got = record(500, true, &["a", "b", "c"]).await;
+    assert_eq!(
+        got,
+        FindingChanges {
+            still_open: 2,
+            suppressed: 1,
+            ..Default::default()
+        }
+    );
+    let c = one(&*store, "org-1", "p", "c").await;
+    assert_eq!(
+        (c.status, c.resolved_at, c.suppression),
+        (FindingStatus::Suppressed, None, Some(later.clone()))
+    );
+    // Suppressed findings resolve too when a complete scan no longer sees them.
+    record(600, true, &["a", "b"]).await;
+    assert_eq!(
+        statuses(&*store, "org-1").await,
+        ["p/a open", "p/b open", "p/c resolved"]
+    );
+
+    let events = store
+        .finding_events("org-1", Some(101), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        history(&events),
+        [
+            "150 p/a suppressed",
+            "210 p/b suppressed",
+            "220 p/b unsuppressed",
+            "300 p/a suppression_expired",
+            "400 p/c resolved",
+            "410 p/c suppressed",
+            "500 p/c reopened",
+            "600 p/c resolved"
+        ]
+    );
+    assert_eq!(
+        events[0].detail,
+        json!({"reason": "accepted risk", "author": "alice", "at": 150, "until": 300})
+    );
+    assert_eq!(events[0].scan_id, None);
+    assert_eq!(events[2].detail["author"], "bob");
+    assert_eq!(events[2].detail["lifted"]["author"], "alice");
+    assert_eq!(events[3].detail["expired"]["until"], 300);
+    assert!(events[3].scan_id.is_some());
+    assert_eq!(events[6].detail["status"], "suppressed");
+
+    // What cannot be suppressed or lifted, and why.
+    let err = store
+        .suppress_finding("org-1", "p", "zzz", &accepted)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::FindingNotFound { resource_id, .. } if resource_id == "zzz"),
+        "{err}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "organization org-1 has no finding of policy p on zzz: `custos findings` lists them"
+    );
+    assert!(matches!(
+        store
+            .unsuppress_finding("org-2", "p", "a", 700, "bob")
+            .await,
+        Err(Error::FindingNotFound { .. })
+    ));
+    let err = store
+        .unsuppress_finding("org-1", "p", "a", 700, "bob")
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("is not suppressed"), "{err}");
+    for bad in [
+        Suppression {
+            reason: " ".into(),
+            ..accepted.clone()
+        },
+        Suppression {
+            author: String::new(),
+            ..accepted.clone()
+        },
+        Suppression {
+            until: Some(150),
+            ..accepted.clone()
+        },
+    ] {
+        assert!(matches!(
+            store.suppress_finding("org-1", "p", "a", &bad).await,
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    assert_eq!(
+        store
+            .finding_events("org-1", Some(101), None)
+            .await
+            .unwrap(),
+        events,
+        "refusals wrote nothing"
+    );
+}
+
+pub async fn findings_refused(b: &impl Backend) {
+    let store = open(b).await;
+    let other_org = scan(&*store, "org-2", 10, ScanStatus::Complete).await;
+    let partial = scan(&*store, "org-1", 20, ScanStatus::Partial).await;
+    let older = scan(&*store, "org-1", 30, ScanStatus::Complete).await;
+    let newer = scan(&*store, "org-1", 40, ScanStatus::Complete).await;
+    let running = store.begin_scan("org-1", 50).await.unwrap();
+    let ok = [finding("p", "a", "m")];
+
+    let invalid = |result: Result<FindingChanges, Error>, wanted: &str| match result {
+        Err(Error::InvalidInput(message)) => {
+            assert!(message.contains(wanted), "{message}")
+        }
+        other => panic!("expected InvalidInput with {wanted:?}, got {other:?}"),
+    };
+    let twice = [
+        finding("p", "a", "m"),
+        finding("p", "b", "m"),
+        finding("p", "a", "other"),
+    ];
+    invalid(
+        store
+            .record_findings("org-1", newer, 45, true, &twice)
+            .await,
+        "policy p observed a twice in one evaluation",
+    );
+    let pass = [FindingObservation {
+        result: "pass".into(),
+        ..finding("p", "a", "m")
+    }];
+    invalid(
+        store.record_findings("org-1", newer, 45, true, &pass).await,
+        "has result \"pass\"",
+    );
+    invalid(
+        store
+            .record_findings("org-1", other_org, 45, true, &ok)
+            .await,
+        &format!("scan {other_org} is of organization org-2, not org-1"),
+    );
+    invalid(
+        store.record_findings("org-1", partial, 45, true, &ok).await,
+        "is partial",
+    );
+    assert!(matches!(
+        store.record_findings("org-1", 9_999, 45, true, &ok).await,
+        Err(Error::ScanNotFound(9_999))
+    ));
+    assert!(matches!(
+        store.record_findings("org-1", running, 45, true, &ok).await,
+        Err(Error::ScanNotVisible {
+            status: ScanStatus::Running,
+            ..
+        })
+    ));
+    assert!(store.findings(None).await.unwrap().is_empty());
+    assert!(
+        store
+            .finding_events("org-1", None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // Scans go forward: a partial scan records without resolving, an older one is refused.
+    store
+        .record_findings("org-1", partial, 25, false, &ok)
+        .await
+        .unwrap();
+    store
+        .record_findings("org-1", newer, 45, true, &ok)
+        .await
+        .unwrap();
+    invalid(
+        store.record_findings("org-1", older, 35, true, &[]).await,
+        "already has findings of scan",
+    );
+    assert_eq!(statuses(&*store, "org-1").await, ["p/a open"]);
+}
+
+pub async fn finding_events_append_only(b: &impl Backend) {
+    let store = open(b).await;
+    let first = scan(&*store, "org-1", 1, ScanStatus::Complete).await;
+    // Key order, unicode, escapes, big and fractional numbers, nulls, nesting.
+    let text = r#"{"zeta":1,"alpha":{"b":[1,2.5,-3e-7,null],"a":"é 😀 \"q\" \\ \n"},"big":18446744073709551615,"neg":-9223372036854775808,"t":true,"empty":{},"list":[]}"#;
+    let evidence: serde_json::Value = serde_json::from_str(text).unwrap();
+    let observed = [FindingObservation {
+        evidence,
+        ..finding("p", "ü/1", "m")
+    }];
+    store
+        .record_findings("org-1", first, 5, true, &observed)
+        .await
+        .unwrap();
+    let stored = store.findings(Some("org-1")).await.unwrap();
+    assert_eq!(
+        serde_json::to_string(&stored[0].evidence).unwrap(),
+        text,
+        "evidence preserved exactly"
+    );
+    let second = scan(&*store, "org-1", 10, ScanStatus::Complete).await;
+    store
+        .record_findings("org-1", second, 15, true, &[])
+        .await
+        .unwrap();
+    let events = store.finding_events("org-1", None, None).await.unwrap();
+    assert_eq!(events.len(), 2);
+
+    // Not even SQL behind custos' back can rewrite the history.
+    for forgery in [
+        "UPDATE finding_events SET event = 'opened'",
+        "DELETE FROM finding_events",
+    ] {
+        let err = b.exec_raw(forgery).await.unwrap_err();
+        assert!(err.contains("append-only"), "{err}");
+    }
+    assert_eq!(
+        store.finding_events("org-1", None, None).await.unwrap(),
+        events
+    );
+    assert_eq!(events[1].event, FindingEventKind::Resolved);
+}
+
+/// A store at schema 2 (built from this backend's first two migration files) opens at the
+/// current schema with its data intact, and takes findings.
+pub async fn findings_survive_migration(b: &impl Backend) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(b.dialect());
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    b.exec_raw(
+        "CREATE TABLE schema_version (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)",
+    )
+    .await
+    .unwrap();
+    for (version, file) in (1..=2).zip(&files) {
+        b.exec_raw(&std::fs::read_to_string(file).unwrap())
+            .await
+            .unwrap();
+        b.exec_raw(&format!(
+            "INSERT INTO schema_version (version, applied_at) VALUES ({version}, 0)"
+        ))
+        .await
+        .unwrap();
+    }
+    b.exec_raw(
+        "INSERT INTO organizations (org_id, name) VALUES ('org-1', 'Old'); \
+         INSERT INTO scans (org_id, started_at, finished_at, status) \
+         VALUES ('org-1', 1, 2, 'complete'); \
+         INSERT INTO objects (scan_id, kind, id, project_id, data) \
+         VALUES ((SELECT MAX(id) FROM scans), 'user', 'u1', NULL, '{\"id\":\"u1\"}'); \
+         INSERT INTO audit_events (org_id, id, effective_at, kind, data) \
+         VALUES ('org-1', 'e1', 1, 'api_key.created', '{}')",
+    )
+    .await
+    .unwrap();
+
+    let store = open(b).await;
+    assert_eq!(
+        store.organizations().await.unwrap(),
+        [("org-1".to_string(), Some("Old".to_string()))]
+    );
+    let old = store.latest_scan("org-1").await.unwrap().unwrap();
+    assert_eq!(
+        store.objects(old.id, None).await.unwrap()[0].data,
+        json!({"id": "u1"})
+    );
+    assert_eq!(
+        store.audit_events("org-1", None, None).await.unwrap().len(),
+        1
+    );
+    store
+        .record_findings("org-1", old.id, 3, true, &[finding("p", "u1", "m")])
+        .await
+        .unwrap();
+    assert_eq!(statuses(&*store, "org-1").await, ["p/u1 open"]);
+    // Schema 3 is recorded: a newer build's row is what gets refused, not ours.
+    drop(store);
+    b.exec_raw(&format!(
+        "INSERT INTO schema_version (version, applied_at) VALUES ({}, 0)",
+        SCHEMA_VERSION + 1
+    ))
+    .await
+    .unwrap();
+    assert!(matches!(
+        custos_store::open(&b.url()).await,
+        Err(Error::NewerSchema { found, .. }) if found == SCHEMA_VERSION + 1
+    ));
 }

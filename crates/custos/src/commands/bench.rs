@@ -21,6 +21,12 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<ExitCode> {
             concurrency,
         } => bench_sim(requests, concurrency).await?,
         BenchCommand::Client { users } => bench_client(users).await?,
+        BenchCommand::Scan {
+            users,
+            projects,
+            latency_ms,
+            rate_limit,
+        } => bench_scan(users, projects, latency_ms, rate_limit).await?,
         BenchCommand::Generate {
             users,
             projects,
@@ -56,8 +62,16 @@ fn options_for_users(users: usize) -> GenerateOptions {
 async fn simulator_with_users(
     users: usize,
 ) -> anyhow::Result<(custos_sim::server::RunningSimulator, SecretString)> {
+    simulator_for(&options_for_users(users), SimConfig::default()).await
+}
+
+/// A simulator serving a generated organization, with its admin secret.
+async fn simulator_for(
+    options: &GenerateOptions,
+    config: SimConfig,
+) -> anyhow::Result<(custos_sim::server::RunningSimulator, SecretString)> {
     let mut document = Vec::new();
-    generate(&options_for_users(users), &mut document)?;
+    generate(options, &mut document)?;
     let text = String::from_utf8(document).context("the generator wrote invalid UTF-8")?;
     let scenario = custos_sim::scenario::load_str("generated", &text)?;
     let secret = scenario
@@ -70,10 +84,59 @@ async fn simulator_with_users(
         })
         .map(|c| SecretString::from(c.secret.clone()))
         .context("the generated scenario has no admin credential")?;
-    let running = Simulator::new(scenario, SimConfig::default())
+    let running = Simulator::new(scenario, config)
         .spawn("127.0.0.1:0")
         .await?;
     Ok((running, secret))
+}
+
+/// A whole scan of a generated organization through a slow, rate-limited simulator, against
+/// its lower bound: the requests it needs divided by the rate limit.
+async fn bench_scan(
+    users: usize,
+    projects: usize,
+    latency_ms: u64,
+    rate_limit: u32,
+) -> anyhow::Result<()> {
+    let options = GenerateOptions {
+        users,
+        projects,
+        keys_per_project: 10,
+        days: 90,
+        audit_events: None,
+        ..options_for_users(0)
+    };
+    let config = SimConfig {
+        latency_ms,
+        latency_jitter_ms: latency_ms / 5,
+        rate_limit: Some(rate_limit),
+        ..SimConfig::default()
+    };
+    let (sim, secret) = simulator_for(&options, config).await?;
+    let mut client_config = ClientConfig::new(sim.base_url(), secret);
+    // Just under the server's rate, with enough requests in flight to cover the latency.
+    client_config.requests_per_second = std::num::NonZeroU32::new(rate_limit * 98 / 100);
+    client_config.max_concurrency = 32;
+    let client = Client::new(client_config)?;
+    let store = custos_store::open("sqlite::memory:").await?;
+    let mut scan_options = custos_scan::scan::ScanOptions::new(options.now);
+    scan_options.project_concurrency = 16;
+    let started = Instant::now();
+    let summary =
+        custos_scan::scan::scan(&client, store.as_ref(), "org-bench", None, &scan_options).await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let served = sim.simulator().stats();
+    let bound = summary.requests as f64 / f64::from(rate_limit);
+    println!(
+        "scan of {users} users, {projects} projects ({} objects, status {}): {} requests, {} throttled, \
+         {seconds:.1} s; lower bound {bound:.1} s; ratio {:.3}",
+        summary.objects,
+        summary.status,
+        summary.requests,
+        served.throttled,
+        seconds / bound
+    );
+    Ok(())
 }
 
 async fn bench_sim(requests: usize, concurrency: usize) -> anyhow::Result<()> {

@@ -3,9 +3,11 @@
 //! store. No key, no network.
 
 use super::context::Target;
+use super::findings::{Finding, sort};
 use super::scan;
 use crate::cli::DemoArgs;
 use anyhow::Context;
+use custos_policy::{Registry, Verdict};
 use custos_sim::server::{SimConfig, Simulator};
 use secrecy::SecretString;
 use std::process::ExitCode;
@@ -65,6 +67,24 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     let now = as_of.unwrap_or_else(super::now_unix);
     let summary = scan::scan_target(&target, store.as_ref(), &settings, false, now).await?;
     scan::print_summary(&target, &summary, started.elapsed().as_secs_f64());
+
+    let config = custos_config::Config::parse(std::path::Path::new("demo.toml"), DEMO_CONFIG)?;
+    let run = store
+        .scan(summary.scan_id)
+        .await?
+        .context("the demo scan is not in the store")?;
+    print_findings(store.as_ref(), &config, &run, now).await?;
+
+    let reports = std::env::temp_dir().join(format!("custos-demo-reports-{}", std::process::id()));
+    std::fs::create_dir_all(&reports)?;
+    let input = super::report::report_input(store.as_ref(), now).await?;
+    let built = custos_report::build_all(&input, &custos_report::ReportOptions::new(now))?;
+    custos_report::write_all(&reports, &built)?;
+    println!(
+        "\n{} cost and usage reports (SVG charts and CSV): open {}",
+        built.len(),
+        reports.join("index.html").display()
+    );
     if !args.no_serve {
         println!(
             "\nThe simulator keeps serving at {} (admin key: see the demo scenario); Ctrl-C stops it.",
@@ -73,4 +93,96 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         tokio::signal::ctrl_c().await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The demo organization's settings: its company domain and approved models, so that the
+/// policies that need them have something to compare with.
+const DEMO_CONFIG: &str = r#"
+[policies.openai-user-external]
+params = { allowed_domains = ["northwind.example"] }
+
+[policies.openai-invite-external-domain]
+params = { allowed_domains = ["northwind.example"] }
+
+[policies.openai-model-not-allowed]
+params = { allowed_models = ["gpt-4o*", "gpt-4.1*", "o3*", "o4-mini*", "text-embedding-3-*", "omni-moderation-*", "gpt-image-1", "gpt-4o-mini-tts", "whisper-1"] }
+"#;
+
+/// How many of the most severe findings the demo lists.
+const SHOWN: usize = 12;
+
+async fn print_findings(
+    store: &dyn custos_store::Store,
+    config: &custos_config::Config,
+    run: &custos_store::ScanRun,
+    as_of: i64,
+) -> anyhow::Result<()> {
+    let registry = Registry::builtin();
+    let outcomes = super::evaluate::evaluate_scan(store, config, run, as_of).await?;
+    let mut counts = std::collections::BTreeMap::new();
+    let mut findings = Vec::new();
+    for outcome in &outcomes {
+        let result = match outcome.result {
+            Verdict::Pass => "pass",
+            Verdict::Fail => "fail",
+            Verdict::Indeterminate => "indeterminate",
+        };
+        *counts.entry((outcome.severity, result)).or_insert(0usize) += 1;
+        if outcome.result == Verdict::Fail {
+            findings.push(Finding::from_outcome(
+                &registry,
+                &run.org_id,
+                outcome,
+                "open",
+                as_of,
+                as_of,
+            ));
+        }
+    }
+    sort(&mut findings);
+    println!(
+        "\nPolicies: {} results over {} policies",
+        outcomes.len(),
+        registry.len()
+    );
+    let rows: Vec<Vec<String>> = custos_policy::Severity::ALL
+        .iter()
+        .map(|severity| {
+            let n = |result| {
+                counts
+                    .get(&(*severity, result))
+                    .copied()
+                    .unwrap_or(0)
+                    .to_string()
+            };
+            vec![
+                severity.to_string(),
+                n("fail"),
+                n("indeterminate"),
+                n("pass"),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        super::output::table(&["severity", "findings", "indeterminate", "passed"], &rows)
+    );
+    println!("The {SHOWN} most severe findings (all of them: `custos findings`):");
+    let rows: Vec<Vec<String>> = findings
+        .iter()
+        .take(SHOWN)
+        .map(|f| {
+            vec![
+                f.severity.clone(),
+                f.policy_id.clone(),
+                f.resource_id.clone(),
+                f.message.clone(),
+            ]
+        })
+        .collect();
+    println!(
+        "{}",
+        super::output::table(&["severity", "policy", "resource", "message"], &rows)
+    );
+    Ok(())
 }

@@ -3,7 +3,9 @@
 
 use anyhow::bail;
 use custos_config::{Config, PolicyOverride};
-use custos_policy::{Outcome, PolicySettings, Registry, SettingsMap, evaluate_all};
+use custos_policy::{
+    Outcome, PolicySettings, Registry, ResolvedPolicy, SettingsMap, Snapshot, evaluate_all,
+};
 use custos_store::{ScanRun, Store};
 
 /// History read for evaluation: the longest default window (90 days of inactivity, 14 + 7
@@ -17,15 +19,26 @@ pub async fn evaluate_scan(
     run: &ScanRun,
     as_of: i64,
 ) -> anyhow::Result<Vec<Outcome>> {
-    let registry = Registry::builtin();
+    let resolved = resolved_policies(config, &run.org_id)?;
+    let snapshot = load(store, run).await?;
+    Ok(evaluate_all(&resolved, &snapshot, as_of))
+}
+
+/// Scan `run` read back with the history policies need.
+pub async fn load(store: &dyn Store, run: &ScanRun) -> anyhow::Result<Snapshot> {
+    Ok(custos_scan::snapshot::load_snapshot(store, run, LOOKBACK_DAYS).await?)
+}
+
+/// The built-in policies with the config's global settings and the organization's on top.
+pub fn resolved_policies(config: &Config, org_id: &str) -> anyhow::Result<Vec<ResolvedPolicy>> {
     let org_overrides = config
         .organizations
         .iter()
-        .find(|o| o.id == run.org_id)
+        .find(|o| o.id == org_id)
         .map(|o| settings(&o.policies))
         .unwrap_or_default();
-    let resolved = match registry.resolve(&settings(&config.policies), &org_overrides) {
-        Ok(resolved) => resolved,
+    match Registry::builtin().resolve(&settings(&config.policies), &org_overrides) {
+        Ok(resolved) => Ok(resolved),
         Err(errors) => {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();
             bail!(
@@ -33,9 +46,7 @@ pub async fn evaluate_scan(
                 list.join("\n")
             );
         }
-    };
-    let snapshot = custos_scan::snapshot::load_snapshot(store, run, LOOKBACK_DAYS).await?;
-    Ok(evaluate_all(&resolved, &snapshot, as_of))
+    }
 }
 
 fn settings(overrides: &std::collections::BTreeMap<String, PolicyOverride>) -> SettingsMap {

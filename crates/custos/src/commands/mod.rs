@@ -11,6 +11,7 @@ mod orgs;
 mod output;
 mod report;
 mod scan;
+mod segment;
 mod sim;
 
 use crate::cli::Command;
@@ -27,6 +28,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Diff(args) => inventory::drift(args).await,
         Command::Orgs(command) => orgs::run(command).await,
         Command::Report(args) => report::run(args).await,
+        Command::Segment(args) => segment::run(args).await,
         Command::Findings(args) => findings::run(args).await,
         Command::Policies(command) => findings::policies(command).await,
     }

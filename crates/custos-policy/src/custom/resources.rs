@@ -1,0 +1,204 @@
+//! The resources of one kind in a snapshot, grouped by project, with what expressions may read
+//! beside them: the project and the owner.
+
+use super::document::ResourceKind;
+use crate::outcome::{Outcomes, Subject};
+use crate::shared::data::{endpoint_gap, endpoints};
+use custos_model::api::{
+    AdminApiKey, Certificate, File, Group, Invite, ProjectApiKey, ProjectUser, ServiceAccount,
+    User, VectorStore,
+};
+use custos_model::inventory::{ProjectInventory, Snapshot};
+use serde_json::Value;
+use std::collections::HashMap;
+
+const GROUPS: &str = "/organization/groups";
+const FILES: &str = "/files";
+
+/// One resource, borrowed from the snapshot.
+#[derive(Debug, Clone, Copy)]
+pub enum Item<'s> {
+    User(&'s User),
+    Invite(&'s Invite),
+    Project(&'s ProjectInventory),
+    ProjectUser(&'s ProjectUser),
+    ServiceAccount(&'s ServiceAccount),
+    ProjectApiKey(&'s ProjectApiKey),
+    AdminApiKey(&'s AdminApiKey),
+    Certificate(&'s Certificate),
+    Group(&'s Group),
+    File(&'s File),
+    VectorStore(&'s VectorStore),
+}
+
+impl<'s> Item<'s> {
+    pub fn id(&self) -> &'s str {
+        match *self {
+            Item::User(x) => &x.id,
+            Item::Invite(x) => &x.id,
+            Item::Project(x) => &x.project.id,
+            Item::ProjectUser(x) => &x.id,
+            Item::ServiceAccount(x) => &x.id,
+            Item::ProjectApiKey(x) => &x.id,
+            Item::AdminApiKey(x) => &x.id,
+            Item::Certificate(x) => &x.id,
+            Item::Group(x) => &x.id,
+            Item::File(x) => &x.id,
+            Item::VectorStore(x) => &x.id,
+        }
+    }
+
+    /// The object as stored: the API's JSON.
+    pub fn to_json(self) -> Result<Value, serde_json::Error> {
+        match self {
+            Item::User(x) => serde_json::to_value(x),
+            Item::Invite(x) => serde_json::to_value(x),
+            Item::Project(x) => project_json(x),
+            Item::ProjectUser(x) => serde_json::to_value(x),
+            Item::ServiceAccount(x) => serde_json::to_value(x),
+            Item::ProjectApiKey(x) => serde_json::to_value(x),
+            Item::AdminApiKey(x) => serde_json::to_value(x),
+            Item::Certificate(x) => serde_json::to_value(x),
+            Item::Group(x) => serde_json::to_value(x),
+            Item::File(x) => serde_json::to_value(x),
+            Item::VectorStore(x) => serde_json::to_value(x),
+        }
+    }
+
+    /// The owner of a key (POLICIES.md): the organization's user for a user's key (`None` once
+    /// the user left), the project's service account for a service account's key.
+    pub fn owner_json(
+        &self,
+        users: &HashMap<&str, &User>,
+        project: Option<&ProjectInventory>,
+    ) -> Option<Value> {
+        let user = |id: Option<&str>| {
+            id.and_then(|id| users.get(id))
+                .and_then(|user| serde_json::to_value(user).ok())
+        };
+        match *self {
+            Item::AdminApiKey(key) => match key.owner.kind.as_deref() {
+                Some("service_account") => None,
+                _ => user(key.owner.id.as_deref()),
+            },
+            Item::ProjectApiKey(key) => match key.owner.kind.as_deref() {
+                Some("service_account") => {
+                    let id = key.owner.service_account.as_ref()?.id.as_str();
+                    let account = project?.service_accounts.iter().find(|s| s.id == id)?;
+                    serde_json::to_value(account).ok()
+                }
+                _ => user(key.owner.principal_id()),
+            },
+            _ => None,
+        }
+    }
+}
+
+/// A project as expressions see it: the API's object, with the project's `spend_limit` (or
+/// null) beside its fields, since a policy about projects often asks about their limit.
+pub fn project_json(project: &ProjectInventory) -> Result<Value, serde_json::Error> {
+    let mut json = serde_json::to_value(&project.project)?;
+    if let Value::Object(fields) = &mut json {
+        fields.insert(
+            "spend_limit".to_owned(),
+            serde_json::to_value(&project.spend_limit)?,
+        );
+    }
+    Ok(json)
+}
+
+/// Visits every resource of `kind` in scope, a project's resources together with their project.
+/// A listing that failed yields an indeterminate result for its scope; what was listed is still
+/// visited. Projects without a project key have no files or vector stores to visit.
+pub fn for_each_group<'s>(
+    snapshot: &'s Snapshot,
+    kind: ResourceKind,
+    include_archived: bool,
+    out: &mut Outcomes,
+    mut visit: impl FnMut(Option<&'s ProjectInventory>, &[Item<'s>], &mut Outcomes),
+) {
+    let inventory = &snapshot.inventory;
+    let organization_level = |path: &str, out: &mut Outcomes| {
+        if let Some(gap) = endpoint_gap(snapshot, path, None) {
+            out.indeterminate(Subject::organization(&snapshot.org_id), vec![gap]);
+        }
+    };
+    let items: Vec<Item<'s>> = match kind {
+        ResourceKind::User => {
+            organization_level(endpoints::USERS, out);
+            inventory.users.iter().map(Item::User).collect()
+        }
+        ResourceKind::Invite => {
+            organization_level(endpoints::INVITES, out);
+            inventory.invites.iter().map(Item::Invite).collect()
+        }
+        ResourceKind::AdminApiKey => {
+            organization_level(endpoints::ADMIN_API_KEYS, out);
+            inventory
+                .admin_api_keys
+                .iter()
+                .map(Item::AdminApiKey)
+                .collect()
+        }
+        ResourceKind::Certificate => {
+            organization_level(endpoints::CERTIFICATES, out);
+            inventory
+                .certificates
+                .iter()
+                .map(Item::Certificate)
+                .collect()
+        }
+        ResourceKind::Group => {
+            organization_level(GROUPS, out);
+            inventory.groups.iter().map(Item::Group).collect()
+        }
+        _ => Vec::new(),
+    };
+    if !kind.in_project() && kind != ResourceKind::Project {
+        visit(None, &items, out);
+        return;
+    }
+    organization_level(endpoints::PROJECTS, out);
+    let mut items = Vec::new();
+    for project in &inventory.projects {
+        if project.project.is_archived() && !include_archived {
+            continue;
+        }
+        let listing = match kind {
+            ResourceKind::ProjectUser => Some(endpoints::PROJECT_USERS),
+            ResourceKind::ServiceAccount => Some(endpoints::PROJECT_SERVICE_ACCOUNTS),
+            ResourceKind::ProjectApiKey => Some(endpoints::PROJECT_API_KEYS),
+            ResourceKind::File => Some(FILES),
+            ResourceKind::VectorStore => Some(endpoints::VECTOR_STORES),
+            _ => None,
+        };
+        let id = project.project.id.as_str();
+        if let Some(gap) = listing.and_then(|path| endpoint_gap(snapshot, path, Some(id))) {
+            out.indeterminate(Subject::project(id), vec![gap]);
+            continue;
+        }
+        items.clear();
+        match kind {
+            ResourceKind::Project => items.push(Item::Project(project)),
+            ResourceKind::ProjectUser => items.extend(project.users.iter().map(Item::ProjectUser)),
+            ResourceKind::ServiceAccount => {
+                items.extend(project.service_accounts.iter().map(Item::ServiceAccount))
+            }
+            ResourceKind::ProjectApiKey => {
+                items.extend(project.api_keys.iter().map(Item::ProjectApiKey))
+            }
+            ResourceKind::File => items.extend(project.files.iter().flatten().map(Item::File)),
+            ResourceKind::VectorStore => items.extend(
+                project
+                    .vector_stores
+                    .iter()
+                    .flatten()
+                    .map(Item::VectorStore),
+            ),
+            _ => {}
+        }
+        if !items.is_empty() {
+            visit(Some(project), &items, out);
+        }
+    }
+}

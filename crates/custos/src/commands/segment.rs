@@ -1,0 +1,80 @@
+//! `custos segment`: named, saved filters over the latest scan of each organization.
+
+use super::{context, evaluate, output};
+use crate::cli::SegmentArgs;
+use anyhow::bail;
+use custos_report::segments::{SEGMENTS, segment};
+use std::process::ExitCode;
+
+pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
+    if args.name == "list" {
+        let rows: Vec<Vec<String>> = SEGMENTS
+            .iter()
+            .map(|s| vec![s.name.to_owned(), s.description.to_owned()])
+            .collect();
+        println!("{}", output::table(&["segment", "members"], &rows));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let Some(segment) = segment(&args.name) else {
+        bail!(
+            "unknown segment {:?}; `custos segment list` names them: {}",
+            args.name,
+            SEGMENTS
+                .iter()
+                .map(|s| s.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    };
+    let config = context::load_config(&args.store)?;
+    let store = context::open_store(&args.store).await?;
+    let orgs: Vec<String> = match &args.org {
+        Some(org) => vec![org.clone()],
+        None => store
+            .organizations()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    };
+    let mut results = Vec::new();
+    for org in orgs {
+        let Some(run) = store.latest_scan(&org).await? else {
+            continue;
+        };
+        let as_of = match &args.as_of {
+            Some(text) => context::as_of(Some(text))?,
+            None => run.started_at,
+        };
+        let snapshot = evaluate::load(store.as_ref(), &run).await?;
+        let resolved = evaluate::resolved_policies(&config, &org)?;
+        results.push(segment.evaluate(&snapshot, as_of, &resolved));
+    }
+    let rows: Vec<Vec<String>> = results
+        .iter()
+        .flat_map(|r| {
+            r.members.iter().map(|m| {
+                vec![
+                    r.org_id.clone(),
+                    m.kind.clone(),
+                    m.id.clone(),
+                    m.project_id.clone().unwrap_or_default(),
+                    m.name.clone().unwrap_or_default(),
+                    m.detail.clone(),
+                ]
+            })
+        })
+        .collect();
+    output::print(
+        args.format,
+        &["org", "kind", "id", "project", "name", "why"],
+        &rows,
+        &results,
+    )?;
+    if args.format == crate::cli::Format::Table {
+        for unknown in results.iter().flat_map(|r| &r.unknown) {
+            println!("membership unknown: {unknown}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
