@@ -27,6 +27,9 @@ pub struct Config {
     pub policies: BTreeMap<String, PolicyOverride>,
     #[serde(default)]
     pub reports: ReportSettings,
+    /// A folder of custom policies (YAML with CEL filters) evaluated beside the built-in ones.
+    #[serde(default)]
+    pub custom_policies: Option<PathBuf>,
 }
 
 /// How reports show money.

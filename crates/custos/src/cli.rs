@@ -167,7 +167,10 @@ pub enum FindingFormat {
 }
 
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct FindingsArgs {
+    #[command(subcommand)]
+    pub action: Option<FindingsAction>,
     #[command(flatten)]
     pub store: StoreArgs,
     /// Only this organization.
@@ -187,7 +190,7 @@ pub struct FindingsArgs {
     /// Only findings in this project.
     #[arg(long)]
     pub project: Option<String>,
-    /// Only findings with this status: open, resolved, suppressed, or all.
+    /// Only findings with this status: open (default), resolved, suppressed, or all.
     #[arg(long)]
     pub status: Option<String>,
     /// Exit with 3 when an open finding is at or above this severity.
@@ -195,12 +198,65 @@ pub struct FindingsArgs {
     pub fail_on: Option<String>,
 }
 
+/// Which finding: its identity.
+#[derive(Debug, Args)]
+pub struct FindingId {
+    /// The organization (`org-...`); optional when the store holds one.
+    #[arg(long)]
+    pub org: Option<String>,
+    #[arg(long)]
+    pub policy: String,
+    /// The resource id the finding is about.
+    #[arg(long)]
+    pub resource: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingsAction {
+    /// Accept a finding for a while: it stays recorded but is not listed as open.
+    Suppress {
+        #[command(flatten)]
+        id: FindingId,
+        /// Why (kept in the finding's history).
+        #[arg(long)]
+        reason: String,
+        /// Who decides (default: $USER).
+        #[arg(long)]
+        author: Option<String>,
+        /// When the suppression ends (RFC 3339 or a date); the finding reopens then.
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Lift a suppression.
+    Unsuppress {
+        #[command(flatten)]
+        id: FindingId,
+        #[arg(long)]
+        author: Option<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum PoliciesCommand {
-    /// Every built-in policy.
-    List,
+    /// Every policy: built-in, and custom ones of the config's folder.
+    List {
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// One policy: its rule, parameters, remediation and controls.
-    Show { id: String },
+    Show {
+        id: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Check a folder of custom policies; errors as file:line:column.
+    Validate { dir: PathBuf },
+    /// Run the fixtures kept beside each custom policy of a folder.
+    Test { dir: PathBuf },
 }
 
 #[derive(Debug, Args)]

@@ -73,6 +73,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         .scan(summary.scan_id)
         .await?
         .context("the demo scan is not in the store")?;
+    super::evaluate::record_scan_findings(store.as_ref(), &config, &run).await?;
     print_findings(store.as_ref(), &config, &run, now).await?;
 
     let reports = std::env::temp_dir().join(format!("custos-demo-reports-{}", std::process::id()));

@@ -1,16 +1,30 @@
 //! Policies over a stored scan: the snapshot read back, the configured settings applied, every
-//! enabled policy evaluated at `as_of`.
+//! enabled policy (built-in and custom) evaluated at `as_of`, and the findings' lifecycle moved.
 
 use anyhow::bail;
 use custos_config::{Config, PolicyOverride};
 use custos_policy::{
-    Outcome, PolicySettings, Registry, ResolvedPolicy, SettingsMap, Snapshot, evaluate_all,
+    Outcome, PolicySettings, Registry, ResolvedPolicy, SettingsMap, Snapshot, Verdict, evaluate_all,
 };
-use custos_store::{ScanRun, Store};
+use custos_store::{FindingChanges, FindingObservation, ScanRun, ScanStatus, Store};
 
 /// History read for evaluation: the longest default window (90 days of inactivity, 14 + 7
 /// days of spikes) with room for larger configured ones.
 const LOOKBACK_DAYS: u32 = 400;
+
+/// The built-in policies and the custom ones of the config's `custom_policies` folder. A custom
+/// policy that does not load is reported on stderr and left out: the others still run.
+pub fn registry(config: &Config) -> anyhow::Result<Registry> {
+    let builtin = Registry::builtin();
+    let Some(dir) = &config.custom_policies else {
+        return Ok(builtin);
+    };
+    let (policies, errors) = custos_policy::custom::load_dir(dir);
+    for error in &errors {
+        eprintln!("warning: custom policy not loaded: {error}");
+    }
+    Ok(builtin.with_custom(policies)?)
+}
 
 /// The outcomes of every enabled policy on scan `run` at `as_of`, in a stable order.
 pub async fn evaluate_scan(
@@ -24,12 +38,53 @@ pub async fn evaluate_scan(
     Ok(evaluate_all(&resolved, &snapshot, as_of))
 }
 
+/// Evaluates scan `run` at its own time and records what fired: new findings open, those that
+/// stopped firing in a complete scan resolve, suppressions that expired reopen.
+pub async fn record_scan_findings(
+    store: &dyn Store,
+    config: &Config,
+    run: &ScanRun,
+) -> anyhow::Result<FindingChanges> {
+    let registry = registry(config)?;
+    let outcomes = evaluate_scan(store, config, run, run.started_at).await?;
+    let observed: Vec<FindingObservation> = outcomes
+        .iter()
+        .filter(|o| o.result != Verdict::Pass)
+        .map(|o| FindingObservation {
+            policy_id: o.policy_id.to_string(),
+            resource_id: o.resource_id.to_string(),
+            resource_kind: o.resource_kind.to_string(),
+            project_id: o.project_id.as_deref().map(str::to_owned),
+            severity: o.severity.to_string(),
+            result: verdict_name(o.result).to_owned(),
+            title: registry
+                .get(&o.policy_id)
+                .map_or_else(String::new, |c| c.meta().title.to_owned()),
+            message: o.message.to_string(),
+            evidence: o.evidence.clone(),
+        })
+        .collect();
+    let complete = run.status == ScanStatus::Complete;
+    let finished = run.finished_at.unwrap_or(run.started_at);
+    Ok(store
+        .record_findings(&run.org_id, run.id, finished, complete, &observed)
+        .await?)
+}
+
+pub fn verdict_name(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Pass => "pass",
+        Verdict::Fail => "fail",
+        Verdict::Indeterminate => "indeterminate",
+    }
+}
+
 /// Scan `run` read back with the history policies need.
 pub async fn load(store: &dyn Store, run: &ScanRun) -> anyhow::Result<Snapshot> {
     Ok(custos_scan::snapshot::load_snapshot(store, run, LOOKBACK_DAYS).await?)
 }
 
-/// The built-in policies with the config's global settings and the organization's on top.
+/// Every policy with the config's global settings and the organization's on top.
 pub fn resolved_policies(config: &Config, org_id: &str) -> anyhow::Result<Vec<ResolvedPolicy>> {
     let org_overrides = config
         .organizations
@@ -37,7 +92,7 @@ pub fn resolved_policies(config: &Config, org_id: &str) -> anyhow::Result<Vec<Re
         .find(|o| o.id == org_id)
         .map(|o| settings(&o.policies))
         .unwrap_or_default();
-    match Registry::builtin().resolve(&settings(&config.policies), &org_overrides) {
+    match registry(config)?.resolve(&settings(&config.policies), &org_overrides) {
         Ok(resolved) => Ok(resolved),
         Err(errors) => {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();

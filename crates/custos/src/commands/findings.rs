@@ -2,10 +2,10 @@
 //! and what the policies are.
 
 use super::context;
-use super::evaluate::evaluate_scan;
+use super::evaluate;
 use super::finding_formats;
 use super::output;
-use crate::cli::{FindingFormat, FindingsArgs, PoliciesCommand};
+use crate::cli::{FindingFormat, FindingsAction, FindingsArgs, PoliciesCommand};
 use anyhow::bail;
 use custos_policy::{Outcome, Registry, Severity, Verdict};
 use serde::Serialize;
@@ -48,6 +48,31 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A recorded finding.
+    pub fn from_record(registry: &Registry, r: &custos_store::FindingRecord) -> Finding {
+        let meta = registry.get(&r.policy_id).map(|c| c.meta());
+        Finding {
+            policy_id: r.policy_id.clone(),
+            title: r.title.clone(),
+            severity: r.severity.clone(),
+            status: r.status.to_string(),
+            result: r.result.clone(),
+            org_id: r.org_id.clone(),
+            resource_kind: r.resource_kind.clone(),
+            resource_id: r.resource_id.clone(),
+            project_id: r.project_id.clone(),
+            message: r.message.clone(),
+            evidence: r.evidence.clone(),
+            first_seen: output::time(Some(r.first_seen)),
+            last_seen: output::time(Some(r.last_seen)),
+            controls: controls(meta),
+            remediation: meta.map_or_else(String::new, |m| m.remediation.to_owned()),
+            first_seen_unix: r.first_seen,
+            last_seen_unix: r.last_seen,
+            severity_rank: r.severity.parse().unwrap_or(Severity::Info),
+        }
+    }
+
     /// A finding from an outcome that did not pass, with its lifecycle times.
     pub fn from_outcome(
         registry: &Registry,
@@ -63,12 +88,7 @@ impl Finding {
             title: meta.map_or_else(String::new, |m| m.title.to_owned()),
             severity: outcome.severity.to_string(),
             status: status.to_owned(),
-            result: match outcome.result {
-                Verdict::Fail => "fail",
-                Verdict::Indeterminate => "indeterminate",
-                Verdict::Pass => "pass",
-            }
-            .to_owned(),
+            result: evaluate::verdict_name(outcome.result).to_owned(),
             org_id: org_id.to_owned(),
             resource_kind: outcome.resource_kind.to_string(),
             resource_id: outcome.resource_id.clone(),
@@ -77,23 +97,26 @@ impl Finding {
             evidence: outcome.evidence.clone(),
             first_seen: output::time(Some(first_seen)),
             last_seen: output::time(Some(last_seen)),
-            controls: meta
-                .map(|m| {
-                    m.controls
-                        .iter()
-                        .map(|c| ControlRef {
-                            framework: c.framework.to_owned(),
-                            id: c.id.to_owned(),
-                        })
-                        .collect()
-                })
-                .unwrap_or_default(),
+            controls: controls(meta),
             remediation: meta.map_or_else(String::new, |m| m.remediation.to_owned()),
             first_seen_unix: first_seen,
             last_seen_unix: last_seen,
             severity_rank: outcome.severity,
         }
     }
+}
+
+fn controls(meta: Option<&custos_policy::PolicyMeta>) -> Vec<ControlRef> {
+    meta.map(|m| {
+        m.controls
+            .iter()
+            .map(|c| ControlRef {
+                framework: c.framework.to_owned(),
+                id: c.id.to_owned(),
+            })
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// Most severe first, then by policy, organization and resource: the order every format uses.
@@ -109,11 +132,18 @@ pub fn sort(findings: &mut [Finding]) {
 }
 
 pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
+    if let Some(action) = args.action {
+        return lifecycle(action).await;
+    }
     let config = context::load_config(&args.store)?;
     let store = context::open_store(&args.store).await?;
-    let registry = Registry::builtin();
+    let registry = evaluate::registry(&config)?;
     let min_severity = parse_severity(args.severity.as_deref(), "--severity")?;
     let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
+    let status = args.status.clone().unwrap_or_else(|| "open".to_owned());
+    if !["open", "resolved", "suppressed", "all"].contains(&status.as_str()) {
+        bail!("--status {status:?}: give open, resolved, suppressed or all");
+    }
     let orgs: Vec<String> = match &args.org {
         Some(org) => vec![org.clone()],
         None => store
@@ -125,20 +155,34 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     };
     let mut findings = Vec::new();
     for org in &orgs {
-        let Some(run) = store.latest_scan(org).await? else {
-            continue;
-        };
-        let as_of = match &args.as_of {
-            Some(text) => context::as_of(Some(text))?,
-            None => run.started_at,
-        };
-        for outcome in evaluate_scan(store.as_ref(), &config, &run, as_of).await? {
-            if outcome.result == Verdict::Pass {
-                continue;
+        let stored = store.findings(Some(org)).await?;
+        match &args.as_of {
+            // The recorded lifecycle, as the scans left it.
+            None => findings.extend(stored.iter().map(|r| Finding::from_record(&registry, r))),
+            // A fresh evaluation of the latest scan at another time; lifecycle times come from
+            // the record where the finding is known.
+            Some(text) => {
+                let Some(run) = store.latest_scan(org).await? else {
+                    continue;
+                };
+                let as_of = context::as_of(Some(text))?;
+                for outcome in evaluate::evaluate_scan(store.as_ref(), &config, &run, as_of).await?
+                {
+                    if outcome.result == Verdict::Pass {
+                        continue;
+                    }
+                    let known = stored.iter().find(|r| {
+                        r.policy_id == outcome.policy_id && r.resource_id == outcome.resource_id
+                    });
+                    let (first, last) = known.map_or((as_of, as_of), |r| (r.first_seen, as_of));
+                    let status = known
+                        .filter(|r| r.suppression.as_ref().is_some_and(|s| s.applies_at(as_of)))
+                        .map_or("open", |_| "suppressed");
+                    findings.push(Finding::from_outcome(
+                        &registry, org, &outcome, status, first, last,
+                    ));
+                }
             }
-            findings.push(Finding::from_outcome(
-                &registry, org, &outcome, "open", as_of, as_of,
-            ));
         }
     }
     findings.retain(|f| {
@@ -148,10 +192,7 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
                 .project
                 .as_ref()
                 .is_none_or(|p| f.project_id.as_ref() == Some(p))
-            && args
-                .status
-                .as_ref()
-                .is_none_or(|s| s == "all" || *s == f.status)
+            && (status == "all" || status == f.status)
     });
     sort(&mut findings);
     print(&findings, args.format)?;
@@ -165,6 +206,65 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
+    let author = |given: Option<String>| {
+        given
+            .or_else(|| std::env::var("USER").ok())
+            .unwrap_or_else(|| "unknown".to_owned())
+    };
+    match action {
+        FindingsAction::Suppress {
+            id,
+            reason,
+            author: who,
+            until,
+            store,
+        } => {
+            let store = context::open_store(&store).await?;
+            let org = context::org_of_store(store.as_ref(), id.org.as_deref()).await?;
+            let now = super::now_unix();
+            let until = until.map(|u| context::as_of(Some(&u))).transpose()?;
+            let suppression = custos_store::Suppression {
+                reason,
+                author: author(who),
+                at: now,
+                until,
+            };
+            store
+                .suppress_finding(&org, &id.policy, &id.resource, &suppression)
+                .await?;
+            println!(
+                "suppressed {} on {} in {org}{}",
+                id.policy,
+                id.resource,
+                until.map_or_else(String::new, |u| format!(" until {}", output::time(Some(u))))
+            );
+        }
+        FindingsAction::Unsuppress {
+            id,
+            author: who,
+            store,
+        } => {
+            let store = context::open_store(&store).await?;
+            let org = context::org_of_store(store.as_ref(), id.org.as_deref()).await?;
+            store
+                .unsuppress_finding(
+                    &org,
+                    &id.policy,
+                    &id.resource,
+                    super::now_unix(),
+                    &author(who),
+                )
+                .await?;
+            println!(
+                "lifted the suppression of {} on {} in {org}",
+                id.policy, id.resource
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn parse_severity(text: Option<&str>, flag: &str) -> anyhow::Result<Option<Severity>> {
@@ -227,9 +327,9 @@ pub fn print(findings: &[Finding], format: FindingFormat) -> anyhow::Result<()> 
 }
 
 pub async fn policies(command: PoliciesCommand) -> anyhow::Result<ExitCode> {
-    let registry = Registry::builtin();
     match command {
-        PoliciesCommand::List => {
+        PoliciesCommand::List { store } => {
+            let registry = evaluate::registry(&context::load_config(&store)?)?;
             let rows: Vec<Vec<String>> = registry
                 .checks()
                 .map(|c| {
@@ -252,7 +352,8 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<ExitCode> {
                 output::table(&["id", "severity", "resource", "needs", "title"], &rows)
             );
         }
-        PoliciesCommand::Show { id } => {
+        PoliciesCommand::Show { id, store } => {
+            let registry = evaluate::registry(&context::load_config(&store)?)?;
             let Some(check) = registry.get(&id) else {
                 bail!("no policy {id:?}: `custos policies list` names them");
             };
@@ -276,6 +377,29 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<ExitCode> {
                 .map(|c| format!("{} {}", c.framework, c.id))
                 .collect();
             println!("controls: {}", controls.join(", "));
+        }
+        PoliciesCommand::Validate { dir } => {
+            let (policies, errors) = custos_policy::custom::load_dir(&dir);
+            for error in &errors {
+                eprintln!("{error}");
+            }
+            println!(
+                "{}: {} polic{} valid, {} error(s)",
+                dir.display(),
+                policies.len(),
+                if policies.len() == 1 { "y" } else { "ies" },
+                errors.len()
+            );
+            if !errors.is_empty() {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        PoliciesCommand::Test { dir } => {
+            let report = custos_policy::custom::run_tests(&dir);
+            println!("{report}");
+            if !report.passed() {
+                return Ok(ExitCode::from(1));
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -41,13 +41,25 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         now,
     )
     .await?;
+    let run = store
+        .scan(summary.scan_id)
+        .await?
+        .context("the scan just recorded is not in the store")?;
+    let changes = super::evaluate::record_scan_findings(store.as_ref(), &config, &run).await?;
     if args.json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&summary_json(&target, &summary))?
-        );
+        let mut json = summary_json(&target, &summary);
+        json["findings"] = serde_json::to_value(changes)?;
+        println!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print_summary(&target, &summary, started.elapsed().as_secs_f64());
+        println!(
+            "findings: {} new, {} reopened, {} still open, {} resolved, {} suppressed (`custos findings`)",
+            changes.opened,
+            changes.reopened,
+            changes.still_open,
+            changes.resolved,
+            changes.suppressed
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
