@@ -51,6 +51,9 @@ pub enum Command {
     Policies(PoliciesCommand),
     /// Segments: named, saved filters (`custos segment list` names them).
     Segment(SegmentArgs),
+    /// Signed evidence packs for auditors: keygen, export, verify.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
     /// Cost and usage reports (`custos report list` names them; `all --out DIR` writes them all).
     Report(ReportArgs),
     /// Rerunnable benchmarks of the performance targets (run with --release).
@@ -257,6 +260,56 @@ pub enum PoliciesCommand {
     Validate { dir: PathBuf },
     /// Run the fixtures kept beside each custom policy of a folder.
     Test { dir: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Create an Ed25519 key pair in minisign's format (the secret key encrypted with
+    /// $CUSTOS_EVIDENCE_PASSPHRASE when set, and always mode 0600).
+    Keygen {
+        #[arg(long, default_value = "custos-evidence.pub")]
+        public: PathBuf,
+        #[arg(long, default_value = "custos-evidence.key")]
+        secret: PathBuf,
+    },
+    /// Write the pack of a period: snapshot, audit events, findings, scans, signed manifest.
+    Export(ExportArgs),
+    /// Check a pack: signature, every hash, no missing or extra file, the chain link.
+    Verify {
+        file: PathBuf,
+        /// The public key (a minisign .pub file or its `RW...` line).
+        #[arg(long)]
+        pubkey: PathBuf,
+        /// The previous pack of the chain.
+        #[arg(long)]
+        previous: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long)]
+    pub org: Option<String>,
+    /// First day (or RFC 3339 time) of the period.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// End of the period, excluded.
+    #[arg(long)]
+    pub to: Option<String>,
+    /// A calendar month instead: 2026-10.
+    #[arg(long)]
+    pub month: Option<String>,
+    /// The pack to write (never overwritten).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The secret key from `custos evidence keygen`.
+    #[arg(long, default_value = "custos-evidence.key")]
+    pub key: PathBuf,
+    /// The previous pack, to chain this one to it.
+    #[arg(long)]
+    pub previous: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ mod bench;
 mod context;
 mod demo;
 mod evaluate;
+mod evidence;
 mod finding_formats;
 mod findings;
 mod inventory;
@@ -29,6 +30,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Orgs(command) => orgs::run(command).await,
         Command::Report(args) => report::run(args).await,
         Command::Segment(args) => segment::run(args).await,
+        Command::Evidence(command) => evidence::run(command).await,
         Command::Findings(args) => findings::run(args).await,
         Command::Policies(command) => findings::policies(command).await,
     }
