@@ -906,12 +906,11 @@ pub fn build_demo() -> Scenario {
         credentials: vec![
             admin_credential("sk-admin-demo-rw", "key_admin_terraform", Access::ReadWrite),
             admin_credential("sk-admin-demo-ro", "key_admin_scanner", Access::ReadOnly),
-            Credential {
-                secret: "sk-proj-demo-support".into(),
-                admin_api_key_id: None,
-                access: None,
-                project_id: Some(project_id("support")),
-            },
+            project_credential("support"),
+            // The projects whose files or vector stores carry planted problems.
+            project_credential("search"),
+            project_credential("claims"),
+            project_credential("etl"),
         ],
         settings: Settings::default(),
         users,
@@ -943,6 +942,16 @@ pub fn build_demo() -> Scenario {
         now: Some(default_now()),
         organizations: vec![organization],
         chatgpt: None,
+    }
+}
+
+/// A project key (`sk-proj-demo-NAME`) that reads the project's files and vector stores.
+fn project_credential(name: &str) -> Credential {
+    Credential {
+        secret: format!("sk-proj-demo-{name}"),
+        admin_api_key_id: None,
+        access: None,
+        project_id: Some(project_id(name)),
     }
 }
 
