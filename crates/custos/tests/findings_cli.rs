@@ -3,10 +3,12 @@
 //! scenario's planted problems (`crates/custos-sim/scenarios/README.md`), byte for byte the same
 //! JSON on both backends and on every run, and valid OCSF and SARIF.
 
+mod common;
+
+use common::{Sim, custos, temp_dir};
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 const DEFAULT_PG_URL: &str = "postgres://custos:custos@127.0.0.1:5432/custos_test";
 
@@ -69,53 +71,6 @@ const EXPECTED_INDETERMINATE: &[&str] = &[
     "openai-user-not-in-directory",
     "openai-user-offboarded",
 ];
-
-fn custos() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_custos"));
-    command
-        .env_remove("CUSTOS_DB")
-        .env_remove("CUSTOS_CONFIG")
-        .env_remove("CUSTOS_CRASH_AT");
-    command
-}
-
-struct Sim {
-    child: Child,
-    url: String,
-}
-
-impl Sim {
-    fn start() -> Sim {
-        let mut child = custos()
-            .args(["sim", "serve"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the simulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the URL line");
-        Sim {
-            child,
-            url: line.trim().to_owned(),
-        }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("custos-findings-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 /// The demo organization with its read key and project keys from the environment, and the
 /// parameters the planted problems need.
@@ -345,7 +300,7 @@ fn postgres_url() -> Option<String> {
 #[test]
 fn the_demo_findings_are_exact_identical_on_both_backends_and_export_to_ocsf_and_sarif() {
     let sim = Sim::start();
-    let dir = temp_dir("e2e");
+    let dir = temp_dir("findings", "e2e");
     let db = dir.join("custos.db").display().to_string();
     let outputs = scan_and_list(&db, &dir, &sim, &["json", "json", "ocsf", "sarif"]);
     check_findings(&outputs[0]);

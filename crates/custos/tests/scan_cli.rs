@@ -1,61 +1,14 @@
 //! `custos scan`, `scans`, `inventory`, `diff` and `orgs` through the real binary against the
 //! simulator, including a process killed at every stage of a scan.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use common::{Sim, custos, temp_dir};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 const ORG: &str = "org-demo";
-
-fn custos() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_custos"));
-    command
-        .env_remove("CUSTOS_DB")
-        .env_remove("CUSTOS_CONFIG")
-        .env_remove("CUSTOS_MASTER_KEY")
-        .env_remove("CUSTOS_MASTER_KEY_FILE")
-        .env_remove("CUSTOS_CRASH_AT");
-    command
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("custos-scan-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
-
-/// `custos sim serve` on the demo organization, killed on drop.
-struct Sim {
-    child: Child,
-    url: String,
-}
-
-impl Sim {
-    fn start() -> Sim {
-        let mut child = custos()
-            .args(["sim", "serve"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the simulator");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("the URL line");
-        Sim {
-            child,
-            url: line.trim().to_owned(),
-        }
-    }
-}
-
-impl Drop for Sim {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn admin_key() -> String {
     let scenario = custos_sim::demo::demo_scenario();
@@ -112,7 +65,7 @@ fn scans(db: &Path) -> Vec<serde_json::Value> {
 
 #[test]
 fn scan_inventory_scans_and_diff_through_the_binary() {
-    let dir = temp_dir("flow");
+    let dir = temp_dir("scan", "flow");
     let db = dir.join("custos.db");
     let sim = Sim::start();
     let first = run(&mut scan(&db, &sim));
@@ -194,7 +147,7 @@ fn scan_inventory_scans_and_diff_through_the_binary() {
 fn a_scan_killed_at_any_stage_leaves_the_previous_snapshot_and_the_next_one_completes() {
     let sim = Sim::start();
     for stage in ["begun", "collected", "objects", "series", "marks"] {
-        let dir = temp_dir(&format!("crash-{stage}"));
+        let dir = temp_dir("scan", &format!("crash-{stage}"));
         let db = dir.join("custos.db");
         assert!(run(&mut scan(&db, &sim)).status.success());
         let users_before = stdout(&run(custos()
@@ -244,7 +197,7 @@ fn a_scan_killed_at_any_stage_leaves_the_previous_snapshot_and_the_next_one_comp
 
 #[test]
 fn stored_keys_are_encrypted_rotated_and_refused_under_a_wrong_master_key() {
-    let dir = temp_dir("orgs");
+    let dir = temp_dir("scan", "orgs");
     let db = dir.join("custos.db");
     let master = dir.join("master.key");
     let sim = Sim::start();
@@ -335,7 +288,7 @@ fn stored_keys_are_encrypted_rotated_and_refused_under_a_wrong_master_key() {
 
 #[test]
 fn a_corrupt_store_is_refused_and_left_untouched() {
-    let dir = temp_dir("corrupt");
+    let dir = temp_dir("scan", "corrupt");
     let db = dir.join("custos.db");
     let garbage = b"this is not a database, and custos must not overwrite it".repeat(100);
     std::fs::write(&db, &garbage).unwrap();
