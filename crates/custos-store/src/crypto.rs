@@ -230,6 +230,14 @@ pub fn open(key: &MasterKey, name: &str, sealed: &SealedSecret) -> Result<Secret
         .map_err(|_| tampered())
 }
 
+/// 32 bytes from the operating system's random generator (for tokens and salts).
+pub fn random_bytes() -> Result<[u8; 32]> {
+    <[u8; 32]>::try_generate().map_err(|e| Error::MasterKeyInvalid {
+        source_name: "the system random generator".into(),
+        reason: e.to_string(),
+    })
+}
+
 /// SHA-256 (hex) of the trimmed, lower-cased email and its first four characters for display:
 /// what the store keeps instead of the address unless configured otherwise.
 pub fn email_hash(email: &str) -> (String, String) {

@@ -21,6 +21,11 @@
 //! | `finding_events` | every transition of a finding, append-only ([`FindingEvent`]) | `id`, by `(org_id, at, id)` |
 //! | `sync_marks` | where each incremental stream got to | `(org_id, stream)` |
 //! | `secrets` | credentials sealed by [`crypto`] under a master key the store never sees | `name` |
+//! | `principals` | custos's own users: role, email hash, manager, argon2 token hash ([`PrincipalRecord`]) | `name` |
+//! | `actions` | requested actions: plan JSON and hash, status, expiry ([`ActionRecord`]) | `id` |
+//! | `approvals` | approvals and rejections bound to a plan hash ([`ApprovalRecord`]) | `id`, by `action_id` |
+//! | `action_calls` | the latest state of each planned API call ([`CallRecord`]) | `(action_id, call_index)` |
+//! | `journal` | every request, decision, call and verification, append-only and hash-chained ([`JournalEntry`]) | `seq` |
 //!
 //! Migrations are SQL files embedded per backend (`migrations/{sqlite,postgres}/NNNN_*.sql`),
 //! each applied in one transaction together with its `schema_version` row.
@@ -60,9 +65,16 @@
 //!   Findings are written the same way: prepared statements (SQLite), `COPY` then one upsert
 //!   and one `unnest` update (PostgreSQL).
 //! - **JSON is kept exactly** as serde_json wrote it (SQLite `TEXT`, PostgreSQL `json`).
+//! - **The journal is append-only and hash-chained**: a trigger refuses any update or delete,
+//!   and each entry's hash covers the previous one ([`verify_journal`] finds an edit, a
+//!   deletion or a reordering done behind custos' back). Every action-table write appends its
+//!   journal entry in the same transaction; PostgreSQL serializes appenders with a table lock.
 //! - **No secret is stored in clear.** Credentials are [`crypto::SealedSecret`]s; emails are
 //!   hashed at ingest with [`crypto::email_hash`] unless configured otherwise.
 
+#[macro_use]
+mod macros;
+pub mod actions;
 pub mod crypto;
 mod error;
 mod lifecycle;
@@ -75,12 +87,17 @@ mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
+pub use actions::{
+    ActionId, ActionRecord, ActionStatus, ApprovalRecord, CallRecord, CallStatus, Decision,
+    JournalBreak, JournalEntry, JournalNote, NewAction, PrincipalRecord, PrincipalRole,
+    verify_journal,
+};
 pub use crypto::{SealedSecret, email_hash};
 pub use error::{BoxError, Error, Result};
 pub use location::Location;
 
 /// The schema version this build writes (the number of its last migration).
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Identifies a scan; increases with every [`Store::begin_scan`].
 pub type ScanId = i64;
@@ -110,46 +127,6 @@ pub struct ObjectRecord {
     pub project_id: Option<String>,
     /// The object as the API returned it, after privacy scrubbing.
     pub data: serde_json::Value,
-}
-
-/// Defines a fieldless enum stored as text: serde, `as_str`, `Display` and a `FromStr` that
-/// reports an unknown name as a corrupt store (the names are only ever written by custos).
-macro_rules! stored_name_enum {
-    ($(#[$meta:meta])* pub enum $name:ident ($what:literal) {
-        $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)*
-    }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $($(#[$variant_meta])* #[serde(rename = $text)] $variant,)*
-        }
-
-        impl $name {
-            /// The name stored in the database (and in JSON).
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text,)*
-                }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl std::str::FromStr for $name {
-            type Err = Error;
-
-            fn from_str(s: &str) -> Result<Self> {
-                match s {
-                    $($text => Ok($name::$variant),)*
-                    other => Err(Error::corrupt($what, format!("{other:?}"))),
-                }
-            }
-        }
-    };
 }
 
 stored_name_enum! {
@@ -570,6 +547,75 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 
     /// Every sealed credential, by name (for master-key rotation).
     async fn secrets(&self) -> Result<Vec<(String, SealedSecret)>>;
+
+    /// Adds a principal and journals `note`, in one transaction. A name already taken, a
+    /// malformed name, email hash or token hash is [`Error::InvalidInput`].
+    async fn add_principal(&self, principal: &PrincipalRecord, note: &JournalNote) -> Result<()>;
+
+    /// Every principal, by name.
+    async fn principals(&self) -> Result<Vec<PrincipalRecord>>;
+
+    /// One principal, if it exists.
+    async fn principal(&self, name: &str) -> Result<Option<PrincipalRecord>> {
+        Ok(self
+            .principals()
+            .await?
+            .into_iter()
+            .find(|p| p.name == name))
+    }
+
+    /// Disables or re-enables a principal and journals `note`; whether it exists.
+    async fn set_principal_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        note: &JournalNote,
+    ) -> Result<bool>;
+
+    /// Creates a `pending` action and journals `note` (with the new id), in one transaction.
+    async fn create_action(&self, action: &NewAction, note: &JournalNote) -> Result<ActionId>;
+
+    /// Every action, optionally of one organization, by id.
+    async fn actions(&self, org_id: Option<&str>) -> Result<Vec<ActionRecord>>;
+
+    /// One action, if it exists.
+    async fn action(&self, id: ActionId) -> Result<Option<ActionRecord>>;
+
+    /// Moves an action to `to` at `at` if its status is one of `from`, and journals `note`, in
+    /// one transaction; whether it moved (nothing is journaled when it did not).
+    async fn transition_action(
+        &self,
+        id: ActionId,
+        from: &[ActionStatus],
+        to: ActionStatus,
+        at: i64,
+        note: &JournalNote,
+    ) -> Result<bool>;
+
+    /// Records an approval or rejection, moves the action from `pending` to `to`, and
+    /// journals `note`, in one transaction; false (nothing written) if the action is no
+    /// longer pending.
+    async fn decide_action(
+        &self,
+        approval: &ApprovalRecord,
+        to: ActionStatus,
+        note: &JournalNote,
+    ) -> Result<bool>;
+
+    /// The approvals and rejections of an action, in order.
+    async fn approvals(&self, id: ActionId) -> Result<Vec<ApprovalRecord>>;
+
+    /// Sets the state of one planned call and journals `note`, in one transaction.
+    async fn record_call(&self, call: &CallRecord, note: &JournalNote) -> Result<()>;
+
+    /// The state of every call of an action that has one, by index.
+    async fn calls(&self, id: ActionId) -> Result<Vec<CallRecord>>;
+
+    /// Appends one entry to the journal and returns it, chained.
+    async fn append_journal(&self, note: &JournalNote) -> Result<JournalEntry>;
+
+    /// The whole journal, by `seq`.
+    async fn journal(&self) -> Result<Vec<JournalEntry>>;
 }
 
 /// Opens (creating and migrating as needed) the store at `url`:

@@ -4,6 +4,7 @@
 //! The store lives in the first schema of the connection's search path, so one database can
 //! hold several stores (the test suite gives each test its own schema).
 
+use crate::actions::{self, JournalEntry, JournalNote};
 use crate::error::Op;
 use crate::lifecycle::{self, FindingKey, FindingState, NewEvent, ObservedFinding, StateChange};
 use crate::location::redact;
@@ -11,9 +12,10 @@ use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION
 use crate::rows::{self, Columns, CostRow, EndpointRow, ScanRow};
 use crate::sql;
 use crate::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, FindingChanges, FindingEvent,
-    FindingObservation, FindingRecord, ObjectRecord, Result, ScanFilter, ScanId, ScanRun,
-    ScanStatus, SealedSecret, Store, Suppression, UsageRecord,
+    ActionId, ActionRecord, ActionStatus, ApprovalRecord, AuditEventRecord, CallRecord, CostRecord,
+    EndpointRun, Error, FindingChanges, FindingEvent, FindingObservation, FindingRecord, NewAction,
+    ObjectRecord, PrincipalRecord, Result, ScanFilter, ScanId, ScanRun, ScanStatus, SealedSecret,
+    Store, Suppression, UsageRecord,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Transaction};
 use futures::future::try_join_all;
@@ -108,6 +110,61 @@ impl<T> Op<T> for std::result::Result<T, tokio_postgres::Error> {
     fn op(self, op: &'static str) -> Result<T> {
         self.map_err(|e| Error::backend(BACKEND, op, e))
     }
+}
+
+/// Appends `note` to the journal inside `tx`, chained to the last entry. The table lock
+/// serializes appenders until the transaction ends (readers are not blocked), so two entries
+/// never claim the same predecessor.
+async fn append_journal_tx(tx: &Transaction<'_>, note: &JournalNote) -> Result<JournalEntry> {
+    tx.batch_execute("LOCK TABLE journal IN EXCLUSIVE MODE")
+        .await
+        .op("lock the journal")?;
+    let head = tx
+        .query_opt(actions::sql::JOURNAL_HEAD, &[])
+        .await
+        .op("read the journal's last entry")?
+        .map(|r| -> Result<(i64, String)> { Ok((r.col(0)?, r.col(1)?)) })
+        .transpose()?;
+    let entry = JournalEntry::chain(head, note);
+    tx.execute(
+        actions::sql::INSERT_JOURNAL,
+        &[
+            &entry.seq,
+            &entry.at,
+            &entry.actor,
+            &entry.action_id,
+            &entry.kind,
+            &entry.detail,
+            &entry.prev_hash,
+            &entry.hash,
+        ],
+    )
+    .await
+    .op("append to the journal")?;
+    Ok(entry)
+}
+
+/// Moves an action from one of `from` to `to`; whether a row changed.
+async fn set_action_status(
+    tx: &Transaction<'_>,
+    id: ActionId,
+    from: &[ActionStatus],
+    to: ActionStatus,
+    at: i64,
+) -> Result<bool> {
+    for status in from {
+        let changed = tx
+            .execute(
+                actions::sql::SET_ACTION_STATUS,
+                &[&id, &to.as_str(), &at, &status.as_str()],
+            )
+            .await
+            .op("change an action's status")?;
+        if changed > 0 {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl PostgresStore {
@@ -1009,6 +1066,213 @@ impl Store for PostgresStore {
                     ciphertext: r.col(3)?,
                 },
             ))
+        })
+        .await
+    }
+
+    async fn add_principal(&self, principal: &PrincipalRecord, note: &JournalNote) -> Result<()> {
+        actions::check_principal(principal)?;
+        let p = principal;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let inserted = tx
+            .execute(
+                actions::sql::INSERT_PRINCIPAL,
+                &[
+                    &p.name,
+                    &p.role.as_str(),
+                    &p.email_sha256,
+                    &p.manager,
+                    &p.token_hash,
+                    &p.disabled,
+                    &p.created_at,
+                ],
+            )
+            .await
+            .op("add a principal")?;
+        if inserted == 0 {
+            return Err(Error::InvalidInput(format!(
+                "a principal named {:?} already exists",
+                p.name
+            )));
+        }
+        append_journal_tx(&tx, note).await?;
+        tx.commit().await.op("commit")
+    }
+
+    async fn principals(&self) -> Result<Vec<PrincipalRecord>> {
+        self.query("read principals", actions::sql::PRINCIPALS, &[], |r| {
+            actions::decode::principal(r, r.col(5)?)
+        })
+        .await
+    }
+
+    async fn set_principal_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let changed = tx
+            .execute(actions::sql::SET_PRINCIPAL_DISABLED, &[&name, &disabled])
+            .await
+            .op("disable a principal")?;
+        if changed > 0 {
+            append_journal_tx(&tx, note).await?;
+        }
+        tx.commit().await.op("commit")?;
+        Ok(changed > 0)
+    }
+
+    async fn create_action(&self, action: &NewAction, note: &JournalNote) -> Result<ActionId> {
+        let a = action;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let id: ActionId = tx
+            .query_one(
+                actions::sql::INSERT_ACTION,
+                &[
+                    &a.org_id,
+                    &a.template,
+                    &a.requested_by,
+                    &a.reason,
+                    &a.created_at,
+                    &a.expires_at,
+                    &a.plan_hash,
+                    &a.plan,
+                ],
+            )
+            .await
+            .op("create an action")?
+            .col(0)?;
+        append_journal_tx(&tx, &note.clone().about(id)).await?;
+        tx.commit().await.op("commit")?;
+        Ok(id)
+    }
+
+    async fn actions(&self, org_id: Option<&str>) -> Result<Vec<ActionRecord>> {
+        match org_id {
+            Some(org) => {
+                self.query("read actions", actions::sql::ACTIONS_OF_ORG, &[&org], |r| {
+                    actions::decode::action(r)
+                })
+                .await
+            }
+            None => {
+                self.query("read actions", actions::sql::ACTIONS, &[], |r| {
+                    actions::decode::action(r)
+                })
+                .await
+            }
+        }
+    }
+
+    async fn action(&self, id: ActionId) -> Result<Option<ActionRecord>> {
+        Ok(self
+            .query("read an action", actions::sql::ACTION, &[&id], |r| {
+                actions::decode::action(r)
+            })
+            .await?
+            .pop())
+    }
+
+    async fn transition_action(
+        &self,
+        id: ActionId,
+        from: &[ActionStatus],
+        to: ActionStatus,
+        at: i64,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let moved = set_action_status(&tx, id, from, to, at).await?;
+        if moved {
+            append_journal_tx(&tx, note).await?;
+        }
+        tx.commit().await.op("commit")?;
+        Ok(moved)
+    }
+
+    async fn decide_action(
+        &self,
+        approval: &ApprovalRecord,
+        to: ActionStatus,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        let a = approval;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        if !set_action_status(&tx, a.action_id, &[ActionStatus::Pending], to, a.at).await? {
+            return Ok(false);
+        }
+        tx.execute(
+            actions::sql::INSERT_APPROVAL,
+            &[
+                &a.action_id,
+                &a.principal,
+                &a.decision.as_str(),
+                &a.plan_hash,
+                &a.at,
+                &a.comment,
+            ],
+        )
+        .await
+        .op("record an approval")?;
+        append_journal_tx(&tx, note).await?;
+        tx.commit().await.op("commit")?;
+        Ok(true)
+    }
+
+    async fn approvals(&self, id: ActionId) -> Result<Vec<ApprovalRecord>> {
+        self.query("read approvals", actions::sql::APPROVALS, &[&id], |r| {
+            actions::decode::approval(r)
+        })
+        .await
+    }
+
+    async fn record_call(&self, call: &CallRecord, note: &JournalNote) -> Result<()> {
+        let c = call;
+        let http_status = c.http_status.map(i64::from);
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        tx.execute(
+            actions::sql::UPSERT_CALL,
+            &[
+                &c.action_id,
+                &c.call_index,
+                &c.status.as_str(),
+                &http_status,
+                &c.detail,
+                &c.at,
+            ],
+        )
+        .await
+        .op("record a call")?;
+        append_journal_tx(&tx, note).await?;
+        tx.commit().await.op("commit")
+    }
+
+    async fn calls(&self, id: ActionId) -> Result<Vec<CallRecord>> {
+        self.query("read calls", actions::sql::CALLS, &[&id], |r| {
+            actions::decode::call(r)
+        })
+        .await
+    }
+
+    async fn append_journal(&self, note: &JournalNote) -> Result<JournalEntry> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let entry = append_journal_tx(&tx, note).await?;
+        tx.commit().await.op("commit")?;
+        Ok(entry)
+    }
+
+    async fn journal(&self) -> Result<Vec<JournalEntry>> {
+        self.query("read the journal", actions::sql::JOURNAL, &[], |r| {
+            actions::decode::journal(r)
         })
         .await
     }

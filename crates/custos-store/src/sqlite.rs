@@ -4,15 +4,17 @@
 //! WAL is in the file system before the commit returns) and, at worst, the last commits are
 //! lost on a power cut, which for a re-runnable scan is the right trade for its speed.
 
+use crate::actions::{self, JournalEntry, JournalNote};
 use crate::error::Op;
 use crate::lifecycle::{self, FindingKey, FindingState, NewEvent, ObservedFinding, StateChange};
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
 use crate::rows::{self, Columns, CostRow, EndpointRow, ScanRow};
 use crate::sql;
 use crate::{
-    AuditEventRecord, CostRecord, EndpointRun, Error, FindingChanges, FindingEvent,
-    FindingObservation, FindingRecord, ObjectRecord, Result, ScanFilter, ScanId, ScanRun,
-    ScanStatus, SealedSecret, Store, Suppression, UsageRecord,
+    ActionId, ActionRecord, ActionStatus, ApprovalRecord, AuditEventRecord, CallRecord, CostRecord,
+    EndpointRun, Error, FindingChanges, FindingEvent, FindingObservation, FindingRecord, NewAction,
+    ObjectRecord, PrincipalRecord, Result, ScanFilter, ScanId, ScanRun, ScanStatus, SealedSecret,
+    Store, Suppression, UsageRecord,
 };
 use rusqlite::types::FromSql;
 use rusqlite::{
@@ -58,6 +60,54 @@ fn q(sql: &str) -> String {
 
 fn is_code(err: &rusqlite::Error, code: ErrorCode) -> bool {
     err.sqlite_error_code() == Some(code)
+}
+
+/// Appends `note` to the journal inside `tx`, chained to the last entry (the immediate
+/// transaction holds the write lock, so no other entry can come in between).
+fn append_journal_tx(tx: &Transaction<'_>, note: &JournalNote) -> Result<JournalEntry> {
+    let head: Option<(i64, String)> = tx
+        .prepare_cached(&q(actions::sql::JOURNAL_HEAD))
+        .and_then(|mut st| st.query_row([], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+        .op("read the journal's last entry")?;
+    let entry = JournalEntry::chain(head, note);
+    tx.prepare_cached(&q(actions::sql::INSERT_JOURNAL))
+        .and_then(|mut st| {
+            st.execute(params![
+                entry.seq,
+                entry.at,
+                entry.actor,
+                entry.action_id,
+                entry.kind,
+                to_text(&entry.detail),
+                entry.prev_hash,
+                entry.hash
+            ])
+        })
+        .op("append to the journal")?;
+    Ok(entry)
+}
+
+/// Moves an action from one of `from` to `to`; whether a row changed.
+fn set_action_status(
+    tx: &Transaction<'_>,
+    id: ActionId,
+    from: &[ActionStatus],
+    to: ActionStatus,
+    at: i64,
+) -> Result<bool> {
+    let mut st = tx
+        .prepare_cached(&q(actions::sql::SET_ACTION_STATUS))
+        .op("change an action's status")?;
+    for status in from {
+        if st
+            .execute(params![id, to.as_str(), at, status.as_str()])
+            .op("change an action's status")?
+            > 0
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 impl SqliteStore {
@@ -979,6 +1029,223 @@ impl Store for SqliteStore {
                     ciphertext: r.get(3)?,
                 },
             ))
+        })
+        .await
+    }
+
+    async fn add_principal(&self, principal: &PrincipalRecord, note: &JournalNote) -> Result<()> {
+        actions::check_principal(principal)?;
+        let (p, note) = (principal.clone(), note.clone());
+        self.write(move |tx| {
+            let inserted = tx
+                .execute(
+                    &q(actions::sql::INSERT_PRINCIPAL),
+                    params![
+                        p.name,
+                        p.role.as_str(),
+                        p.email_sha256,
+                        p.manager,
+                        p.token_hash,
+                        p.disabled,
+                        p.created_at
+                    ],
+                )
+                .op("add a principal")?;
+            if inserted == 0 {
+                return Err(Error::InvalidInput(format!(
+                    "a principal named {:?} already exists",
+                    p.name
+                )));
+            }
+            append_journal_tx(tx, &note)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn principals(&self) -> Result<Vec<PrincipalRecord>> {
+        self.call(|conn| {
+            read_all(conn, "read principals", actions::sql::PRINCIPALS, [], |r| {
+                let disabled: bool = column(r, 5)?;
+                actions::decode::principal(r, disabled)
+            })
+        })
+        .await
+    }
+
+    async fn set_principal_disabled(
+        &self,
+        name: &str,
+        disabled: bool,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        let (name, note) = (name.to_owned(), note.clone());
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    &q(actions::sql::SET_PRINCIPAL_DISABLED),
+                    params![name, disabled],
+                )
+                .op("disable a principal")?;
+            if changed > 0 {
+                append_journal_tx(tx, &note)?;
+            }
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn create_action(&self, action: &NewAction, note: &JournalNote) -> Result<ActionId> {
+        let (a, note) = (action.clone(), note.clone());
+        self.write(move |tx| {
+            let id: ActionId = tx
+                .query_row(
+                    &q(actions::sql::INSERT_ACTION),
+                    params![
+                        a.org_id,
+                        a.template,
+                        a.requested_by,
+                        a.reason,
+                        a.created_at,
+                        a.expires_at,
+                        a.plan_hash,
+                        to_text(&a.plan)
+                    ],
+                    |r| r.get(0),
+                )
+                .op("create an action")?;
+            append_journal_tx(tx, &note.clone().about(id))?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn actions(&self, org_id: Option<&str>) -> Result<Vec<ActionRecord>> {
+        let org_id = org_id.map(str::to_owned);
+        self.call(move |conn| match org_id {
+            Some(org) => read_all(
+                conn,
+                "read actions",
+                actions::sql::ACTIONS_OF_ORG,
+                [org],
+                |r| actions::decode::action(r),
+            ),
+            None => read_all(conn, "read actions", actions::sql::ACTIONS, [], |r| {
+                actions::decode::action(r)
+            }),
+        })
+        .await
+    }
+
+    async fn action(&self, id: ActionId) -> Result<Option<ActionRecord>> {
+        self.call(move |conn| {
+            Ok(
+                read_all(conn, "read an action", actions::sql::ACTION, [id], |r| {
+                    actions::decode::action(r)
+                })?
+                .pop(),
+            )
+        })
+        .await
+    }
+
+    async fn transition_action(
+        &self,
+        id: ActionId,
+        from: &[ActionStatus],
+        to: ActionStatus,
+        at: i64,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        let (from, note) = (from.to_vec(), note.clone());
+        self.write(move |tx| {
+            let moved = set_action_status(tx, id, &from, to, at)?;
+            if moved {
+                append_journal_tx(tx, &note)?;
+            }
+            Ok(moved)
+        })
+        .await
+    }
+
+    async fn decide_action(
+        &self,
+        approval: &ApprovalRecord,
+        to: ActionStatus,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        let (a, note) = (approval.clone(), note.clone());
+        self.write(move |tx| {
+            if !set_action_status(tx, a.action_id, &[ActionStatus::Pending], to, a.at)? {
+                return Ok(false);
+            }
+            tx.execute(
+                &q(actions::sql::INSERT_APPROVAL),
+                params![
+                    a.action_id,
+                    a.principal,
+                    a.decision.as_str(),
+                    a.plan_hash,
+                    a.at,
+                    a.comment
+                ],
+            )
+            .op("record an approval")?;
+            append_journal_tx(tx, &note)?;
+            Ok(true)
+        })
+        .await
+    }
+
+    async fn approvals(&self, id: ActionId) -> Result<Vec<ApprovalRecord>> {
+        self.call(move |conn| {
+            read_all(conn, "read approvals", actions::sql::APPROVALS, [id], |r| {
+                actions::decode::approval(r)
+            })
+        })
+        .await
+    }
+
+    async fn record_call(&self, call: &CallRecord, note: &JournalNote) -> Result<()> {
+        let (c, note) = (call.clone(), note.clone());
+        self.write(move |tx| {
+            tx.prepare_cached(&q(actions::sql::UPSERT_CALL))
+                .and_then(|mut st| {
+                    st.execute(params![
+                        c.action_id,
+                        c.call_index,
+                        c.status.as_str(),
+                        c.http_status,
+                        to_text(&c.detail),
+                        c.at
+                    ])
+                })
+                .op("record a call")?;
+            append_journal_tx(tx, &note)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn calls(&self, id: ActionId) -> Result<Vec<CallRecord>> {
+        self.call(move |conn| {
+            read_all(conn, "read calls", actions::sql::CALLS, [id], |r| {
+                actions::decode::call(r)
+            })
+        })
+        .await
+    }
+
+    async fn append_journal(&self, note: &JournalNote) -> Result<JournalEntry> {
+        let note = note.clone();
+        self.write(move |tx| append_journal_tx(tx, &note)).await
+    }
+
+    async fn journal(&self) -> Result<Vec<JournalEntry>> {
+        self.call(|conn| {
+            read_all(conn, "read the journal", actions::sql::JOURNAL, [], |r| {
+                actions::decode::journal(r)
+            })
         })
         .await
     }

@@ -51,6 +51,12 @@ pub enum Command {
     Policies(PoliciesCommand),
     /// Segments: named, saved filters (`custos segment list` names them).
     Segment(SegmentArgs),
+    /// Approved remediation and provisioning: request, approve, execute, journal.
+    #[command(subcommand)]
+    Actions(crate::commands::actions::ActionsCommand),
+    /// custos's own principals (who may request, approve and execute actions).
+    #[command(subcommand)]
+    Users(crate::commands::users::UsersCommand),
     /// Signed evidence packs for auditors: keygen, export, verify.
     #[command(subcommand)]
     Evidence(EvidenceCommand),

@@ -3,6 +3,10 @@
 
 use custos_store::crypto::{self, MasterKey};
 use custos_store::{
+    ActionStatus, ApprovalRecord, CallRecord, CallStatus, Decision, JournalBreak, JournalNote,
+    NewAction, PrincipalRecord, PrincipalRole,
+};
+use custos_store::{
     AuditEventRecord, CostRecord, EndpointRun, Error, FindingChanges, FindingEvent,
     FindingEventKind, FindingObservation, FindingRecord, FindingStatus, ObjectRecord,
     SCHEMA_VERSION, ScanId, ScanStatus, Store, Suppression, UsageRecord,
@@ -38,7 +42,8 @@ macro_rules! store_suite {
             audit_dedup_append_only, usage_replace_window, costs_replace_window, sync_marks,
             secrets_round_trip, bad_input_refused, newer_schema_refused, crash_mid_write,
             findings_lifecycle, findings_suppression, findings_refused,
-            finding_events_append_only, findings_survive_migration);
+            finding_events_append_only, findings_survive_migration, principals_round_trip,
+            actions_lifecycle, journal_chain_and_tamper);
 
         /// Not a test on its own: the child process of `crash_mid_write`.
         #[tokio::test]
@@ -1512,4 +1517,237 @@ pub async fn findings_survive_migration(b: &impl Backend) {
         custos_store::open(&b.url()).await,
         Err(Error::NewerSchema { found, .. }) if found == SCHEMA_VERSION + 1
     ));
+}
+
+fn principal(name: &str, role: PrincipalRole, manager: Option<&str>) -> PrincipalRecord {
+    PrincipalRecord {
+        name: name.into(),
+        role,
+        email_sha256: custos_store::email_hash(&format!("{name}@example.com")).0,
+        manager: manager.map(Into::into),
+        token_hash: format!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$hash-of-{name}"),
+        disabled: false,
+        created_at: 10,
+    }
+}
+
+fn note(kind: &str) -> JournalNote {
+    JournalNote::new(20, Some("alice"), kind, json!({"what": kind}))
+}
+
+pub async fn principals_round_trip(b: &impl Backend) {
+    let store = open(b).await;
+    let alice = principal("alice", PrincipalRole::Admin, None);
+    let bob = principal("bob", PrincipalRole::Operator, Some("alice"));
+    store
+        .add_principal(&bob, &note("principal_added"))
+        .await
+        .unwrap();
+    store
+        .add_principal(&alice, &note("principal_added"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.principals().await.unwrap(),
+        vec![alice.clone(), bob.clone()]
+    );
+
+    let again = store.add_principal(&bob, &note("principal_added")).await;
+    assert!(
+        matches!(&again, Err(Error::InvalidInput(m)) if m.contains("already exists")),
+        "{again:?}"
+    );
+    let bad = PrincipalRecord {
+        token_hash: "plain-token".into(),
+        ..principal("carol", PrincipalRole::Viewer, None)
+    };
+    assert!(matches!(
+        store.add_principal(&bad, &note("principal_added")).await,
+        Err(Error::InvalidInput(_))
+    ));
+
+    assert!(
+        store
+            .set_principal_disabled("bob", true, &note("principal_disabled"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_principal_disabled("nobody", true, &note("x"))
+            .await
+            .unwrap()
+    );
+    assert!(store.principal("bob").await.unwrap().unwrap().disabled);
+    assert_eq!(store.principal("nobody").await.unwrap(), None);
+    // Two additions and one disabling were journaled; the refusals were not.
+    let kinds: Vec<String> = store
+        .journal()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
+    assert_eq!(
+        kinds,
+        ["principal_added", "principal_added", "principal_disabled"]
+    );
+}
+
+pub async fn actions_lifecycle(b: &impl Backend) {
+    let store = open(b).await;
+    let plan =
+        json!({"template": "delete-project-key", "calls": [{"method": "DELETE"}], "z": 1, "a": 2});
+    let new = NewAction {
+        org_id: "org-1".into(),
+        template: "delete-project-key".into(),
+        requested_by: "bob".into(),
+        reason: "leaked".into(),
+        created_at: 100,
+        expires_at: 200,
+        plan_hash: "h1".into(),
+        plan: plan.clone(),
+    };
+    let id = store.create_action(&new, &note("request")).await.unwrap();
+    let other = store
+        .create_action(
+            &NewAction {
+                org_id: "org-2".into(),
+                ..new.clone()
+            },
+            &note("request"),
+        )
+        .await
+        .unwrap();
+    assert!(other > id);
+    let stored = store.action(id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ActionStatus::Pending);
+    assert_eq!(
+        serde_json::to_string(&stored.plan).unwrap(),
+        plan.to_string(),
+        "kept exactly"
+    );
+    assert_eq!(store.actions(Some("org-1")).await.unwrap().len(), 1);
+    assert_eq!(store.actions(None).await.unwrap().len(), 2);
+    assert_eq!(store.action(9999).await.unwrap(), None);
+
+    let approval = ApprovalRecord {
+        action_id: id,
+        principal: "alice".into(),
+        decision: Decision::Approve,
+        plan_hash: "h1".into(),
+        at: 150,
+        comment: "ok".into(),
+    };
+    assert!(
+        store
+            .decide_action(&approval, ActionStatus::Approved, &note("approve"))
+            .await
+            .unwrap()
+    );
+    // A second decision finds it no longer pending and writes nothing.
+    assert!(
+        !store
+            .decide_action(&approval, ActionStatus::Rejected, &note("reject"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.approvals(id).await.unwrap(), vec![approval]);
+
+    let to_executing = |from: &'static [ActionStatus]| {
+        let store = &store;
+        async move {
+            store
+                .transition_action(id, from, ActionStatus::Executing, 160, &note("execute"))
+                .await
+                .unwrap()
+        }
+    };
+    assert!(!to_executing(&[ActionStatus::Pending]).await);
+    assert!(to_executing(&[ActionStatus::Approved, ActionStatus::Failed]).await);
+    let stored = store.action(id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.updated_at),
+        (ActionStatus::Executing, 160)
+    );
+
+    let call = |status, http| CallRecord {
+        action_id: id,
+        call_index: 0,
+        status,
+        http_status: http,
+        detail: json!({"path": "/x"}),
+        at: 161,
+    };
+    store
+        .record_call(&call(CallStatus::Started, None), &note("call"))
+        .await
+        .unwrap();
+    store
+        .record_call(&call(CallStatus::Done, Some(200)), &note("call"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.calls(id).await.unwrap(),
+        vec![call(CallStatus::Done, Some(200))]
+    );
+    assert!(store.calls(other).await.unwrap().is_empty());
+
+    let journal = store.journal().await.unwrap();
+    let kinds: Vec<&str> = journal.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["request", "request", "approve", "execute", "call", "call"]
+    );
+    assert_eq!(journal[0].action_id, Some(id), "the new id is filled in");
+    assert_eq!(custos_store::verify_journal(&journal), Ok(6));
+}
+
+pub async fn journal_chain_and_tamper(b: &impl Backend) {
+    let store = open(b).await;
+    for i in 0..4 {
+        store
+            .append_journal(&JournalNote::new(
+                i,
+                None,
+                "call",
+                json!({"i": i, "é": "😀"}),
+            ))
+            .await
+            .unwrap();
+    }
+    let journal = store.journal().await.unwrap();
+    assert_eq!(custos_store::verify_journal(&journal), Ok(4));
+
+    let refused = b.exec_raw("UPDATE journal SET at = 99 WHERE seq = 2").await;
+    assert!(refused.unwrap_err().contains("append-only"));
+    let refused = b.exec_raw("DELETE FROM journal WHERE seq = 4").await;
+    assert!(refused.unwrap_err().contains("append-only"));
+
+    // A forger who drops the triggers is still found out.
+    let drop = if b.dialect() == "sqlite" {
+        "DROP TRIGGER journal_no_update; DROP TRIGGER journal_no_delete;"
+    } else {
+        "DROP TRIGGER journal_append_only ON journal;"
+    };
+    b.exec_raw(drop).await.unwrap();
+    b.exec_raw("UPDATE journal SET actor = 'mallory' WHERE seq = 2")
+        .await
+        .unwrap();
+    let tampered = store.journal().await.unwrap();
+    assert_eq!(
+        custos_store::verify_journal(&tampered),
+        Err(JournalBreak::Edited { seq: 2 })
+    );
+    b.exec_raw("UPDATE journal SET actor = NULL WHERE seq = 2")
+        .await
+        .unwrap();
+    assert_eq!(
+        custos_store::verify_journal(&store.journal().await.unwrap()),
+        Ok(4)
+    );
+    b.exec_raw("DELETE FROM journal WHERE seq = 3")
+        .await
+        .unwrap();
+    assert!(custos_store::verify_journal(&store.journal().await.unwrap()).is_err());
 }

@@ -1,5 +1,6 @@
 //! One module per top-level command.
 
+pub mod actions;
 mod bench;
 mod context;
 mod demo;
@@ -14,6 +15,7 @@ mod report;
 mod scan;
 mod segment;
 mod sim;
+pub mod users;
 
 use crate::cli::Command;
 use std::process::ExitCode;
@@ -31,6 +33,8 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Report(args) => report::run(args).await,
         Command::Segment(args) => segment::run(args).await,
         Command::Evidence(command) => evidence::run(command).await,
+        Command::Actions(command) => actions::run(command).await,
+        Command::Users(command) => users::run(command).await,
         Command::Findings(args) => findings::run(args).await,
         Command::Policies(command) => findings::policies(command).await,
     }

@@ -1,0 +1,425 @@
+//! Remediation and provisioning with two-person approval, executed through the Admin API,
+//! verified and journaled.
+//!
+//! - [`template`]: the sixteen templates of POLICIES.md, their parameters and risk.
+//! - [`plan`]: planning, a pure function of a snapshot, a template, targets, parameters and
+//!   the time; a [`Plan`] holds the exact calls and is bound to approvals by its hash.
+//! - [`approval`]: who may approve (pure rules).
+//! - [`principal`]: custos's own users and their argon2-hashed tokens.
+//! - [`execute`]: re-reading targets, sending the calls, verifying.
+//! - [`Actions`]: the flow over a store: request, approve, reject, execute, with every step in
+//!   the hash-chained journal.
+//!
+//! Invariants: nothing is sent for a plan that is not approved by another principal, expired,
+//! altered in the store, or whose targets changed since the plan; a call is recorded before it
+//! is sent and after it is answered, so executing again resumes exactly (a 404 on a delete is
+//! done); a created secret is returned once and never stored, journaled or logged.
+
+pub mod approval;
+mod error;
+pub mod execute;
+pub mod plan;
+pub mod principal;
+mod read;
+pub mod template;
+
+pub use approval::{ApprovalPolicy, ApprovalRule};
+pub use error::{ActionError, Result};
+pub use execute::{Clients, Created, ExecutionKeys, ExecutionReport, TargetOutcome, TargetStatus};
+pub use plan::{Plan, PlanRequest, PlannedCall, SnapshotView, Source, build_plan};
+pub use template::{ObjectKind, Risk, Template};
+
+use custos_store::{
+    ActionId, ActionRecord, ActionStatus, ApprovalRecord, Decision, JournalNote, NewAction,
+    PrincipalRecord, PrincipalRole, Store,
+};
+use serde_json::json;
+
+/// The action flow over a store.
+#[derive(Debug, Clone, Copy)]
+pub struct Actions<'a> {
+    pub store: &'a dyn Store,
+    pub policy: ApprovalPolicy,
+}
+
+impl<'a> Actions<'a> {
+    pub fn new(store: &'a dyn Store) -> Self {
+        Actions {
+            store,
+            policy: ApprovalPolicy::default(),
+        }
+    }
+
+    /// Plans `request` against `snapshot` and stores it `pending`. The requester needs the
+    /// operator role.
+    pub async fn request(
+        &self,
+        requester: &PrincipalRecord,
+        snapshot: &SnapshotView,
+        request: &PlanRequest,
+    ) -> Result<(ActionId, Plan)> {
+        principal::require(requester, PrincipalRole::Operator, "request actions")?;
+        let mut request = request.clone();
+        request.requested_by = requester.name.clone();
+        let plan = build_plan(snapshot, &request)?;
+        let hash = plan.hash();
+        let new = NewAction {
+            org_id: plan.org_id.clone(),
+            template: plan.template.name().to_owned(),
+            requested_by: requester.name.clone(),
+            reason: plan.reason.clone(),
+            created_at: plan.created_at,
+            expires_at: plan.expires_at,
+            plan_hash: hash.clone(),
+            plan: serde_json::to_value(&plan).map_err(|e| ActionError::CorruptPlan {
+                action: 0,
+                reason: e.to_string(),
+            })?,
+        };
+        let note = JournalNote::new(
+            plan.created_at,
+            Some(&requester.name),
+            "request",
+            json!({"template": plan.template, "org_id": plan.org_id, "plan_hash": hash,
+                "targets": plan.targets.len(), "calls": plan.calls.len(), "reason": plan.reason,
+                "expires_at": plan.expires_at}),
+        );
+        let id = self.store.create_action(&new, &note).await?;
+        Ok((id, plan))
+    }
+
+    /// An action and its plan, checked against the hash it was requested with.
+    pub async fn load(&self, id: ActionId) -> Result<(ActionRecord, Plan)> {
+        let action = self
+            .store
+            .action(id)
+            .await?
+            .ok_or(ActionError::NotFound(id))?;
+        let plan: Plan =
+            serde_json::from_value(action.plan.clone()).map_err(|e| ActionError::CorruptPlan {
+                action: id,
+                reason: e.to_string(),
+            })?;
+        if plan.hash() != action.plan_hash {
+            return Err(ActionError::PlanAltered {
+                action: id,
+                approved: action.plan_hash.clone(),
+            });
+        }
+        Ok((action, plan))
+    }
+
+    /// Approves a pending action for its plan hash, if the rules allow this approver.
+    pub async fn approve(
+        &self,
+        approver: &PrincipalRecord,
+        id: ActionId,
+        snapshot: &SnapshotView,
+        now: i64,
+        comment: &str,
+    ) -> Result<()> {
+        self.decide(
+            approver,
+            id,
+            Some(snapshot),
+            now,
+            comment,
+            Decision::Approve,
+        )
+        .await
+    }
+
+    /// Rejects a pending action (any approver but the requester may).
+    pub async fn reject(
+        &self,
+        approver: &PrincipalRecord,
+        id: ActionId,
+        now: i64,
+        comment: &str,
+    ) -> Result<()> {
+        self.decide(approver, id, None, now, comment, Decision::Reject)
+            .await
+    }
+
+    async fn decide(
+        &self,
+        approver: &PrincipalRecord,
+        id: ActionId,
+        snapshot: Option<&SnapshotView>,
+        now: i64,
+        comment: &str,
+        decision: Decision,
+    ) -> Result<()> {
+        let (action, plan) = self.load(id).await?;
+        if action.status != ActionStatus::Pending {
+            return Err(ActionError::WrongStatus {
+                action: id,
+                status: action.status,
+                hint: "only a pending action can be approved or rejected".into(),
+            });
+        }
+        if now >= action.expires_at {
+            self.expire(id, now).await?;
+            return Err(ActionError::Expired {
+                action: id,
+                expires_at: action.expires_at,
+                step: "approved",
+            });
+        }
+        let requester = self.store.principal(&action.requested_by).await?;
+        let refused = match snapshot {
+            Some(snapshot) => {
+                approval::refusal(&self.policy, &plan, requester.as_ref(), approver, snapshot)
+            }
+            None => approval::refusal(
+                &ApprovalPolicy {
+                    remediation: ApprovalRule::AnyApprover,
+                    provisioning: ApprovalRule::AnyApprover,
+                },
+                &plan,
+                requester.as_ref(),
+                approver,
+                &SnapshotView::default(),
+            ),
+        };
+        if let Some(reason) = refused {
+            return Err(ActionError::ApprovalRefused {
+                action: id,
+                approver: approver.name.clone(),
+                reason,
+            });
+        }
+        let (kind, to) = match decision {
+            Decision::Approve => ("approve", ActionStatus::Approved),
+            Decision::Reject => ("reject", ActionStatus::Rejected),
+        };
+        let record = ApprovalRecord {
+            action_id: id,
+            principal: approver.name.clone(),
+            decision,
+            plan_hash: action.plan_hash.clone(),
+            at: now,
+            comment: comment.to_owned(),
+        };
+        let note = JournalNote::new(
+            now,
+            Some(&approver.name),
+            kind,
+            json!({"plan_hash": action.plan_hash, "comment": comment}),
+        )
+        .about(id);
+        if !self.store.decide_action(&record, to, &note).await? {
+            return Err(ActionError::WrongStatus {
+                action: id,
+                status: self
+                    .store
+                    .action(id)
+                    .await?
+                    .map_or(action.status, |a| a.status),
+                hint: "someone else decided first".into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn expire(&self, id: ActionId, now: i64) -> Result<()> {
+        let note = JournalNote::new(now, None, "expire", json!({})).about(id);
+        self.store
+            .transition_action(
+                id,
+                &[ActionStatus::Pending, ActionStatus::Approved],
+                ActionStatus::Expired,
+                now,
+                &note,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The calls an execution would send now (those not yet done), without sending anything.
+    pub async fn dry_run(&self, id: ActionId) -> Result<Vec<PlannedCall>> {
+        let (_, plan) = self.load(id).await?;
+        let done: Vec<i64> = self
+            .store
+            .calls(id)
+            .await?
+            .into_iter()
+            .filter(|c| c.status.is_settled())
+            .map(|c| c.call_index)
+            .collect();
+        Ok(plan
+            .calls
+            .into_iter()
+            .filter(|c| !done.contains(&i64::try_from(c.index).unwrap_or(i64::MAX)))
+            .collect())
+    }
+
+    /// Executes (or resumes) an approved action with `clients`. The executor is the
+    /// requester or an approver; an action that returns a secret is executed by its requester,
+    /// the only one who sees the secret.
+    pub async fn execute(
+        &self,
+        executor: &PrincipalRecord,
+        id: ActionId,
+        clients: &Clients,
+        now: i64,
+    ) -> Result<ExecutionReport> {
+        let (action, plan) = self.load(id).await?;
+        if executor.name != action.requested_by {
+            principal::require(executor, PrincipalRole::Approver, "execute others' actions")?;
+        } else {
+            principal::require(executor, PrincipalRole::Operator, "execute actions")?;
+        }
+        if plan.template.returns_secret() && executor.name != action.requested_by {
+            return Err(ActionError::Forbidden {
+                principal: executor.name.clone(),
+                role: executor.role.to_string(),
+                what: "execute an action that returns a secret",
+                hint: "only the requester executes it, and sees the secret once",
+            });
+        }
+        match action.status {
+            ActionStatus::Approved | ActionStatus::Executing | ActionStatus::Failed => {}
+            status => {
+                return Err(ActionError::WrongStatus {
+                    action: id,
+                    status,
+                    hint: match status {
+                        ActionStatus::Pending => "it needs an approval first".into(),
+                        ActionStatus::Verified => "it is done: nothing to execute".into(),
+                        _ => "request a new action".into(),
+                    },
+                });
+            }
+        }
+        let approved = self
+            .store
+            .approvals(id)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|a| a.decision == Decision::Approve)
+            .ok_or_else(|| ActionError::WrongStatus {
+                action: id,
+                status: action.status,
+                hint: "no approval is recorded".into(),
+            })?;
+        if approved.plan_hash != action.plan_hash || approved.principal == action.requested_by {
+            return Err(ActionError::PlanAltered {
+                action: id,
+                approved: approved.plan_hash,
+            });
+        }
+        // An expired plan is not started; one already under way may finish (its targets are
+        // read again before any call).
+        if action.status == ActionStatus::Approved && now >= action.expires_at {
+            self.expire(id, now).await?;
+            return Err(ActionError::Expired {
+                action: id,
+                expires_at: action.expires_at,
+                step: "executed",
+            });
+        }
+        for call in &plan.calls {
+            if let Some(project) = &call.project_key
+                && !clients.projects.contains_key(project)
+            {
+                return Err(ActionError::NoProjectKey {
+                    action: id,
+                    project_id: project.clone(),
+                });
+            }
+        }
+        let start = JournalNote::new(
+            now,
+            Some(&executor.name),
+            "execute",
+            json!({"plan_hash": action.plan_hash, "resumed_from": action.status}),
+        )
+        .about(id);
+        self.store
+            .transition_action(
+                id,
+                &[
+                    ActionStatus::Approved,
+                    ActionStatus::Executing,
+                    ActionStatus::Failed,
+                ],
+                ActionStatus::Executing,
+                now,
+                &start,
+            )
+            .await?;
+        let outcome = execute::run(self.store, clients, id, &executor.name, &plan).await;
+        let (targets, created, calls_sent, verified) = match outcome {
+            Ok(done) => done,
+            Err(ActionError::TargetsChanged { action, changes }) => {
+                let note = JournalNote::new(
+                    execute::unix_now(),
+                    Some(&executor.name),
+                    "execute_refused",
+                    json!({"changes": changes}),
+                )
+                .about(id);
+                self.store
+                    .transition_action(
+                        id,
+                        &[ActionStatus::Executing],
+                        ActionStatus::Stale,
+                        now,
+                        &note,
+                    )
+                    .await?;
+                return Err(ActionError::TargetsChanged { action, changes });
+            }
+            Err(other) => {
+                let note = JournalNote::new(
+                    execute::unix_now(),
+                    Some(&executor.name),
+                    "execute_failed",
+                    json!({"error": other.to_string()}),
+                )
+                .about(id);
+                self.store
+                    .transition_action(
+                        id,
+                        &[ActionStatus::Executing],
+                        ActionStatus::Failed,
+                        now,
+                        &note,
+                    )
+                    .await?;
+                return Err(other);
+            }
+        };
+        let status = if verified {
+            ActionStatus::Verified
+        } else {
+            ActionStatus::Failed
+        };
+        let note = JournalNote::new(
+            execute::unix_now(),
+            Some(&executor.name),
+            status.as_str(),
+            json!({"calls_sent": calls_sent}),
+        )
+        .about(id);
+        self.store
+            .transition_action(id, &[ActionStatus::Executing], status, now, &note)
+            .await?;
+        Ok(ExecutionReport {
+            action_id: id,
+            status,
+            calls_sent,
+            targets,
+            created,
+        })
+    }
+
+    /// Checks the whole journal's chain; the number of entries.
+    pub async fn verify_journal(
+        &self,
+    ) -> Result<std::result::Result<u64, custos_store::JournalBreak>> {
+        Ok(custos_store::verify_journal(&self.store.journal().await?))
+    }
+}
