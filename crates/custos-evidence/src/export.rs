@@ -281,23 +281,47 @@ async fn events_file(
     request: &ExportRequest,
 ) -> Result<SpooledFile, ExportError> {
     let mut spool = Spool::new("events.jsonl")?;
+    let mut windows = Vec::new();
     let mut start = request.from;
     while start < request.to {
         let end = start.saturating_add(EVENT_WINDOW_SECONDS).min(request.to);
-        // Each window comes sorted by time then id, and windows follow each other: the file is
-        // sorted as a whole.
-        let events = store
+        windows.push((start, end));
+        start = end;
+    }
+    let read = |(start, end): (i64, i64)| async move {
+        store
             .audit_events(&request.org_id, Some(start), Some(end))
             .await
             .map_err(ExportError::store(format!(
                 "read the audit events of {} in [{start}, {end})",
                 request.org_id
-            )))?;
-        for mut event in events {
-            redact(&mut event.data);
-            spool.write(&event)?;
-        }
-        start = end;
+            )))
+    };
+    // Each window comes sorted by time then id, and windows follow each other: the file is
+    // sorted as a whole. The next window is read (on the store's own threads) while this one
+    // is redacted and written: the two halves of the work overlap.
+    let mut current = match windows.first() {
+        Some(&window) => Some(read(window).await?),
+        None => None,
+    };
+    for n in 0..windows.len() {
+        let events = current.take().unwrap_or_default();
+        let next = async {
+            match windows.get(n + 1) {
+                Some(&window) => read(window).await.map(Some),
+                None => Ok(None),
+            }
+        };
+        let write = async {
+            for mut event in events {
+                redact(&mut event.data);
+                spool.write(&event)?;
+            }
+            Ok::<(), ExportError>(())
+        };
+        let (next, written) = futures::join!(next, write);
+        written?;
+        current = next?;
     }
     spool.finish()
 }
