@@ -5,26 +5,12 @@
 //! same hash ([`custos_store::email_hash`]), so that records of the pack, the store and a
 //! directory can be matched: `email: null`, `email_sha256`, `email_prefix`, `email_domain`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// Redacts any JSON record: every `email` string is hashed, and every key object (its
-/// `object` names an `api_key`) loses its `value`.
+/// `object` names an `api_key`) loses its `value`: the store's own rule.
 pub(crate) fn redact(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            if map
-                .get("object")
-                .and_then(Value::as_str)
-                .is_some_and(|o| o.contains("api_key"))
-            {
-                map.remove("value");
-            }
-            hash_email(map);
-            map.values_mut().for_each(redact);
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact),
-        _ => {}
-    }
+    custos_store::privacy::scrub(value, false);
 }
 
 /// Redacts an API key record: its top-level `value` goes whatever its `object` says (the
@@ -34,21 +20,6 @@ pub(crate) fn redact_key(value: &mut Value) {
         map.remove("value");
     }
     redact(value);
-}
-
-fn hash_email(map: &mut Map<String, Value>) {
-    let Some(Value::String(email)) = map.get("email") else {
-        return;
-    };
-    let (hash, prefix) = custos_store::email_hash(email);
-    let domain = email
-        .rsplit_once('@')
-        .map(|(_, domain)| Value::String(domain.trim().to_lowercase()))
-        .unwrap_or(Value::Null);
-    map.insert("email".into(), Value::Null);
-    map.insert("email_sha256".into(), Value::String(hash));
-    map.insert("email_prefix".into(), Value::String(prefix));
-    map.insert("email_domain".into(), domain);
 }
 
 #[cfg(test)]

@@ -81,6 +81,7 @@ mod lifecycle;
 mod location;
 mod migrate;
 mod postgres;
+pub mod privacy;
 mod rows;
 mod sql;
 mod sqlite;
