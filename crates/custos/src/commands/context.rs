@@ -153,6 +153,19 @@ pub fn master_key_or_create(file: &Path) -> anyhow::Result<(MasterKey, Option<Pa
     Ok((MasterKey::generate_file(file)?, Some(file.to_owned())))
 }
 
+/// The organization `--org` names, or every organization of the store.
+pub async fn orgs_or_all(store: &dyn Store, org: Option<&str>) -> anyhow::Result<Vec<String>> {
+    Ok(match org {
+        Some(org) => vec![org.to_owned()],
+        None => store
+            .organizations()
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect(),
+    })
+}
+
 /// The organization a read command is about: `--org`, else the only one the store knows.
 pub async fn org_of_store(store: &dyn Store, org: Option<&str>) -> anyhow::Result<String> {
     if let Some(org) = org {

@@ -144,15 +144,7 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     if !["open", "resolved", "suppressed", "all"].contains(&status.as_str()) {
         bail!("--status {status:?}: give open, resolved, suppressed or all");
     }
-    let orgs: Vec<String> = match &args.org {
-        Some(org) => vec![org.clone()],
-        None => store
-            .organizations()
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect(),
-    };
+    let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
     let mut findings = Vec::new();
     for org in &orgs {
         let stored = store.findings(Some(org)).await?;

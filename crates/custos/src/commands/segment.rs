@@ -28,15 +28,7 @@ pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
     };
     let config = context::load_config(&args.store)?;
     let store = context::open_store(&args.store).await?;
-    let orgs: Vec<String> = match &args.org {
-        Some(org) => vec![org.clone()],
-        None => store
-            .organizations()
-            .await?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect(),
-    };
+    let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
     let mut results = Vec::new();
     for org in orgs {
         let Some(run) = store.latest_scan(&org).await? else {
