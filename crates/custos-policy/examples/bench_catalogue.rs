@@ -5,6 +5,10 @@
 //! `cargo run --release -p custos-policy --example bench_catalogue`
 //! Targets: under 3 s and under 2 GB.
 
+/// The allocator the `custos` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use custos_model::api::{
     AuditActor, AuditLog, AuditSession, AuditUser, CostResult, KeyOwnerUser, Project,
     ProjectApiKey, ProjectApiKeyOwner, ProjectUser, UsageKind, UsageResult, User,

@@ -4,6 +4,10 @@
 //! `cargo run --release -p custos-policy --example bench_custom`
 //! Target: under 2 s.
 
+/// The allocator the `custos` binary uses, so that the figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use custos_model::api::{KeyOwnerUser, Project, ProjectApiKey, ProjectApiKeyOwner};
 use custos_model::inventory::{ProjectInventory, Snapshot};
 use custos_policy::{Registry, SettingsMap, Verdict, custom, evaluate_each};

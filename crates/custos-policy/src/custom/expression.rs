@@ -2,6 +2,7 @@
 //! custos's helpers), and compilation with the checks that can be made before any data is seen:
 //! the cost limit, unknown variables and parameters, and a filter that cannot be a bool.
 
+use super::fields::FieldTree;
 use super::limits::{
     MAX_AST_DEPTH, MAX_AST_NODES, MAX_BRACKET_NESTING, MAX_COMPREHENSION_NESTING,
     MAX_EXPRESSION_BYTES, PARSER_STACK_BYTES,
@@ -12,7 +13,6 @@ use cel::common::types::{self, CelInt, CelMap, CelMapKey, CelNull, CelString, Ce
 use cel::common::value::{CowVal, Val};
 use cel::parser::Macro;
 use cel::{Env, ExecutionError, IdedExpr, Program};
-use std::collections::BTreeSet;
 use std::sync::{Arc, LazyLock};
 
 /// The variables an expression may read.
@@ -167,25 +167,22 @@ impl ExprIssue {
     }
 }
 
-/// What an expression reads: the costlier variables, so that evaluation only builds those, and
-/// the fields of `resource` it names, which a failure's evidence shows.
+/// What an expression reads: whether it reads the project, and which parts of the resource and
+/// of its owner, so that evaluation only builds those; the parts of the resource read by the
+/// filters are also a failure's evidence.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Uses {
     pub project: bool,
-    pub owner: bool,
-    pub resource_fields: BTreeSet<String>,
-    /// `resource` is used other than through one of its fields (`email_domain(resource)`), so
-    /// the whole object must be converted, not only `resource_fields`.
-    pub whole_resource: bool,
+    pub resource: FieldTree,
+    /// Empty when the owner is not read.
+    pub owner: FieldTree,
 }
 
 impl Uses {
     pub fn union(mut self, other: &Uses) -> Uses {
         self.project |= other.project;
-        self.owner |= other.owner;
-        self.whole_resource |= other.whole_resource;
-        self.resource_fields
-            .extend(other.resource_fields.iter().cloned());
+        self.resource.union(&other.resource);
+        self.owner.union(&other.owner);
         self
     }
 }
@@ -384,12 +381,13 @@ impl<'a> Walk<'a> {
         match &node.expr {
             Expr::Ident(name) => self.ident(node.id, name),
             Expr::Select(select) => {
-                if let Expr::Ident(root) = &select.operand.expr
-                    && root == "resource"
-                    && !self.bound.contains(&"resource")
-                {
-                    self.uses.resource_fields.insert(select.field.clone());
-                    self.nodes += 1;
+                if let Some((root, path)) = self.selected_path(node) {
+                    // The root and the selections below this one count as nodes too.
+                    self.nodes += path.len();
+                    match root {
+                        "resource" => self.uses.resource.add(&path),
+                        _ => self.uses.owner.add(&path),
+                    }
                     return;
                 }
                 if let Expr::Ident(root) = &select.operand.expr
@@ -460,6 +458,27 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// `resource.owner.type` (or the same of `owner`): the variable and the fields selected
+    /// from it, when the selection starts at one of those two and they are not shadowed by a
+    /// comprehension's variable.
+    fn selected_path(&self, node: &'a IdedExpr) -> Option<(&'a str, Vec<&'a str>)> {
+        let mut path = Vec::new();
+        let mut current = node;
+        while let Expr::Select(select) = &current.expr {
+            path.push(select.field.as_str());
+            current = &select.operand;
+        }
+        let Expr::Ident(root) = &current.expr else {
+            return None;
+        };
+        let root = root.as_str();
+        if !matches!(root, "resource" | "owner") || self.bound.contains(&root) {
+            return None;
+        }
+        path.reverse();
+        Some((root, path))
+    }
+
     fn entries(&mut self, entries: &'a [cel::common::ast::IdedEntryExpr], depth: usize) {
         for entry in entries {
             match &entry.expr {
@@ -478,8 +497,8 @@ impl<'a> Walk<'a> {
         }
         match name {
             "project" => self.uses.project = true,
-            "owner" => self.uses.owner = true,
-            "resource" => self.uses.whole_resource = true,
+            "owner" => self.uses.owner = FieldTree::Whole,
+            "resource" => self.uses.resource = FieldTree::Whole,
             _ if VARIABLES.contains(&name) => {}
             _ => self.issues.push((
                 id,

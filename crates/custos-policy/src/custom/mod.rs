@@ -17,6 +17,7 @@
 
 mod document;
 mod expression;
+mod fields;
 mod fixtures;
 pub mod limits;
 mod policy;

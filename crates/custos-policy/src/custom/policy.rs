@@ -2,10 +2,11 @@
 
 use super::document::{PolicyDocument, Position, ResourceKind, filter_positions, key_position};
 use super::expression::{Compiled, ENV, Expecting, Uses, compile};
+use super::fields::FieldTree;
 use super::limits::MAX_LIST_LEN;
 use super::resources::{Item, for_each_group, project_json};
 use super::template::Template;
-use super::values::{fields_to_cel, to_cel};
+use super::values::to_cel;
 use crate::meta::{Control, Need, ParamKind, ParamSpec, PolicyMeta, Severity};
 use crate::outcome::{Outcome, Outcomes, Subject};
 use crate::registry::Check;
@@ -30,12 +31,10 @@ pub struct CustomPolicy {
     include_archived: bool,
     filters: Vec<Compiled>,
     message: Template,
-    /// Which of the costlier variables the filters and the message read.
+    /// What the filters and the message read.
     uses: Uses,
-    /// The fields of the resource the filters read: a failure's evidence.
-    evidence_fields: Vec<String>,
-    /// The fields of the resource the filters and the message read.
-    read_fields: Vec<String>,
+    /// The parts of the resource the filters read: a failure's evidence.
+    evidence: FieldTree,
 }
 
 /// Below this many resources a policy is judged on one thread: threads would cost more.
@@ -128,9 +127,8 @@ impl CustomPolicy {
         let filter_uses = filters
             .iter()
             .fold(Uses::default(), |uses, filter| uses.union(&filter.uses));
-        let evidence_fields = filter_uses.resource_fields.iter().cloned().collect();
+        let evidence = filter_uses.resource.clone();
         let uses = filter_uses.union(&message.uses());
-        let read_fields = uses.resource_fields.iter().cloned().collect();
         let needs: &'static [Need] = match document.resource {
             ResourceKind::File | ResourceKind::VectorStore => &[Need::Admin, Need::Files],
             _ => &[Need::Admin],
@@ -171,8 +169,7 @@ impl CustomPolicy {
             filters,
             message,
             uses,
-            evidence_fields,
-            read_fields,
+            evidence,
         })
     }
 }
@@ -310,7 +307,7 @@ impl CustomPolicy {
     ) {
         let project_json = project
             .filter(|_| self.uses.project)
-            .and_then(|p| project_json(p).ok());
+            .and_then(|p| project_json(p, &FieldTree::Whole).ok());
         let project_value = match project_json.as_ref().map(to_cel).transpose() {
             Ok(value) => value,
             Err(too_large) => {
@@ -323,24 +320,19 @@ impl CustomPolicy {
         let project_id = project.map(|p| p.project.id.as_str());
         for item in items {
             let subject = Subject::new(self.kind.as_str(), item.id(), project_id);
-            let json = match item.to_json() {
+            let mut json = match item.to_json(&self.uses.resource) {
                 Ok(json) => json,
                 Err(error) => {
                     out.indeterminate(subject, vec![format!("cannot represent it: {error}")]);
                     continue;
                 }
             };
-            let owner_json = if self.uses.owner {
-                item.owner_json(users, project)
-            } else {
+            let owner_json = if self.uses.owner.is_empty() {
                 None
-            };
-            let resource = if self.uses.whole_resource {
-                to_cel(&json)
             } else {
-                fields_to_cel(&json, &self.read_fields)
+                item.owner_json(users, project, &self.uses.owner)
             };
-            let decision = match (resource, owner_json.as_ref().map(to_cel).transpose()) {
+            let decision = match (to_cel(&json), owner_json.as_ref().map(to_cel).transpose()) {
                 (Ok(resource), Ok(owner)) => {
                     let bindings = Bindings {
                         resource: &*resource,
@@ -356,7 +348,7 @@ impl CustomPolicy {
             };
             match decision {
                 Decision::Matches(message) => {
-                    out.fail(subject, message, self.evidence(json));
+                    out.fail(subject, message, self.evidence.take(&mut json));
                 }
                 Decision::DoesNotMatch => out.pass(
                     subject,
@@ -365,21 +357,6 @@ impl CustomPolicy {
                 Decision::Unknown(reason) => out.indeterminate(subject, vec![reason]),
             }
         }
-    }
-}
-
-impl CustomPolicy {
-    /// The fields of the resource the filters read, with their values (null when absent):
-    /// what made the policy fire, without a copy of the whole object for every failure.
-    fn evidence(&self, mut resource: Value) -> Value {
-        let mut evidence = serde_json::Map::with_capacity(self.evidence_fields.len());
-        for field in &self.evidence_fields {
-            let value = resource
-                .get_mut(field.as_str())
-                .map_or(Value::Null, Value::take);
-            evidence.insert(field.clone(), value);
-        }
-        Value::Object(evidence)
     }
 }
 
@@ -411,7 +388,7 @@ impl Check for CustomPolicy {
                 return out.into_vec();
             }
         };
-        let users: HashMap<&str, &User> = if self.uses.owner {
+        let users: HashMap<&str, &User> = if !self.uses.owner.is_empty() {
             snapshot
                 .inventory
                 .users

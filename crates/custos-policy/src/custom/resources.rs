@@ -2,6 +2,7 @@
 //! beside them: the project and the owner.
 
 use super::document::ResourceKind;
+use super::fields::FieldTree;
 use crate::outcome::{Outcomes, Subject};
 use crate::shared::data::{endpoint_gap, endpoints};
 use custos_model::api::{
@@ -48,33 +49,35 @@ impl<'s> Item<'s> {
         }
     }
 
-    /// The object as stored: the API's JSON.
-    pub fn to_json(self) -> Result<Value, serde_json::Error> {
+    /// The object as stored (the API's JSON), with only the parts expressions read.
+    pub fn to_json(self, reads: &FieldTree) -> Result<Value, serde_json::Error> {
         match self {
-            Item::User(x) => serde_json::to_value(x),
-            Item::Invite(x) => serde_json::to_value(x),
-            Item::Project(x) => project_json(x),
-            Item::ProjectUser(x) => serde_json::to_value(x),
-            Item::ServiceAccount(x) => serde_json::to_value(x),
-            Item::ProjectApiKey(x) => serde_json::to_value(x),
-            Item::AdminApiKey(x) => serde_json::to_value(x),
-            Item::Certificate(x) => serde_json::to_value(x),
-            Item::Group(x) => serde_json::to_value(x),
-            Item::File(x) => serde_json::to_value(x),
-            Item::VectorStore(x) => serde_json::to_value(x),
+            Item::User(x) => reads.to_json(x),
+            Item::Invite(x) => reads.to_json(x),
+            Item::Project(x) => project_json(x, reads),
+            Item::ProjectUser(x) => reads.to_json(x),
+            Item::ServiceAccount(x) => reads.to_json(x),
+            Item::ProjectApiKey(x) => reads.to_json(x),
+            Item::AdminApiKey(x) => reads.to_json(x),
+            Item::Certificate(x) => reads.to_json(x),
+            Item::Group(x) => reads.to_json(x),
+            Item::File(x) => reads.to_json(x),
+            Item::VectorStore(x) => reads.to_json(x),
         }
     }
 
     /// The owner of a key (POLICIES.md): the organization's user for a user's key (`None` once
-    /// the user left), the project's service account for a service account's key.
+    /// the user left), the project's service account for a service account's key; with only
+    /// the parts expressions read.
     pub fn owner_json(
         &self,
         users: &HashMap<&str, &User>,
         project: Option<&ProjectInventory>,
+        reads: &FieldTree,
     ) -> Option<Value> {
         let user = |id: Option<&str>| {
             id.and_then(|id| users.get(id))
-                .and_then(|user| serde_json::to_value(user).ok())
+                .and_then(|user| reads.to_json(user).ok())
         };
         match *self {
             Item::AdminApiKey(key) => match key.owner.kind.as_deref() {
@@ -85,7 +88,7 @@ impl<'s> Item<'s> {
                 Some("service_account") => {
                     let id = key.owner.service_account.as_ref()?.id.as_str();
                     let account = project?.service_accounts.iter().find(|s| s.id == id)?;
-                    serde_json::to_value(account).ok()
+                    reads.to_json(account).ok()
                 }
                 _ => user(key.owner.principal_id()),
             },
@@ -95,17 +98,23 @@ impl<'s> Item<'s> {
 }
 
 /// A project as expressions see it: the API's object, with the project's `spend_limit` (or
-/// null) beside its fields, since a policy about projects often asks about their limit.
-pub fn project_json(project: &ProjectInventory) -> Result<Value, serde_json::Error> {
-    let mut json = serde_json::to_value(&project.project)?;
-    if let Value::Object(fields) = &mut json {
+/// null) beside its fields, since a policy about projects often asks about their limit; with
+/// only the parts expressions read.
+pub fn project_json(
+    project: &ProjectInventory,
+    reads: &FieldTree,
+) -> Result<Value, serde_json::Error> {
+    let mut json = reads.to_json(&project.project)?;
+    if let (Value::Object(fields), Some(limit_reads)) = (&mut json, reads.field(SPEND_LIMIT)) {
         fields.insert(
-            "spend_limit".to_owned(),
-            serde_json::to_value(&project.spend_limit)?,
+            SPEND_LIMIT.to_owned(),
+            limit_reads.to_json(&project.spend_limit)?,
         );
     }
     Ok(json)
 }
+
+const SPEND_LIMIT: &str = "spend_limit";
 
 /// Visits every resource of `kind` in scope, a project's resources together with their project.
 /// A listing that failed yields an indeterminate result for its scope; what was listed is still

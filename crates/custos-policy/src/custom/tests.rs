@@ -191,10 +191,12 @@ fn evaluation_fails_passes_and_renders_the_message() {
         "Key old of u1@example.com in Prod is 31 days old"
     );
     assert_eq!(old.project_id.as_deref(), Some("p1"));
-    // The evidence holds the fields the filters read, as the API object has them.
-    assert_eq!(old.evidence["created_at"], AS_OF - 31 * 86_400);
-    assert_eq!(old.evidence["owner"]["user"]["id"], "u1");
-    assert_eq!(old.evidence.as_object().map(|o| o.len()), Some(2));
+    // The evidence holds the values the filters read, as the API object has them: the key's
+    // creation time and its owner's type, not the rest of the owner.
+    assert_eq!(
+        old.evidence,
+        json!({"created_at": AS_OF - 31 * 86_400, "owner": {"type": "user"}})
+    );
     assert_eq!(find("young").result, Verdict::Pass);
     assert_eq!(find("sa").result, Verdict::Pass);
     // The owner left: `owner` is null and the message says what it could not render.

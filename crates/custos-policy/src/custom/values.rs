@@ -20,28 +20,6 @@ pub fn to_cel(value: &Value) -> Result<Box<dyn Val + '_>, DataTooLarge> {
     convert(value, 0, &mut Vec::new())
 }
 
-/// Only the named top-level fields of the object `value` (absent ones stay absent), when the
-/// expressions read no other: most of a resource is never looked at.
-pub fn fields_to_cel<'a>(
-    value: &'a Value,
-    fields: &'a [String],
-) -> Result<Box<dyn Val + 'a>, DataTooLarge> {
-    let Value::Object(object) = value else {
-        return to_cel(value);
-    };
-    let mut map = HashMap::with_capacity(fields.len());
-    let mut path = Vec::new();
-    for name in fields {
-        if let Some(field) = object.get(name.as_str()) {
-            path.push(name.as_str());
-            let converted = convert(field, 1, &mut path);
-            path.pop();
-            map.insert(CelMapKey::from(name.as_str()), converted?);
-        }
-    }
-    Ok(Box::new(CelMap::from(map)))
-}
-
 fn convert<'a>(
     value: &'a Value,
     depth: usize,
