@@ -10,7 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use custos_model::api::{KeyOwnerUser, Project, ProjectApiKey, ProjectApiKeyOwner};
 use custos_model::inventory::{ProjectInventory, Snapshot};
-use custos_policy::{Registry, SettingsMap, Verdict, custom, evaluate_each};
+use custos_policy::{Keep, Registry, SettingsMap, Verdict, custom, evaluate_each};
 use std::path::Path;
 use std::time::Instant;
 
@@ -106,14 +106,24 @@ fn main() {
         Err(errors) => panic!("{errors:?}"),
     };
     let rss_after_build = peak_rss_kb().unwrap_or(0);
+    // As in `bench_catalogue`: findings held by default, `--keep-all` for passes too (streamed).
+    let keep = if std::env::args().any(|a| a == "--keep-all") {
+        Keep::All
+    } else {
+        Keep::Findings
+    };
     let started = Instant::now();
     let mut counts = [0usize; 3];
-    evaluate_each(&resolved, &snapshot, AS_OF, |outcome| {
+    let mut held = Vec::new();
+    evaluate_each(&resolved, &snapshot, AS_OF, keep, |outcome| {
         counts[outcome.result as usize] += 1;
+        if keep == Keep::Findings {
+            held.push(outcome);
+        }
     });
     let elapsed = started.elapsed();
     println!(
-        "one custom CEL policy over {} keys: {} pass, {} fail, {} indeterminate in {:.3} s",
+        "one custom CEL policy over {} keys ({keep:?}): {} pass, {} fail, {} indeterminate in {:.3} s",
         PROJECTS * KEYS_PER_PROJECT,
         counts[Verdict::Pass as usize],
         counts[Verdict::Fail as usize],

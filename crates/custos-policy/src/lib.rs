@@ -3,16 +3,17 @@
 //!
 //! Evaluation is pure: a [`Snapshot`], the evaluation time `as_of` and resolved [`Params`] in,
 //! [`Outcome`]s out. Nothing reads the clock, the disk or a global. Each outcome is a pass, a
-//! fail, or an indeterminate result naming the data that was not collected.
+//! fail, or an indeterminate result naming the data that was not collected. [`Keep::Findings`]
+//! leaves the passes out (and does not write their messages), as findings need only the rest.
 //!
 //! Besides the built-ins, [`custom`] loads policies written as YAML files with CEL filters.
 //!
 //! ```
-//! use custos_policy::{Registry, evaluate_all};
+//! use custos_policy::{Keep, Registry, evaluate_all};
 //! let registry = Registry::builtin();
 //! let resolved = registry.resolve(&Default::default(), &Default::default()).unwrap();
 //! let snapshot = custos_model::inventory::Snapshot::default();
-//! let outcomes = evaluate_all(&resolved, &snapshot, 1_750_000_000);
+//! let outcomes = evaluate_all(&resolved, &snapshot, 1_750_000_000, Keep::All);
 //! assert!(!outcomes.is_empty());
 //! ```
 
@@ -29,7 +30,7 @@ pub mod shared;
 pub(crate) mod testing;
 
 pub use meta::{Control, Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-pub use outcome::{Outcome, Verdict};
+pub use outcome::{Keep, Outcome, Outcomes, Verdict};
 pub use registry::{
     Builtin, Check, DuplicateId, EvaluateFn, Registry, ResolvedPolicy, evaluate_all, evaluate_each,
 };

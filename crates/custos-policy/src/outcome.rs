@@ -73,28 +73,43 @@ impl<'a> Subject<'a> {
     }
 }
 
+/// Which results an evaluation returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep {
+    /// Passes too: what `policies test`, segments and fixtures compare.
+    All,
+    /// Failures and indeterminate results only: what findings are made of. Passes are most
+    /// results of a large organization, and each needs a message; this skips writing them.
+    Findings,
+}
+
 /// Collects the outcomes of one policy, filling in what every outcome of it shares.
 #[derive(Debug)]
-pub(crate) struct Outcomes {
+pub struct Outcomes {
     meta: &'static PolicyMeta,
+    keep: Keep,
     list: Vec<Outcome>,
 }
 
 impl Outcomes {
-    pub fn new(meta: &'static PolicyMeta) -> Self {
+    pub fn new(meta: &'static PolicyMeta, keep: Keep) -> Self {
         Outcomes {
             meta,
+            keep,
             list: Vec::new(),
         }
     }
 
-    pub fn push(
-        &mut self,
-        subject: Subject<'_>,
-        result: Verdict,
-        message: String,
-        evidence: Value,
-    ) {
+    /// The policy whose outcomes these are.
+    pub fn meta(&self) -> &'static PolicyMeta {
+        self.meta
+    }
+
+    pub fn keep(&self) -> Keep {
+        self.keep
+    }
+
+    fn push(&mut self, subject: Subject<'_>, result: Verdict, message: String, evidence: Value) {
         self.list.push(Outcome {
             policy_id: Cow::Borrowed(self.meta.id),
             severity: self.meta.severity,
@@ -109,23 +124,26 @@ impl Outcomes {
 
     /// A pass carries an empty evidence object: evidence is what made a policy fire, and the
     /// message already says what was checked. Keeping passes light matters at scale (an
-    /// organization has hundreds of thousands of keys that pass).
-    pub fn pass(&mut self, subject: Subject<'_>, message: String) {
-        self.push(
-            subject,
-            Verdict::Pass,
-            message,
-            Value::Object(serde_json::Map::new()),
-        );
+    /// organization has hundreds of thousands of keys that pass). The message is only written
+    /// when passes are kept.
+    pub(crate) fn pass(&mut self, subject: Subject<'_>, message: impl FnOnce() -> String) {
+        if self.keep == Keep::All {
+            self.push(
+                subject,
+                Verdict::Pass,
+                message(),
+                Value::Object(serde_json::Map::new()),
+            );
+        }
     }
 
-    pub fn fail(&mut self, subject: Subject<'_>, message: String, evidence: Value) {
+    pub(crate) fn fail(&mut self, subject: Subject<'_>, message: String, evidence: Value) {
         self.push(subject, Verdict::Fail, message, evidence);
     }
 
     /// Fail (with the evidence) or pass, depending on `fires`. The evidence is only built for a
     /// failure.
-    pub fn judge(
+    pub(crate) fn judge(
         &mut self,
         subject: Subject<'_>,
         fires: bool,
@@ -135,12 +153,12 @@ impl Outcomes {
         if fires {
             self.fail(subject, message(true), evidence());
         } else {
-            self.pass(subject, message(false));
+            self.pass(subject, || message(false));
         }
     }
 
     /// The data needed for `subject` was not collected; `missing` says what.
-    pub fn indeterminate(&mut self, subject: Subject<'_>, missing: Vec<String>) {
+    pub(crate) fn indeterminate(&mut self, subject: Subject<'_>, missing: Vec<String>) {
         let message = format!(
             "{}: cannot evaluate {} because {}",
             self.meta.title,
@@ -156,7 +174,7 @@ impl Outcomes {
     }
 
     /// Adds outcomes collected elsewhere (by another thread) for the same policy.
-    pub fn append(&mut self, mut outcomes: Vec<Outcome>) {
+    pub(crate) fn append(&mut self, mut outcomes: Vec<Outcome>) {
         self.list.append(&mut outcomes);
     }
 

@@ -1,7 +1,7 @@
 //! The catalogue of checks, settings resolution and evaluation of a whole catalogue.
 
 use crate::meta::{PolicyMeta, Severity};
-use crate::outcome::Outcome;
+use crate::outcome::{Keep, Outcome, Outcomes};
 use crate::settings::{Params, SettingsError, SettingsMap, closest, parse_severity};
 use custos_model::inventory::Snapshot;
 use std::fmt;
@@ -9,15 +9,29 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 /// A policy: its metadata and a pure evaluation.
 pub trait Check: Send + Sync + fmt::Debug {
-    fn meta(&self) -> &PolicyMeta;
+    fn meta(&self) -> &'static PolicyMeta;
 
-    /// Evaluates the policy on one organization's snapshot as of `as_of` (Unix seconds).
-    /// Outcomes carry the policy's default severity; [`evaluate_all`] applies overrides.
-    fn evaluate(&self, snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome>;
+    /// Evaluates the policy on one organization's snapshot as of `as_of` (Unix seconds) into
+    /// `out`, made for this policy's metadata. Outcomes carry the policy's default severity;
+    /// [`evaluate_all`] applies overrides.
+    fn evaluate(&self, snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes);
+
+    /// The outcomes of [`Check::evaluate`], the passes too when `keep` says so.
+    fn outcomes(
+        &self,
+        snapshot: &Snapshot,
+        as_of: i64,
+        params: &Params,
+        keep: Keep,
+    ) -> Vec<Outcome> {
+        let mut out = Outcomes::new(self.meta(), keep);
+        self.evaluate(snapshot, as_of, params, &mut out);
+        out.into_vec()
+    }
 }
 
 /// The signature of a built-in check's evaluation.
-pub type EvaluateFn = fn(&Snapshot, i64, &Params) -> Vec<Outcome>;
+pub type EvaluateFn = fn(&Snapshot, i64, &Params, &mut Outcomes);
 
 /// A built-in check: static metadata and a function.
 #[derive(Clone, Copy)]
@@ -41,12 +55,12 @@ impl fmt::Debug for Builtin {
 }
 
 impl Check for Builtin {
-    fn meta(&self) -> &PolicyMeta {
+    fn meta(&self) -> &'static PolicyMeta {
         self.meta
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
-        (self.evaluate)(snapshot, as_of, params)
+    fn evaluate(&self, snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
+        (self.evaluate)(snapshot, as_of, params, out)
     }
 }
 
@@ -176,11 +190,16 @@ impl Registry {
 }
 
 /// Evaluates every enabled policy on `snapshot`, in catalogue order, each policy's outcomes
-/// sorted by resource (id, then kind), with the effective severity. Holds every outcome: for a
-/// large organization prefer [`evaluate_each`].
-pub fn evaluate_all(resolved: &[ResolvedPolicy], snapshot: &Snapshot, as_of: i64) -> Vec<Outcome> {
+/// sorted by resource (id, then kind), with the effective severity; passes only when `keep`
+/// says so. Holds every outcome: for a large organization prefer [`evaluate_each`].
+pub fn evaluate_all(
+    resolved: &[ResolvedPolicy],
+    snapshot: &Snapshot,
+    as_of: i64,
+    keep: Keep,
+) -> Vec<Outcome> {
     let mut all = Vec::new();
-    evaluate_each(resolved, snapshot, as_of, |outcome| all.push(outcome));
+    evaluate_each(resolved, snapshot, as_of, keep, |outcome| all.push(outcome));
     all
 }
 
@@ -195,6 +214,7 @@ pub fn evaluate_each(
     resolved: &[ResolvedPolicy],
     snapshot: &Snapshot,
     as_of: i64,
+    keep: Keep,
     mut sink: impl FnMut(Outcome),
 ) {
     let enabled: Vec<&ResolvedPolicy> = resolved.iter().filter(|p| p.enabled).collect();
@@ -204,7 +224,7 @@ pub fn evaluate_each(
         .max(1);
     if workers == 1 {
         for policy in enabled {
-            evaluate_one(policy, snapshot, as_of)
+            evaluate_one(policy, snapshot, as_of, keep)
                 .into_iter()
                 .for_each(&mut sink);
         }
@@ -218,7 +238,7 @@ pub fn evaluate_each(
                     // A panicking check must not leave the caller waiting for its slot: the
                     // panic is stored and raised again on the calling thread.
                     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        evaluate_one(enabled[index], snapshot, as_of)
+                        evaluate_one(enabled[index], snapshot, as_of, keep)
                     }));
                     pipeline.put(index, result);
                 }
@@ -320,8 +340,13 @@ impl Pipeline {
 }
 
 /// One policy's outcomes, sorted, with the effective severity.
-fn evaluate_one(policy: &ResolvedPolicy, snapshot: &Snapshot, as_of: i64) -> Vec<Outcome> {
-    let mut outcomes = policy.check.evaluate(snapshot, as_of, &policy.params);
+fn evaluate_one(
+    policy: &ResolvedPolicy,
+    snapshot: &Snapshot,
+    as_of: i64,
+    keep: Keep,
+) -> Vec<Outcome> {
+    let mut outcomes = policy.check.outcomes(snapshot, as_of, &policy.params, keep);
     // Stable sort: outcomes mostly come out in resource order already, which it detects.
     outcomes.sort_by(|a, b| {
         (a.resource_id.as_str(), &*a.resource_kind)
@@ -536,7 +561,7 @@ mod tests {
         let resolved = registry.resolve(&global, &SettingsMap::new()).unwrap();
         let mut snapshot = snapshot();
         snapshot.inventory.users = vec![user("b", "owner", 0), user("a", "reader", 0)];
-        let outcomes = evaluate_all(&resolved, &snapshot, AS_OF);
+        let outcomes = evaluate_all(&resolved, &snapshot, AS_OF, Keep::All);
         assert_eq!(outcomes[0].policy_id, "openai-org-too-few-owners");
         assert_eq!(outcomes[0].severity, Severity::Info);
         assert_eq!(outcomes[0].result, Verdict::Fail);
@@ -589,8 +614,45 @@ mod tests {
         )];
         odd.inventory.projects = vec![crate::testing::project("p")];
         for as_of in [i64::MIN, -1, 0, AS_OF, i64::MAX] {
-            let _ = evaluate_all(&resolved, &odd, as_of);
-            let _ = evaluate_all(&resolved, &Snapshot::default(), as_of);
+            let _ = evaluate_all(&resolved, &odd, as_of, Keep::All);
+            let _ = evaluate_all(&resolved, &Snapshot::default(), as_of, Keep::All);
         }
+    }
+
+    #[test]
+    fn keeping_findings_only_gives_exactly_the_failures_and_indeterminates() {
+        let resolved = Registry::builtin()
+            .resolve(&SettingsMap::new(), &SettingsMap::new())
+            .unwrap();
+        let mut snapshot = snapshot();
+        snapshot.inventory.users = vec![
+            user("owner", "owner", 0),
+            user("recent", "reader", AS_OF - 86_400),
+        ];
+        snapshot.inventory.admin_api_keys = vec![
+            obj(json!({"id": "old", "created_at": 0, "last_used_at": AS_OF - 60})),
+            obj(json!({"id": "new", "created_at": AS_OF - 60, "last_used_at": null})),
+        ];
+        let mut project = crate::testing::project("p");
+        project.api_keys = vec![
+            obj(
+                json!({"id": "pk-old", "created_at": 0, "owner": {"type": "user", "user": {"id": "gone"}}}),
+            ),
+            obj(
+                json!({"id": "pk-new", "created_at": AS_OF - 60, "owner": {"type": "user", "user": {"id": "owner"}}}),
+            ),
+        ];
+        snapshot.inventory.projects = vec![project, crate::testing::archived_project("a")];
+        let all = evaluate_all(&resolved, &snapshot, AS_OF, Keep::All);
+        assert!(all.iter().any(|o| o.result == Verdict::Pass));
+        assert!(all.iter().any(|o| o.result == Verdict::Fail));
+        let findings: Vec<Outcome> = all
+            .into_iter()
+            .filter(|o| o.result != Verdict::Pass)
+            .collect();
+        assert_eq!(
+            evaluate_all(&resolved, &snapshot, AS_OF, Keep::Findings),
+            findings
+        );
     }
 }

@@ -2,8 +2,8 @@
 //! like the API payload it stands for, nulls and missing fields included.
 
 use crate::meta::PolicyMeta;
-use crate::outcome::{Outcome, Verdict};
-use crate::registry::Builtin;
+use crate::outcome::{Keep, Outcome, Verdict};
+use crate::registry::{Builtin, Check};
 use crate::settings::Params;
 use crate::shared::time::DAY;
 use custos_model::api::{CostResult, UsageKind, UsageResult};
@@ -94,7 +94,7 @@ pub fn add_cost(snapshot: &mut Snapshot, start: i64, project_id: &str, value: f6
 pub fn run(check: &Builtin, snapshot: &Snapshot, as_of: i64, overrides: Value) -> Vec<Outcome> {
     let layer: BTreeMap<String, Value> = obj(overrides);
     let params = Params::resolve(check.meta, &[&layer]).expect("valid overrides");
-    (check.evaluate)(snapshot, as_of, &params)
+    check.outcomes(snapshot, as_of, &params, Keep::All)
 }
 
 /// Evaluates with default parameters.

@@ -5,7 +5,7 @@
 //! plain filters over the inventory.
 
 use custos_model::inventory::Snapshot;
-use custos_policy::{ResolvedPolicy, Verdict, evaluate_all};
+use custos_policy::{Keep, ResolvedPolicy, Verdict, evaluate_each};
 use serde::Serialize;
 
 const DAY: i64 = 86_400;
@@ -139,8 +139,12 @@ impl Segment {
                     .collect();
                 let mut members = Vec::new();
                 let mut unknown = Vec::new();
-                for outcome in evaluate_all(&chosen, snapshot, as_of) {
-                    match outcome.result {
+                evaluate_each(
+                    &chosen,
+                    snapshot,
+                    as_of,
+                    Keep::Findings,
+                    |outcome| match outcome.result {
                         Verdict::Fail => members.push(Member {
                             kind: outcome.resource_kind.to_string(),
                             id: outcome.resource_id.to_string(),
@@ -150,8 +154,8 @@ impl Segment {
                         }),
                         Verdict::Indeterminate => unknown.push(outcome.message.to_string()),
                         Verdict::Pass => {}
-                    }
-                }
+                    },
+                );
                 (members, unknown)
             }
         };

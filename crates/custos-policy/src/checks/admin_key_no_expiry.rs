@@ -1,7 +1,7 @@
 //! `openai-admin-key-no-expiry`: a key without an expiry lives until someone remembers it.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::keys::{KeyRef, for_admin_keys};
@@ -23,9 +23,8 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
-    for_admin_keys(snapshot, &mut out, |key, out| {
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
+    for_admin_keys(snapshot, out, |key, out| {
         let KeyRef::Admin(admin_key) = key else {
             return;
         };
@@ -44,7 +43,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             || json!({ "expires_at": expires_at }),
         );
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

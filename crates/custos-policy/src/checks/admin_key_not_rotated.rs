@@ -1,7 +1,7 @@
 //! `openai-admin-key-not-rotated`: an admin key can do anything; old ones have had time to leak.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::keys::{for_admin_keys, judge_rotation};
@@ -32,13 +32,11 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let rotation_days = params.integer("rotation_days");
-    let mut out = Outcomes::new(&META);
-    for_admin_keys(snapshot, &mut out, |key, out| {
+    for_admin_keys(snapshot, out, |key, out| {
         judge_rotation(out, key, as_of, rotation_days);
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

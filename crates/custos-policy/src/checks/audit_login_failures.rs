@@ -2,7 +2,7 @@
 //! guessing.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{audit_gaps, endpoint_gap, endpoints};
@@ -57,7 +57,7 @@ fn tightest_burst(times: &[i64], threshold: usize) -> Option<(i64, i64)> {
         .min_by_key(|(first, last)| last.saturating_sub(*first))
 }
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let threshold = params.integer("threshold");
     let window_minutes = params.integer("window_minutes");
     let max_span = window_minutes.saturating_mul(60);
@@ -78,7 +78,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
         }
     }
     let gaps = audit_gaps(snapshot, window.start);
-    let mut out = Outcomes::new(&META);
     let threshold_count = usize::try_from(threshold).unwrap_or(usize::MAX);
     for (user, mut times) in failures {
         times.sort_unstable();
@@ -112,7 +111,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             }),
         );
     }
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-audit-logs-unavailable`: without audit logs nothing that happened can be shown.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{endpoint_gap, endpoints};
@@ -26,8 +26,7 @@ pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 /// The status the API answers when audit logging is off.
 const REFUSED: u16 = 403;
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
     let subject = Subject::organization(&snapshot.org_id);
     let org = &snapshot.org_id;
     let refused = snapshot
@@ -45,12 +44,10 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
         out.indeterminate(subject, vec!["audit events were not collected".to_owned()]);
     } else {
         let events = snapshot.inventory.audit_logs.len();
-        out.pass(
-            subject,
-            format!("Organization {org} has audit logging on ({events} events collected)"),
-        );
+        out.pass(subject, || {
+            format!("Organization {org} has audit logging on ({events} events collected)")
+        });
     }
-    out.into_vec()
 }
 
 #[cfg(test)]

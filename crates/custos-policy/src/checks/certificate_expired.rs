@@ -1,7 +1,7 @@
 //! `openai-certificate-expired`: an expired certificate that is still active breaks clients.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::certificates::for_active_certificates;
@@ -24,28 +24,22 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
-    for_active_certificates(
-        snapshot,
-        &mut out,
-        |subject, certificate, expires_at, out| {
-            out.judge(
-                subject,
-                expires_at <= as_of,
-                |fires| {
-                    let verb = if fires { "expired" } else { "expires" };
-                    format!(
-                        "Certificate {} {verb} on {}",
-                        certificate.id,
-                        date(expires_at)
-                    )
-                },
-                || json!({ "expires_at": expires_at }),
-            );
-        },
-    );
-    out.into_vec()
+fn evaluate(snapshot: &Snapshot, as_of: i64, _params: &Params, out: &mut Outcomes) {
+    for_active_certificates(snapshot, out, |subject, certificate, expires_at, out| {
+        out.judge(
+            subject,
+            expires_at <= as_of,
+            |fires| {
+                let verb = if fires { "expired" } else { "expires" };
+                format!(
+                    "Certificate {} {verb} on {}",
+                    certificate.id,
+                    date(expires_at)
+                )
+            },
+            || json!({ "expires_at": expires_at }),
+        );
+    });
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-certificate-expiring`: renew before mutual TLS starts failing.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::certificates::for_active_certificates;
@@ -32,30 +32,24 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let horizon_days = params.integer("days");
     let horizon = as_of.saturating_add(days(horizon_days));
-    let mut out = Outcomes::new(&META);
-    for_active_certificates(
-        snapshot,
-        &mut out,
-        |subject, certificate, expires_at, out| {
-            out.judge(
-                subject,
-                as_of < expires_at && expires_at <= horizon,
-                |fires| {
-                    let when = if fires { "within" } else { "not within" };
-                    format!(
-                        "Certificate {} expires on {}, {when} the next {horizon_days} days",
-                        certificate.id,
-                        date(expires_at)
-                    )
-                },
-                || json!({ "expires_at": expires_at, "days": horizon_days }),
-            );
-        },
-    );
-    out.into_vec()
+    for_active_certificates(snapshot, out, |subject, certificate, expires_at, out| {
+        out.judge(
+            subject,
+            as_of < expires_at && expires_at <= horizon,
+            |fires| {
+                let when = if fires { "within" } else { "not within" };
+                format!(
+                    "Certificate {} expires on {}, {when} the next {horizon_days} days",
+                    certificate.id,
+                    date(expires_at)
+                )
+            },
+            || json!({ "expires_at": expires_at, "days": horizon_days }),
+        );
+    });
 }
 
 #[cfg(test)]

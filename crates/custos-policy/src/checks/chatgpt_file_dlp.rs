@@ -2,7 +2,7 @@
 //! what is missing instead of passing.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::Outcome;
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::unavailable;
@@ -23,8 +23,8 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    unavailable::evaluate(&META, snapshot)
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
+    unavailable::evaluate(snapshot, out)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-invite-external-domain`: an invite to an address outside the company's domains.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::people::{
@@ -32,21 +32,19 @@ pub(crate) const ALLOWED_DOMAINS: ParamSpec = ParamSpec {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params, out: &mut Outcomes) {
     let Some(allowed) = AllowedDomains::new(params.strings("allowed_domains")) else {
         out.indeterminate(
             Subject::organization(&snapshot.org_id),
             vec![NO_ALLOWED_DOMAINS.to_owned()],
         );
-        return out.into_vec();
+        return;
     };
-    for_pending_invites(snapshot, &mut out, |invite, out| {
+    for_pending_invites(snapshot, out, |invite, out| {
         let label = format!("Pending invite {}", invite.id);
         let subject = Subject::new("invite", &invite.id, None);
         judge_domain(out, subject, &label, invite.email_domain(), &allowed);
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

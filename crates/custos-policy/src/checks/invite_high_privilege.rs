@@ -1,7 +1,7 @@
 //! `openai-invite-high-privilege`: whoever accepts an owner invite owns the organization.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::people::for_pending_invites;
@@ -23,9 +23,8 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
-    for_pending_invites(snapshot, &mut out, |invite, out| {
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
+    for_pending_invites(snapshot, out, |invite, out| {
         let role = invite.role.as_str();
         out.judge(
             Subject::new("invite", &invite.id, None),
@@ -41,7 +40,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             || json!({ "role": role, "status": invite.status, "created_at": invite.created_at }),
         );
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-invite-stale`: an old pending invite is an open door nobody watches.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::people::for_pending_invites;
@@ -32,10 +32,9 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let stale_days = params.integer("stale_days");
-    let mut out = Outcomes::new(&META);
-    for_pending_invites(snapshot, &mut out, |invite, out| {
+    for_pending_invites(snapshot, out, |invite, out| {
         let old = older_than(invite.created_at, as_of, stale_days);
         let expired = invite.expires_at.is_some_and(|t| t <= as_of);
         let age = age_in_days(invite.created_at, as_of);
@@ -63,7 +62,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             },
         );
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

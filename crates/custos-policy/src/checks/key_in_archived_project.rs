@@ -1,7 +1,7 @@
 //! `openai-key-in-archived-project`: archiving a project does not make its keys go away.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::endpoints;
@@ -25,13 +25,12 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
     let listings = [endpoints::PROJECT_API_KEYS];
     // Archived projects are this policy's scope, by exception to the convention.
     for_projects(
         snapshot,
-        &mut out,
+        out,
         ProjectState::Archived,
         &listings,
         |project, out| {
@@ -46,7 +45,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             }
         },
     );
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-key-orphaned`: a key whose owner left keeps working for whoever holds it.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{endpoint_gap, endpoints};
@@ -54,8 +54,7 @@ fn owner_of<'a>(key: &KeyRef<'a>) -> Owner<'a> {
     }
 }
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
     let users_gap = endpoint_gap(snapshot, endpoints::USERS, None);
     let users: HashSet<&str> = snapshot
         .inventory
@@ -81,7 +80,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             Owner::User(id) | Owner::ServiceAccount(id) | Owner::Untyped(id) => Some(id),
             Owner::Unknown => None,
         };
-        let label = key.label();
         let evidence = || {
             json!({
                 "owner_id": owner_id,
@@ -109,15 +107,15 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
         if !reasons.is_empty() {
             out.fail(
                 key.subject(),
-                format!("{label} is orphaned: {}", reasons.join(" and ")),
+                format!("{} is orphaned: {}", key.label(), reasons.join(" and ")),
                 evidence(),
             );
         } else if owner_left.is_some() {
-            out.pass(
-                key.subject(),
-                format!("{label} is owned by a current member"),
-            );
+            out.pass(key.subject(), || {
+                format!("{} is owned by a current member", key.label())
+            });
         } else {
+            let label = key.label();
             let missing = match (owner, &users_gap) {
                 (Owner::Unknown, _) => format!("{label} names no owner"),
                 (_, Some(gap)) => gap.clone(),
@@ -129,9 +127,8 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             out.indeterminate(key.subject(), vec![missing]);
         }
     };
-    for_admin_keys(snapshot, &mut out, &mut judge);
-    for_project_keys(snapshot, &mut out, &mut judge);
-    out.into_vec()
+    for_admin_keys(snapshot, out, &mut judge);
+    for_project_keys(snapshot, out, &mut judge);
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-key-usage-spike`: a key suddenly sending many more requests than usual may have leaked.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::usage_gaps;
@@ -52,15 +52,14 @@ struct KeySeries<'a> {
     daily: DailySeries,
 }
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let factor = params.number("factor");
     let min_requests = params.integer("min_requests");
     let days = SpikeDays::new(as_of, 1);
-    let mut out = Outcomes::new(&META);
     let gaps = usage_gaps(snapshot, days.history_start());
     if !gaps.is_empty() {
         out.indeterminate(Subject::organization(&snapshot.org_id), gaps);
-        return out.into_vec();
+        return;
     }
     let archived = archived_project_ids(snapshot);
     let mut keys: HashMap<&str, KeySeries<'_>> = HashMap::new();
@@ -108,7 +107,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             }),
         );
     }
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-model-not-allowed`: a project used a model outside the approved list.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::usage_gaps;
@@ -35,8 +35,7 @@ pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
 const WINDOW_DAYS: i64 = 7;
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let organization = Subject::organization(&snapshot.org_id);
     let patterns = params.strings("allowed_models");
     let allowed = match build_globs(&patterns) {
@@ -46,7 +45,7 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
                 organization,
                 vec!["parameter allowed_models is empty: list the approved models".to_owned()],
             );
-            return out.into_vec();
+            return;
         }
     };
     let window = Window::last_days(as_of, WINDOW_DAYS);
@@ -99,7 +98,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             || json!({ "disallowed_models": disallowed, "allowed_models": patterns }),
         );
     }
-    out.into_vec()
 }
 
 /// The allow list as one matcher; `None` when empty. Patterns were validated with the settings,

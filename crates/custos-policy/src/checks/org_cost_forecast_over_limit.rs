@@ -2,7 +2,7 @@
 //! before the month ends, and requests start failing.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{cost_gaps, endpoint_gap, endpoints};
@@ -27,24 +27,23 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let subject = Subject::organization(&snapshot.org_id);
     if let Some(gap) = endpoint_gap(snapshot, endpoints::SPEND_LIMIT, None) {
         out.indeterminate(subject, vec![gap]);
-        return out.into_vec();
+        return;
     }
     // Without a limit or a whole elapsed day there is nothing to forecast against or from.
     let Some(limit) = &snapshot.inventory.spend_limit else {
-        return out.into_vec();
+        return;
     };
     let Some(month) = month_to_date(as_of).filter(|m| m.days_elapsed > 0) else {
-        return out.into_vec();
+        return;
     };
     let gaps = cost_gaps(snapshot, month.start);
     if !gaps.is_empty() {
         out.indeterminate(subject, gaps);
-        return out.into_vec();
+        return;
     }
     let window = Window {
         start: month.start,
@@ -55,7 +54,7 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
     let converted = convert_sum(amounts, &limit.currency, &params.fx_rates("fx_rates"));
     if !converted.missing_rates.is_empty() {
         out.indeterminate(subject, missing_rate_reasons(&converted.missing_rates));
-        return out.into_vec();
+        return;
     }
     // Integer days; the division cannot be by zero (checked above).
     let forecast = converted.total * month.days_in_month as f64 / month.days_elapsed as f64;
@@ -82,7 +81,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             "currency": currency,
         }),
     );
-    out.into_vec()
 }
 
 #[cfg(test)]

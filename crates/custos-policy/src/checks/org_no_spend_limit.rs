@@ -1,7 +1,7 @@
 //! `openai-org-no-spend-limit`: without a limit, a leaked key can spend without bound.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{endpoint_gap, endpoints};
@@ -24,21 +24,19 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
     let subject = Subject::organization(&snapshot.org_id);
     let org = &snapshot.org_id;
     if let Some(gap) = endpoint_gap(snapshot, endpoints::SPEND_LIMIT, None) {
         out.indeterminate(subject, vec![gap]);
     } else if let Some(limit) = &snapshot.inventory.spend_limit {
         let amount = format_amount(limit.threshold_amount as f64 / 100.0, &limit.currency);
-        out.pass(
-            subject,
+        out.pass(subject, || {
             format!(
                 "Organization {org} has a spend limit of {amount} per {}",
                 limit.interval
-            ),
-        );
+            )
+        });
     } else {
         out.fail(
             subject,
@@ -46,7 +44,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             json!({ "spend_limit": null }),
         );
     }
-    out.into_vec()
 }
 
 #[cfg(test)]

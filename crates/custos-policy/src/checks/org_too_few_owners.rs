@@ -1,7 +1,7 @@
 //! `openai-org-too-few-owners`: a single owner is a single point of failure.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::Outcome;
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::owners::{OwnerBound, evaluate_org_owners};
@@ -30,10 +30,10 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params, out: &mut Outcomes) {
     evaluate_org_owners(
-        &META,
         snapshot,
+        out,
         OwnerBound::AtLeast(params.integer("min_owners")),
         "min_owners",
     )

@@ -1,7 +1,7 @@
 //! `openai-project-cost-over-budget`: a project spent more than its budget over the window.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::cost_gaps;
@@ -58,20 +58,19 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let budget = params.number("budget");
     let currency = params.string("currency");
     let window_days = params.integer("window_days");
     let rates = params.fx_rates("fx_rates");
     let window = Window::last_days(as_of, window_days);
-    let mut out = Outcomes::new(&META);
     let gaps = cost_gaps(snapshot, window.start);
     if !gaps.is_empty() {
         out.indeterminate(Subject::organization(&snapshot.org_id), gaps);
-        return out.into_vec();
+        return;
     }
     let costs = costs_by_project(snapshot, window);
-    for_active_projects(snapshot, &mut out, &[], |project, out| {
+    for_active_projects(snapshot, out, &[], |project, out| {
         let subject = Subject::project(&project.project.id);
         let totals = costs.get(project.project.id.as_str());
         let converted = convert_sum(
@@ -107,7 +106,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             },
         );
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! a runaway loop).
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::cost_gaps;
@@ -56,15 +56,14 @@ struct ProjectSeries<'a> {
     currencies: BTreeSet<&'a str>,
 }
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let factor = params.number("factor");
     let min_amount = params.number("min_amount");
     let days = SpikeDays::new(as_of, params.integer("lookback_days"));
-    let mut out = Outcomes::new(&META);
     let gaps = cost_gaps(snapshot, days.history_start());
     if !gaps.is_empty() {
         out.indeterminate(Subject::organization(&snapshot.org_id), gaps);
-        return out.into_vec();
+        return;
     }
     let mut series: HashMap<&str, ProjectSeries<'_>> = HashMap::new();
     for (t, record) in costs_in(snapshot, days.history()) {
@@ -78,7 +77,7 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
         }
     }
     let empty = ProjectSeries::default();
-    for_active_projects(snapshot, &mut out, &[], |project, out| {
+    for_active_projects(snapshot, out, &[], |project, out| {
         let subject = Subject::project(&project.project.id);
         let project_series = series.get(project.project.id.as_str()).unwrap_or(&empty);
         let currencies: BTreeSet<String> = project_series
@@ -135,7 +134,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             evidence,
         );
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

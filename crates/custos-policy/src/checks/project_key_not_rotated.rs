@@ -1,7 +1,7 @@
 //! `openai-project-key-not-rotated`: old project keys have had time to leak.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes};
+use crate::outcome::Outcomes;
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::keys::{for_project_keys, judge_rotation};
@@ -22,13 +22,11 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let rotation_days = params.integer("rotation_days");
-    let mut out = Outcomes::new(&META);
-    for_project_keys(snapshot, &mut out, |key, out| {
+    for_project_keys(snapshot, out, |key, out| {
         judge_rotation(out, key, as_of, rotation_days);
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-project-key-sprawl`: many keys in one project are hard to track and rotate.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::endpoints;
@@ -32,12 +32,11 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params, out: &mut Outcomes) {
     let max_keys = params.integer("max_keys");
-    let mut out = Outcomes::new(&META);
     for_active_projects(
         snapshot,
-        &mut out,
+        out,
         &[endpoints::PROJECT_API_KEYS],
         |project, out| {
             let keys = i64::try_from(project.api_keys.len()).unwrap_or(i64::MAX);
@@ -53,7 +52,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params) -> Vec<Outcome> {
             );
         },
     );
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-project-no-owner`: nobody is accountable for a project without an owner.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::endpoints;
@@ -25,11 +25,10 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
     for_active_projects(
         snapshot,
-        &mut out,
+        out,
         &[endpoints::PROJECT_USERS],
         |project, out| {
             let owners = project_owner_ids(project);
@@ -51,7 +50,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             );
         },
     );
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! organization's budget.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{cost_gaps, endpoints};
@@ -31,14 +31,13 @@ pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 /// The period whose spending makes a limit necessary.
 const WINDOW_DAYS: i64 = 30;
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, _params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, _params: &Params, out: &mut Outcomes) {
     let window = Window::last_days(as_of, WINDOW_DAYS);
     let costs = costs_by_project(snapshot, window);
     let gaps = cost_gaps(snapshot, window.start);
-    let mut out = Outcomes::new(&META);
     for_active_projects(
         snapshot,
-        &mut out,
+        out,
         &[endpoints::PROJECT_SPEND_LIMIT],
         |project, out| {
             let id = project.project.id.as_str();
@@ -46,7 +45,7 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, _params: &Params) -> Vec<Outcome> {
             let label = project_label(project);
             if let Some(limit) = &project.spend_limit {
                 let amount = format_amount(limit.threshold_amount as f64 / 100.0, &limit.currency);
-                out.pass(subject, format!("{label} has a spend limit of {amount}"));
+                out.pass(subject, || format!("{label} has a spend limit of {amount}"));
                 return;
             }
             if !gaps.is_empty() {
@@ -69,7 +68,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, _params: &Params) -> Vec<Outcome> {
         );
         },
     );
-    out.into_vec()
 }
 
 #[cfg(test)]

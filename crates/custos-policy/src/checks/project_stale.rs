@@ -1,7 +1,7 @@
 //! `openai-project-stale`: an old project nobody uses still holds keys, members and files.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{cost_gaps, usage_gaps};
@@ -35,7 +35,7 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let stale_days = params.integer("stale_days");
     let window = Window::last_days(as_of, stale_days);
     let used: HashSet<&str> = usage_in(snapshot, window)
@@ -44,8 +44,7 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
     let costs = costs_by_project(snapshot, window);
     let mut gaps = usage_gaps(snapshot, window.start);
     gaps.extend(cost_gaps(snapshot, window.start));
-    let mut out = Outcomes::new(&META);
-    for_active_projects(snapshot, &mut out, &[], |project, out| {
+    for_active_projects(snapshot, out, &[], |project, out| {
         let id = project.project.id.as_str();
         let subject = Subject::project(id);
         let created_at = project.project.created_at;
@@ -62,15 +61,13 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
         let label = project_label(project);
         if !older_than(created_at, as_of, stale_days) {
             let age = age_in_days(created_at, as_of);
-            out.pass(
-                subject,
-                format!("{label} was created {age} days ago, less than {stale_days} days"),
-            );
+            out.pass(subject, || {
+                format!("{label} was created {age} days ago, less than {stale_days} days")
+            });
         } else if has_usage || has_cost {
-            out.pass(
-                subject,
-                format!("{label} was used in the last {stale_days} days"),
-            );
+            out.pass(subject, || {
+                format!("{label} was used in the last {stale_days} days")
+            });
         } else if !gaps.is_empty() {
             // Activity found would be certain; its absence needs the whole window.
             out.indeterminate(subject, gaps.clone());
@@ -82,7 +79,6 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
             );
         }
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-project-too-many-owners`: project owners manage members and keys of the project.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::endpoints;
@@ -32,12 +32,11 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params, out: &mut Outcomes) {
     let bound = OwnerBound::AtMost(params.integer("max_owners"));
-    let mut out = Outcomes::new(&META);
     for_active_projects(
         snapshot,
-        &mut out,
+        out,
         &[endpoints::PROJECT_USERS],
         |project, out| {
             judge_owner_count(
@@ -50,7 +49,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params) -> Vec<Outcome> {
             );
         },
     );
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-project-unrestricted-models`: without model permissions every model is allowed.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::endpoints;
@@ -24,10 +24,9 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
     let listings = [endpoints::PROJECT_MODEL_PERMISSIONS];
-    for_active_projects(snapshot, &mut out, &listings, |project, out| {
+    for_active_projects(snapshot, out, &listings, |project, out| {
         let label = project_label(project);
         let permissions = project.model_permissions.as_ref();
         out.judge(
@@ -48,7 +47,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             },
         );
     });
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! `openai-user-external`: a member whose address is outside the company's domains.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{endpoint_gap, endpoints};
@@ -23,23 +23,21 @@ pub static META: PolicyMeta = PolicyMeta {
 
 pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, params: &Params, out: &mut Outcomes) {
     let organization = Subject::organization(&snapshot.org_id);
     let Some(allowed) = AllowedDomains::new(params.strings("allowed_domains")) else {
         out.indeterminate(organization, vec![NO_ALLOWED_DOMAINS.to_owned()]);
-        return out.into_vec();
+        return;
     };
     if let Some(gap) = endpoint_gap(snapshot, endpoints::USERS, None) {
         out.indeterminate(organization, vec![gap]);
-        return out.into_vec();
+        return;
     }
     for user in &snapshot.inventory.users {
         let label = format!("User {}", user.id);
         let subject = Subject::new("user", &user.id, None);
-        judge_domain(&mut out, subject, &label, user.email_domain(), &allowed);
+        judge_domain(out, subject, &label, user.email_domain(), &allowed);
     }
-    out.into_vec()
 }
 
 #[cfg(test)]

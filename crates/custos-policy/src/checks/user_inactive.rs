@@ -1,7 +1,7 @@
 //! `openai-user-inactive`: accounts nobody uses are accounts nobody watches.
 
 use crate::meta::{Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::{audit_gaps, endpoint_gap, endpoints, usage_gaps};
@@ -37,13 +37,12 @@ pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 /// A failed login is not activity: someone who cannot log in is not using the account.
 const LOGIN_FAILED: &str = "login.failed";
 
-fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
+fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let inactive_days = params.integer("inactive_days");
     let window = Window::last_days(as_of, inactive_days);
-    let mut out = Outcomes::new(&META);
     if let Some(gap) = endpoint_gap(snapshot, endpoints::USERS, None) {
         out.indeterminate(Subject::organization(&snapshot.org_id), vec![gap]);
-        return out.into_vec();
+        return;
     }
     let last_activity = last_activity_by_user(snapshot, window);
     // Found activity proves a user active even if some data is missing; only the absence of
@@ -60,23 +59,23 @@ fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
                 "inactive_days": inactive_days,
             })
         };
-        let label = format!("User {}", user.id);
+        let id = &user.id;
         if !older_than(user.added_at, as_of, inactive_days) {
             let age = age_in_days(user.added_at, as_of);
-            let message =
-                format!("{label} was added {age} days ago, less than {inactive_days} days");
-            out.pass(subject, message);
+            out.pass(subject, || {
+                format!("User {id} was added {age} days ago, less than {inactive_days} days")
+            });
         } else if let Some(last) = last {
-            let message = format!("{label} was last active on {}", date(last));
-            out.pass(subject, message);
+            out.pass(subject, || {
+                format!("User {id} was last active on {}", date(last))
+            });
         } else if !gaps.is_empty() {
             out.indeterminate(subject, gaps.clone());
         } else {
-            let message = format!("{label} has had no activity in the last {inactive_days} days");
+            let message = format!("User {id} has had no activity in the last {inactive_days} days");
             out.fail(subject, message, evidence());
         }
     }
-    out.into_vec()
 }
 
 /// The latest activity of each user inside `window`.

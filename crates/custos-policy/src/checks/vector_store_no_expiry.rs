@@ -1,7 +1,7 @@
 //! `openai-vector-store-no-expiry`: a vector store without an expiry keeps its documents forever.
 
 use crate::meta::{Need, PolicyMeta, Severity, controls};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::registry::Builtin;
 use crate::settings::Params;
 use crate::shared::data::endpoints;
@@ -28,8 +28,7 @@ pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 const NO_PROJECT_KEY: &str =
     "no project key is configured for any active project, so vector stores were not read";
 
-fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> {
-    let mut out = Outcomes::new(&META);
+fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcomes) {
     let mut read_any = false;
     // The listing is only checked for projects with a key: without one nothing was requested.
     let mut visit = |project: &custos_model::inventory::ProjectInventory, out: &mut Outcomes| {
@@ -61,7 +60,7 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             );
         }
     };
-    for_active_projects(snapshot, &mut out, &[endpoints::VECTOR_STORES], &mut visit);
+    for_active_projects(snapshot, out, &[endpoints::VECTOR_STORES], &mut visit);
     let failed_any = snapshot
         .failures_of(endpoints::VECTOR_STORES)
         .next()
@@ -72,7 +71,6 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params) -> Vec<Outcome> 
             vec![NO_PROJECT_KEY.to_owned()],
         );
     }
-    out.into_vec()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use super::document::{Position, ResourceKind};
 use super::{CustomPolicy, PolicyError, load_dir, read_text};
-use crate::outcome::{Outcome, Verdict};
+use crate::outcome::{Keep, Outcome, Verdict};
 use crate::registry::Check;
 use crate::settings::Params;
 use custos_model::inventory::{ProjectInventory, Snapshot};
@@ -235,7 +235,7 @@ fn run_case(policy: &CustomPolicy, case: &Case) -> Result<CaseReport, String> {
             .collect::<Vec<_>>()
             .join("; ")
     })?;
-    let outcomes = policy.evaluate(&snapshot, case.as_of, &params);
+    let outcomes = policy.outcomes(&snapshot, case.as_of, &params, Keep::All);
     Ok(CaseReport {
         name: case.name.clone(),
         differences: compare(&case.expect, &outcomes),

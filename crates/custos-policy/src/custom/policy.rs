@@ -350,10 +350,9 @@ impl CustomPolicy {
                 Decision::Matches(message) => {
                     out.fail(subject, message, self.evidence.take(&mut json));
                 }
-                Decision::DoesNotMatch => out.pass(
-                    subject,
-                    format!("{} passes \"{}\"", subject.describe(), self.meta.title),
-                ),
+                Decision::DoesNotMatch => out.pass(subject, || {
+                    format!("{} passes \"{}\"", subject.describe(), self.meta.title)
+                }),
                 Decision::Unknown(reason) => out.indeterminate(subject, vec![reason]),
             }
         }
@@ -361,12 +360,11 @@ impl CustomPolicy {
 }
 
 impl Check for CustomPolicy {
-    fn meta(&self) -> &PolicyMeta {
+    fn meta(&self) -> &'static PolicyMeta {
         self.meta
     }
 
-    fn evaluate(&self, snapshot: &Snapshot, as_of: i64, params: &Params) -> Vec<Outcome> {
-        let mut out = Outcomes::new(self.meta);
+    fn evaluate(&self, snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
         let params_json: serde_json::Map<String, Value> = self
             .meta
             .params
@@ -385,7 +383,7 @@ impl Check for CustomPolicy {
                     Subject::organization(&snapshot.org_id),
                     vec![format!("parameters: {}", too_large.0)],
                 );
-                return out.into_vec();
+                return;
             }
         };
         let users: HashMap<&str, &User> = if !self.uses.owner.is_empty() {
@@ -403,7 +401,7 @@ impl Check for CustomPolicy {
             snapshot,
             self.kind,
             self.include_archived,
-            &mut out,
+            out,
             |project, items, _| groups.push((project, items.to_vec())),
         );
         let judge = |groups: &[(Option<&ProjectInventory>, Vec<Item<'_>>)], out: &mut Outcomes| {
@@ -418,7 +416,7 @@ impl Check for CustomPolicy {
             std::thread::available_parallelism().map_or(1, usize::from)
         };
         if workers == 1 {
-            judge(&groups, &mut out);
+            judge(&groups, out);
         } else {
             // Resources are independent: chunks of projects are judged on several threads and
             // their outcomes appended; `evaluate_all` sorts a policy's outcomes anyway.
@@ -428,7 +426,7 @@ impl Check for CustomPolicy {
                     .chunks(chunk)
                     .map(|part| {
                         scope.spawn(|| {
-                            let mut part_out = Outcomes::new(self.meta);
+                            let mut part_out = Outcomes::new(self.meta, out.keep());
                             judge(part, &mut part_out);
                             part_out.into_vec()
                         })
@@ -447,6 +445,5 @@ impl Check for CustomPolicy {
                 out.append(part);
             }
         }
-        out.into_vec()
     }
 }

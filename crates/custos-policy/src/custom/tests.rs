@@ -2,7 +2,7 @@ use super::*;
 use crate::outcome::Verdict;
 use crate::settings::PolicySettings;
 use crate::testing::{AS_OF, archived_project, obj, project, snapshot, user};
-use crate::{Check, Registry, evaluate_all};
+use crate::{Check, Keep, Registry, evaluate_all};
 use serde_json::json;
 use std::path::Path;
 
@@ -177,7 +177,7 @@ fn organization() -> custos_model::inventory::Snapshot {
 fn evaluation_fails_passes_and_renders_the_message() {
     let policy = load_str(Path::new("old.yaml"), OLD_KEYS).unwrap();
     let params = crate::Params::defaults(policy.meta());
-    let outcomes = policy.evaluate(&organization(), AS_OF, &params);
+    let outcomes = policy.outcomes(&organization(), AS_OF, &params, Keep::All);
     let find = |id: &str| outcomes.iter().find(|o| o.resource_id == id).unwrap();
     assert_eq!(
         outcomes.len(),
@@ -214,10 +214,11 @@ fn runtime_errors_make_that_resource_indeterminate() {
         "resource.last_used_at > 5",
     );
     let policy = load_str(Path::new("p.yaml"), &text).unwrap();
-    let outcomes = policy.evaluate(
+    let outcomes = policy.outcomes(
         &organization(),
         AS_OF,
         &crate::Params::defaults(policy.meta()),
+        Keep::All,
     );
     let old = outcomes.iter().find(|o| o.resource_id == "old").unwrap();
     assert_eq!(old.result, Verdict::Indeterminate);
@@ -231,10 +232,11 @@ fn runtime_errors_make_that_resource_indeterminate() {
 fn include_archived_brings_archived_projects_in() {
     let text = format!("{OLD_KEYS}include_archived: true\n");
     let policy = load_str(Path::new("p.yaml"), &text).unwrap();
-    let outcomes = policy.evaluate(
+    let outcomes = policy.outcomes(
         &organization(),
         AS_OF,
         &crate::Params::defaults(policy.meta()),
+        Keep::All,
     );
     assert!(
         outcomes
@@ -252,7 +254,7 @@ fn custom_policies_run_beside_the_builtins_with_settings() {
         obj::<PolicySettings>(json!({"severity": "low", "params": {"max_age": 0}})),
     )]);
     let resolved = registry.resolve(&settings, &Default::default()).unwrap();
-    let outcomes: Vec<_> = evaluate_all(&resolved, &organization(), AS_OF)
+    let outcomes: Vec<_> = evaluate_all(&resolved, &organization(), AS_OF, Keep::All)
         .into_iter()
         .filter(|o| o.policy_id == "acme-old-user-keys")
         .collect();

@@ -1,7 +1,6 @@
 //! Counting owners, for the organization and for projects, against a lower or upper bound.
 
-use crate::meta::PolicyMeta;
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::outcome::{Outcomes, Subject};
 use crate::shared::data::{endpoint_gap, endpoints};
 use custos_model::inventory::{ProjectInventory, Snapshot};
 use serde_json::json;
@@ -56,16 +55,15 @@ pub fn judge_owner_count(
 /// Both organization owner-count policies: count users with `role == "owner"` (exactly, as the
 /// API spells it) against `bound`.
 pub fn evaluate_org_owners(
-    meta: &'static PolicyMeta,
     snapshot: &Snapshot,
+    out: &mut Outcomes,
     bound: OwnerBound,
     param: &str,
-) -> Vec<Outcome> {
-    let mut out = Outcomes::new(meta);
+) {
     let subject = Subject::organization(&snapshot.org_id);
     if let Some(gap) = endpoint_gap(snapshot, endpoints::USERS, None) {
         out.indeterminate(subject, vec![gap]);
-        return out.into_vec();
+        return;
     }
     let owners = snapshot
         .inventory
@@ -75,8 +73,7 @@ pub fn evaluate_org_owners(
         .map(|u| u.id.as_str())
         .collect();
     let label = format!("Organization {}", snapshot.org_id);
-    judge_owner_count(&mut out, subject, &label, owners, bound, param);
-    out.into_vec()
+    judge_owner_count(out, subject, &label, owners, bound, param);
 }
 
 /// A project's owners: its project users with `role == "owner"`. Organization owners and service

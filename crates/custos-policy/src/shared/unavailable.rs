@@ -1,8 +1,8 @@
 //! Policies whose data source custos cannot read yet (an identity directory, the content scanner,
 //! the ChatGPT Compliance API): one indeterminate result per organization naming what is missing.
 
-use crate::meta::{Need, PolicyMeta};
-use crate::outcome::{Outcome, Outcomes, Subject};
+use crate::meta::Need;
+use crate::outcome::{Outcomes, Subject};
 use custos_model::inventory::Snapshot;
 
 /// What an unconfigured source is, in words.
@@ -15,15 +15,15 @@ pub fn missing_source(need: Need) -> Option<&'static str> {
     }
 }
 
-/// One indeterminate result for the organization, listing each unconfigured source `meta` needs.
-pub fn evaluate(meta: &'static PolicyMeta, snapshot: &Snapshot) -> Vec<Outcome> {
-    let mut out = Outcomes::new(meta);
-    let missing: Vec<String> = meta
+/// One indeterminate result for the organization, listing each unconfigured source the policy
+/// needs.
+pub fn evaluate(snapshot: &Snapshot, out: &mut Outcomes) {
+    let missing: Vec<String> = out
+        .meta()
         .needs
         .iter()
         .filter_map(|need| missing_source(*need))
         .map(str::to_owned)
         .collect();
     out.indeterminate(Subject::organization(&snapshot.org_id), missing);
-    out.into_vec()
 }

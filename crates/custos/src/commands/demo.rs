@@ -119,7 +119,8 @@ async fn print_findings(
     as_of: i64,
 ) -> anyhow::Result<()> {
     let registry = Registry::builtin();
-    let outcomes = super::evaluate::evaluate_scan(store, config, run, as_of).await?;
+    let outcomes =
+        super::evaluate::evaluate_scan(store, config, run, as_of, custos_policy::Keep::All).await?;
     let mut counts = std::collections::BTreeMap::new();
     let mut findings = Vec::new();
     for outcome in &outcomes {

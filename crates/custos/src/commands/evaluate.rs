@@ -4,7 +4,8 @@
 use anyhow::bail;
 use custos_config::{Config, PolicyOverride};
 use custos_policy::{
-    Outcome, PolicySettings, Registry, ResolvedPolicy, SettingsMap, Snapshot, Verdict, evaluate_all,
+    Keep, Outcome, PolicySettings, Registry, ResolvedPolicy, SettingsMap, Snapshot, Verdict,
+    evaluate_all,
 };
 use custos_store::{FindingChanges, FindingObservation, ScanRun, ScanStatus, Store};
 
@@ -26,16 +27,18 @@ pub fn registry(config: &Config) -> anyhow::Result<Registry> {
     Ok(builtin.with_custom(policies)?)
 }
 
-/// The outcomes of every enabled policy on scan `run` at `as_of`, in a stable order.
+/// The outcomes of every enabled policy on scan `run` at `as_of`, in a stable order; the passes
+/// only when `keep` asks for them.
 pub async fn evaluate_scan(
     store: &dyn Store,
     config: &Config,
     run: &ScanRun,
     as_of: i64,
+    keep: Keep,
 ) -> anyhow::Result<Vec<Outcome>> {
     let resolved = resolved_policies(config, &run.org_id)?;
     let snapshot = load(store, run).await?;
-    Ok(evaluate_all(&resolved, &snapshot, as_of))
+    Ok(evaluate_all(&resolved, &snapshot, as_of, keep))
 }
 
 /// Evaluates scan `run` at its own time and records what fired: new findings open, those that
@@ -46,22 +49,21 @@ pub async fn record_scan_findings(
     run: &ScanRun,
 ) -> anyhow::Result<FindingChanges> {
     let registry = registry(config)?;
-    let outcomes = evaluate_scan(store, config, run, run.started_at).await?;
+    let outcomes = evaluate_scan(store, config, run, run.started_at, Keep::Findings).await?;
     let observed: Vec<FindingObservation> = outcomes
-        .iter()
-        .filter(|o| o.result != Verdict::Pass)
+        .into_iter()
         .map(|o| FindingObservation {
-            policy_id: o.policy_id.to_string(),
-            resource_id: o.resource_id.to_string(),
-            resource_kind: o.resource_kind.to_string(),
-            project_id: o.project_id.as_deref().map(str::to_owned),
-            severity: o.severity.to_string(),
-            result: verdict_name(o.result).to_owned(),
             title: registry
                 .get(&o.policy_id)
                 .map_or_else(String::new, |c| c.meta().title.to_owned()),
-            message: o.message.to_string(),
-            evidence: o.evidence.clone(),
+            policy_id: o.policy_id.into_owned(),
+            resource_id: o.resource_id,
+            resource_kind: o.resource_kind.into_owned(),
+            project_id: o.project_id,
+            severity: o.severity.to_string(),
+            result: verdict_name(o.result).to_owned(),
+            message: o.message,
+            evidence: o.evidence,
         })
         .collect();
     let complete = run.status == ScanStatus::Complete;

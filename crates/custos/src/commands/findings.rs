@@ -7,8 +7,9 @@ use super::finding_formats;
 use super::output;
 use crate::cli::{FindingFormat, FindingsAction, FindingsArgs, PoliciesCommand};
 use anyhow::bail;
-use custos_policy::{Outcome, Registry, Severity, Verdict};
+use custos_policy::{Keep, Outcome, Registry, Severity};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::process::ExitCode;
 
 /// Exit code when `--fail-on` finds an open finding at or above its level.
@@ -158,14 +159,17 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
                     continue;
                 };
                 let as_of = context::as_of(Some(text))?;
-                for outcome in evaluate::evaluate_scan(store.as_ref(), &config, &run, as_of).await?
-                {
-                    if outcome.result == Verdict::Pass {
-                        continue;
-                    }
-                    let known = stored.iter().find(|r| {
-                        r.policy_id == outcome.policy_id && r.resource_id == outcome.resource_id
-                    });
+                let by_identity: HashMap<(&str, &str), _> = stored
+                    .iter()
+                    .map(|r| ((r.policy_id.as_str(), r.resource_id.as_str()), r))
+                    .collect();
+                let outcomes =
+                    evaluate::evaluate_scan(store.as_ref(), &config, &run, as_of, Keep::Findings)
+                        .await?;
+                for outcome in outcomes {
+                    let known = by_identity
+                        .get(&(&*outcome.policy_id, outcome.resource_id.as_str()))
+                        .copied();
                     let (first, last) = known.map_or((as_of, as_of), |r| (r.first_seen, as_of));
                     let status = known
                         .filter(|r| r.suppression.as_ref().is_some_and(|s| s.applies_at(as_of)))
