@@ -314,6 +314,32 @@ fn the_demo_findings_are_exact_identical_on_both_backends_and_export_to_ocsf_and
     check_ocsf(&outputs[2], count);
     check_sarif(&outputs[3], count);
 
+    // Re-evaluated at the scan's own time, the findings are the recorded ones.
+    let now = custos_sim::demo::demo_scenario()
+        .now
+        .expect("the demo has a clock");
+    let as_of = jiff::Timestamp::from_second(now).unwrap().to_string();
+    let (config, _) = write_config(&dir, &sim);
+    let reevaluated = run(custos()
+        .args([
+            "findings", "--status", "all", "--format", "json", "--as-of", &as_of, "--db", &db,
+        ])
+        .arg("--config")
+        .arg(&config))
+    .stdout;
+    check_findings(&reevaluated);
+    let identities = |json: &[u8]| -> Vec<(String, String, String)> {
+        let findings: Vec<serde_json::Value> = serde_json::from_slice(json).unwrap();
+        findings
+            .iter()
+            .map(|f| {
+                let field = |name: &str| f[name].as_str().unwrap_or_default().to_owned();
+                (field("policy_id"), field("resource_id"), field("message"))
+            })
+            .collect()
+    };
+    assert_eq!(identities(&reevaluated), identities(&outputs[0]));
+
     // `--fail-on high` exits 3: open high findings exist.
     let fail_on = custos()
         .args([
