@@ -30,7 +30,7 @@ pub mod shared;
 pub(crate) mod testing;
 
 pub use meta::{Control, Need, ParamKind, ParamSpec, PolicyMeta, Severity, controls};
-pub use outcome::{Keep, Outcome, Outcomes, Verdict};
+pub use outcome::{Evidence, Keep, Outcome, Outcomes, Verdict};
 pub use registry::{
     Builtin, Check, DuplicateId, EvaluateFn, Registry, ResolvedPolicy, evaluate_all, evaluate_each,
 };

@@ -3,7 +3,8 @@
 use crate::meta::{PolicyMeta, Severity};
 use serde::Serialize;
 use serde_json::Value;
-use std::borrow::Cow;
+use serde_json::value::RawValue;
+use std::fmt;
 
 /// The three states of a result. A missing page of data is never a pass: it is `Indeterminate`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -17,11 +18,11 @@ pub enum Verdict {
 /// One policy's result for one resource.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Outcome {
-    /// Borrowed for built-in policies: millions of outcomes need not each own a copy.
-    pub policy_id: Cow<'static, str>,
+    /// The policy's metadata is static (custom policies' too): outcomes share its id.
+    pub policy_id: &'static str,
     /// The effective severity: the policy's default, or the one settings chose.
     pub severity: Severity,
-    pub resource_kind: Cow<'static, str>,
+    pub resource_kind: &'static str,
     /// The API's id of the resource (the organization id for organization-wide results).
     pub resource_id: String,
     /// The project the resource belongs to, if any.
@@ -29,9 +30,70 @@ pub struct Outcome {
     pub result: Verdict,
     /// A sentence naming the resource and saying what was found.
     pub message: String,
-    /// An object: the values that made the policy fire (or pass); for an indeterminate result,
-    /// `{"missing": [...]}` naming what was not collected.
-    pub evidence: Value,
+    /// An object: the values that made the policy fire (empty for a pass); for an
+    /// indeterminate result, `{"missing": [...]}` naming what was not collected.
+    pub evidence: Evidence,
+}
+
+/// The evidence of an outcome: a JSON object kept as its text. A large organization has
+/// hundreds of thousands of findings, and a parsed object of three fields costs several times
+/// the memory of its text; the text is what the store and the output formats write anyway.
+#[derive(Clone, Default)]
+pub struct Evidence(
+    /// `None` for `{}`, which most outcomes (the passes) have: no allocation for them.
+    Option<Box<RawValue>>,
+);
+
+const EMPTY: &str = "{}";
+
+impl Evidence {
+    /// `{}`.
+    pub fn empty() -> Evidence {
+        Evidence(None)
+    }
+
+    /// The JSON text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_deref().map_or(EMPTY, RawValue::get)
+    }
+
+    /// The evidence parsed.
+    pub fn to_value(&self) -> Value {
+        // The text was written from a `Value`, so it parses.
+        serde_json::from_str(self.as_str()).unwrap_or_default()
+    }
+}
+
+impl From<&Value> for Evidence {
+    fn from(value: &Value) -> Evidence {
+        match value {
+            Value::Object(fields) if fields.is_empty() => Evidence::empty(),
+            // Writing a `Value` cannot fail (its keys are strings); if it did, the evidence
+            // would be empty rather than the outcome lost.
+            _ => Evidence(serde_json::value::to_raw_value(value).ok()),
+        }
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(raw) => raw.serialize(serializer),
+            None => serde_json::Map::new().serialize(serializer),
+        }
+    }
+}
+
+impl PartialEq for Evidence {
+    fn eq(&self, other: &Evidence) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl fmt::Debug for Evidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// The resource a result is about.
@@ -109,11 +171,11 @@ impl Outcomes {
         self.keep
     }
 
-    fn push(&mut self, subject: Subject<'_>, result: Verdict, message: String, evidence: Value) {
+    fn push(&mut self, subject: Subject<'_>, result: Verdict, message: String, evidence: Evidence) {
         self.list.push(Outcome {
-            policy_id: Cow::Borrowed(self.meta.id),
+            policy_id: self.meta.id,
             severity: self.meta.severity,
-            resource_kind: Cow::Borrowed(subject.kind),
+            resource_kind: subject.kind,
             resource_id: subject.id.to_owned(),
             project_id: subject.project_id.map(str::to_owned),
             result,
@@ -128,17 +190,12 @@ impl Outcomes {
     /// when passes are kept.
     pub(crate) fn pass(&mut self, subject: Subject<'_>, message: impl FnOnce() -> String) {
         if self.keep == Keep::All {
-            self.push(
-                subject,
-                Verdict::Pass,
-                message(),
-                Value::Object(serde_json::Map::new()),
-            );
+            self.push(subject, Verdict::Pass, message(), Evidence::empty());
         }
     }
 
     pub(crate) fn fail(&mut self, subject: Subject<'_>, message: String, evidence: Value) {
-        self.push(subject, Verdict::Fail, message, evidence);
+        self.push(subject, Verdict::Fail, message, Evidence::from(&evidence));
     }
 
     /// Fail (with the evidence) or pass, depending on `fires`. The evidence is only built for a
@@ -169,7 +226,7 @@ impl Outcomes {
             subject,
             Verdict::Indeterminate,
             message,
-            serde_json::json!({ "missing": missing }),
+            Evidence::from(&serde_json::json!({ "missing": missing })),
         );
     }
 
@@ -180,5 +237,30 @@ impl Outcomes {
 
     pub fn into_vec(self) -> Vec<Outcome> {
         self.list
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn evidence_keeps_the_object_as_text_and_writes_it_back_as_an_object() {
+        let value = json!({"created_at": 1, "owner": {"type": "user"}, "ids": ["a", "b"]});
+        let evidence = Evidence::from(&value);
+        assert_eq!(evidence.to_value(), value);
+        assert_eq!(evidence, Evidence::from(&value.clone()));
+        assert_eq!(
+            serde_json::to_value(&evidence).unwrap(),
+            value,
+            "serialized as the object, not as a string"
+        );
+        for empty in [Evidence::empty(), Evidence::from(&json!({}))] {
+            assert_eq!(empty.as_str(), "{}");
+            assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
+            assert_eq!(empty, Evidence::default());
+        }
+        assert_ne!(evidence, Evidence::empty());
     }
 }

@@ -349,8 +349,7 @@ fn evaluate_one(
     let mut outcomes = policy.check.outcomes(snapshot, as_of, &policy.params, keep);
     // Stable sort: outcomes mostly come out in resource order already, which it detects.
     outcomes.sort_by(|a, b| {
-        (a.resource_id.as_str(), &*a.resource_kind)
-            .cmp(&(b.resource_id.as_str(), &*b.resource_kind))
+        (a.resource_id.as_str(), a.resource_kind).cmp(&(b.resource_id.as_str(), b.resource_kind))
     });
     for outcome in &mut outcomes {
         outcome.severity = policy.severity;
@@ -573,7 +572,7 @@ mod tests {
         // Policy order first, then resource id.
         let position = |id: &str| CATALOGUE.iter().position(|c| *c == id).unwrap();
         for pair in outcomes.windows(2) {
-            let (a, b) = (position(&pair[0].policy_id), position(&pair[1].policy_id));
+            let (a, b) = (position(pair[0].policy_id), position(pair[1].policy_id));
             assert!(a < b || (a == b && pair[0].resource_id <= pair[1].resource_id));
         }
         let inactive: Vec<&str> = outcomes

@@ -127,7 +127,7 @@ pub fn outcome<'a>(outcomes: &'a [Outcome], resource_id: &str) -> &'a Outcome {
 /// The `missing` list of an indeterminate outcome, joined.
 pub fn missing(outcome: &Outcome) -> String {
     assert_eq!(outcome.result, Verdict::Indeterminate, "{outcome:#?}");
-    outcome.evidence["missing"]
+    outcome.evidence.to_value()["missing"]
         .as_array()
         .map(|items| {
             items
@@ -144,7 +144,7 @@ pub fn missing(outcome: &Outcome) -> String {
 pub fn assert_well_formed(meta: &PolicyMeta, outcomes: &[Outcome]) {
     for outcome in outcomes {
         assert_eq!(outcome.policy_id, meta.id);
-        assert!(outcome.evidence.is_object(), "{outcome:#?}");
+        assert!(outcome.evidence.to_value().is_object(), "{outcome:#?}");
         assert!(
             outcome.message.contains(&outcome.resource_id),
             "message must name the resource: {outcome:#?}"

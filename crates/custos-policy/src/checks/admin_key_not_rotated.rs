@@ -68,7 +68,7 @@ mod tests {
         assert_eq!(verdict(&outcomes, "older"), Verdict::Fail);
         assert_eq!(verdict(&outcomes, "younger"), Verdict::Pass);
         assert_eq!(outcome(&outcomes, "at").resource_kind, "admin_api_key");
-        assert_eq!(outcome(&outcomes, "at").evidence["age_days"], 90);
+        assert_eq!(outcome(&outcomes, "at").evidence.to_value()["age_days"], 90);
     }
 
     #[test]

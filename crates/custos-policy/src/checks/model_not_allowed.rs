@@ -193,7 +193,7 @@ mod tests {
         assert_eq!(verdict(&outcomes, "idle"), Verdict::Pass);
         assert_eq!(verdict(&outcomes, "usage-only"), Verdict::Pass);
         assert_eq!(
-            outcome(&outcomes, "bad").evidence["disallowed_models"],
+            outcome(&outcomes, "bad").evidence.to_value()["disallowed_models"],
             json!(["dall-e-3"])
         );
     }

@@ -86,11 +86,11 @@ mod tests {
                     .contains(&format!("has {owners} owner(s)"))
             );
             if expected == Verdict::Fail {
-                assert_eq!(outcomes[0].evidence["owners"], json!(owners));
-                assert_eq!(outcomes[0].evidence["min_owners"], json!(min));
+                assert_eq!(outcomes[0].evidence.to_value()["owners"], json!(owners));
+                assert_eq!(outcomes[0].evidence.to_value()["min_owners"], json!(min));
             } else {
                 assert_eq!(
-                    outcomes[0].evidence,
+                    outcomes[0].evidence.to_value(),
                     json!({}),
                     "a pass carries no evidence"
                 );

@@ -158,7 +158,10 @@ mod tests {
                 .message
                 .contains("cost 50.00 EUR")
         );
-        assert_eq!(outcome(&outcomes, "in-eur").evidence["cost"], 50.5);
+        assert_eq!(
+            outcome(&outcomes, "in-eur").evidence.to_value()["cost"],
+            50.5
+        );
     }
 
     #[test]
@@ -167,7 +170,10 @@ mod tests {
         snapshot.inventory.projects = vec![project("in-eur")];
         let params = json!({"budget": 100, "currency": "USD", "fx_rates": {"USD": {"EUR": 0.5}}});
         let outcomes = run(&CHECK, &snapshot, AS_OF, params);
-        assert_eq!(outcome(&outcomes, "in-eur").evidence["cost"], 101.0);
+        assert_eq!(
+            outcome(&outcomes, "in-eur").evidence.to_value()["cost"],
+            101.0
+        );
         assert_eq!(verdict(&outcomes, "in-eur"), Verdict::Fail);
     }
 

@@ -198,7 +198,7 @@ mod tests {
         assert_eq!(verdict(&outcomes, "today"), Verdict::Pass);
         assert_eq!(verdict(&outcomes, "new"), Verdict::Fail);
         assert_eq!(
-            outcome(&outcomes, "new").evidence["spikes"][0]["baseline_median"],
+            outcome(&outcomes, "new").evidence.to_value()["spikes"][0]["baseline_median"],
             0.0
         );
     }

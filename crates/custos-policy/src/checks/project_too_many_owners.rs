@@ -86,7 +86,10 @@ mod tests {
         assert_eq!(verdict(&outcomes, "at"), Verdict::Pass);
         assert_eq!(verdict(&outcomes, "above"), Verdict::Fail);
         assert_eq!(verdict(&outcomes, "below"), Verdict::Pass);
-        assert_eq!(outcome(&outcomes, "above").evidence["owners"], json!(4));
+        assert_eq!(
+            outcome(&outcomes, "above").evidence.to_value()["owners"],
+            json!(4)
+        );
     }
 
     #[test]

@@ -64,7 +64,7 @@ mod tests {
         assert_eq!(verdict(&outcomes, "hashed"), Verdict::Pass);
         assert_eq!(verdict(&outcomes, "unknown"), Verdict::Indeterminate);
         assert_eq!(
-            outcome(&outcomes, "external").evidence["email_domain"],
+            outcome(&outcomes, "external").evidence.to_value()["email_domain"],
             "gmail.com"
         );
     }

@@ -194,7 +194,7 @@ fn evaluation_fails_passes_and_renders_the_message() {
     // The evidence holds the values the filters read, as the API object has them: the key's
     // creation time and its owner's type, not the rest of the owner.
     assert_eq!(
-        old.evidence,
+        old.evidence.to_value(),
         json!({"created_at": AS_OF - 31 * 86_400, "owner": {"type": "user"}})
     );
     assert_eq!(find("young").result, Verdict::Pass);

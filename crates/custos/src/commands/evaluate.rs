@@ -54,16 +54,16 @@ pub async fn record_scan_findings(
         .into_iter()
         .map(|o| FindingObservation {
             title: registry
-                .get(&o.policy_id)
+                .get(o.policy_id)
                 .map_or_else(String::new, |c| c.meta().title.to_owned()),
-            policy_id: o.policy_id.into_owned(),
+            policy_id: o.policy_id.to_owned(),
             resource_id: o.resource_id,
-            resource_kind: o.resource_kind.into_owned(),
+            resource_kind: o.resource_kind.to_owned(),
             project_id: o.project_id,
             severity: o.severity.to_string(),
             result: verdict_name(o.result).to_owned(),
             message: o.message,
-            evidence: o.evidence,
+            evidence: o.evidence.to_value(),
         })
         .collect();
     let complete = run.status == ScanStatus::Complete;

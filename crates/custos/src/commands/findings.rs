@@ -83,7 +83,7 @@ impl Finding {
         first_seen: i64,
         last_seen: i64,
     ) -> Finding {
-        let meta = registry.get(&outcome.policy_id).map(|c| c.meta());
+        let meta = registry.get(outcome.policy_id).map(|c| c.meta());
         Finding {
             policy_id: outcome.policy_id.to_string(),
             title: meta.map_or_else(String::new, |m| m.title.to_owned()),
@@ -95,7 +95,7 @@ impl Finding {
             resource_id: outcome.resource_id.clone(),
             project_id: outcome.project_id.clone(),
             message: outcome.message.clone(),
-            evidence: outcome.evidence.clone(),
+            evidence: outcome.evidence.to_value(),
             first_seen: output::time(Some(first_seen)),
             last_seen: output::time(Some(last_seen)),
             controls: controls(meta),
@@ -168,7 +168,7 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
                         .await?;
                 for outcome in outcomes {
                     let known = by_identity
-                        .get(&(&*outcome.policy_id, outcome.resource_id.as_str()))
+                        .get(&(outcome.policy_id, outcome.resource_id.as_str()))
                         .copied();
                     let (first, last) = known.map_or((as_of, as_of), |r| (r.first_seen, as_of));
                     let status = known
