@@ -57,6 +57,14 @@ impl Evidence {
         self.0.as_deref().map_or(EMPTY, RawValue::get)
     }
 
+    /// The JSON text, owned, for a store that keeps it as given.
+    pub fn into_raw(self) -> Result<Box<RawValue>, serde_json::Error> {
+        match self.0 {
+            Some(raw) => Ok(raw),
+            None => RawValue::from_string(EMPTY.to_owned()),
+        }
+    }
+
     /// The evidence parsed.
     pub fn to_value(&self) -> Value {
         // The text was written from a `Value`, so it parses.
@@ -256,7 +264,12 @@ mod tests {
             value,
             "serialized as the object, not as a string"
         );
+        assert_eq!(
+            evidence.clone().into_raw().unwrap().get(),
+            evidence.as_str()
+        );
         for empty in [Evidence::empty(), Evidence::from(&json!({}))] {
+            assert_eq!(empty.clone().into_raw().unwrap().get(), "{}");
             assert_eq!(empty.as_str(), "{}");
             assert_eq!(serde_json::to_string(&empty).unwrap(), "{}");
             assert_eq!(empty, Evidence::default());

@@ -28,12 +28,13 @@ fn observation(i: usize, message: &str) -> FindingObservation {
         .into(),
         title: "API key unused for 90 days".into(),
         message: format!("key_{i:09} {message}"),
-        evidence: json!({
+        evidence: serde_json::value::to_raw_value(&json!({
             "key_id": format!("key_{i:09}"),
             "project_id": project,
             "last_used_at": 1_690_000_000 + i,
             "threshold_days": 90,
-        }),
+        }))
+        .unwrap_or_else(|e| panic!("evidence: {e}")),
     }
 }
 

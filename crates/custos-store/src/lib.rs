@@ -286,7 +286,7 @@ impl Suppression {
 /// What one policy said about one resource in one evaluation: the input of
 /// [`Store::record_findings`]. A finding is identified by `(organization, policy_id,
 /// resource_id)`; a resource the policy passes is not observed at all.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FindingObservation {
     pub policy_id: String,
     /// The object's id (composite for memberships, as in [`ObjectRecord::id`]).
@@ -300,8 +300,9 @@ pub struct FindingObservation {
     pub result: String,
     pub title: String,
     pub message: String,
-    /// What the policy looked at; kept exactly as given.
-    pub evidence: serde_json::Value,
+    /// What the policy looked at, as JSON text: kept exactly as given, never parsed on the way
+    /// in (a scan of a large organization records hundreds of thousands of findings).
+    pub evidence: Box<serde_json::value::RawValue>,
 }
 
 /// A finding as stored: the latest observation and its lifecycle.

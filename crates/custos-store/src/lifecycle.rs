@@ -431,7 +431,7 @@ mod tests {
             result: "fail".into(),
             title: "t".into(),
             message: "m".into(),
-            evidence: Value::Null,
+            evidence: serde_json::value::to_raw_value(&Value::Null).unwrap(),
         }
     }
 

@@ -22,7 +22,7 @@ use futures::future::try_join_all;
 use std::time::Duration;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{FromSql, ToSql, Type};
+use tokio_postgres::types::{FromSql, Json, ToSql, Type};
 use tokio_postgres::{IsolationLevel, NoTls, Row};
 
 const BACKEND: &str = "PostgreSQL";
@@ -485,7 +485,7 @@ async fn copy_findings(
                 &o.result,
                 &o.title,
                 &o.message,
-                &o.evidence,
+                &Json(&o.evidence),
                 &row.status.as_str(),
                 &at,
                 &at,

@@ -389,7 +389,7 @@ fn upsert_findings(
             o.result,
             o.title,
             o.message,
-            to_text(&o.evidence),
+            o.evidence.get(),
             row.status.as_str(),
             at,
             at,

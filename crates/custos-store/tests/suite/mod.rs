@@ -935,7 +935,10 @@ fn finding(policy: &str, resource: &str, message: &str) -> FindingObservation {
         result: "fail".into(),
         title: format!("{policy} fails"),
         message: message.into(),
-        evidence: json!({"resource": resource, "message": message}),
+        evidence: serde_json::value::to_raw_value(
+            &json!({"resource": resource, "message": message}),
+        )
+        .unwrap(),
     }
 }
 
@@ -1015,7 +1018,7 @@ pub async fn findings_lifecycle(b: &impl Backend) {
             result: "fail".into(),
             title: "p1 fails".into(),
             message: "m1".into(),
-            evidence: observed[0].evidence.clone(),
+            evidence: serde_json::from_str(observed[0].evidence.get()).unwrap(),
             status: FindingStatus::Open,
             first_seen: 110,
             last_seen: 110,
@@ -1050,7 +1053,10 @@ pub async fn findings_lifecycle(b: &impl Backend) {
         (&*u1.message, &*u1.severity, &*u1.result, u1.project_id),
         ("m2", "critical", "indeterminate", Some("proj_1".into()))
     );
-    assert_eq!(u1.evidence, again[0].evidence);
+    assert_eq!(
+        u1.evidence,
+        serde_json::from_str::<serde_json::Value>(again[0].evidence.get()).unwrap()
+    );
     let u2 = one(&*store, "org-1", "p1", "u2").await;
     assert_eq!((u2.status, u2.last_seen), (FindingStatus::Open, 110));
 
@@ -1410,7 +1416,7 @@ pub async fn finding_events_append_only(b: &impl Backend) {
     let first = scan(&*store, "org-1", 1, ScanStatus::Complete).await;
     // Key order, unicode, escapes, big and fractional numbers, nulls, nesting.
     let text = r#"{"zeta":1,"alpha":{"b":[1,2.5,-3e-7,null],"a":"é 😀 \"q\" \\ \n"},"big":18446744073709551615,"neg":-9223372036854775808,"t":true,"empty":{},"list":[]}"#;
-    let evidence: serde_json::Value = serde_json::from_str(text).unwrap();
+    let evidence = serde_json::value::RawValue::from_string(text.to_owned()).unwrap();
     let observed = [FindingObservation {
         evidence,
         ..finding("p", "ü/1", "m")

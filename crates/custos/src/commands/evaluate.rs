@@ -50,22 +50,24 @@ pub async fn record_scan_findings(
 ) -> anyhow::Result<FindingChanges> {
     let registry = registry(config)?;
     let outcomes = evaluate_scan(store, config, run, run.started_at, Keep::Findings).await?;
-    let observed: Vec<FindingObservation> = outcomes
+    let observed = outcomes
         .into_iter()
-        .map(|o| FindingObservation {
-            title: registry
-                .get(o.policy_id)
-                .map_or_else(String::new, |c| c.meta().title.to_owned()),
-            policy_id: o.policy_id.to_owned(),
-            resource_id: o.resource_id,
-            resource_kind: o.resource_kind.to_owned(),
-            project_id: o.project_id,
-            severity: o.severity.to_string(),
-            result: verdict_name(o.result).to_owned(),
-            message: o.message,
-            evidence: o.evidence.to_value(),
+        .map(|o| {
+            Ok(FindingObservation {
+                title: registry
+                    .get(o.policy_id)
+                    .map_or_else(String::new, |c| c.meta().title.to_owned()),
+                policy_id: o.policy_id.to_owned(),
+                resource_id: o.resource_id,
+                resource_kind: o.resource_kind.to_owned(),
+                project_id: o.project_id,
+                severity: o.severity.to_string(),
+                result: verdict_name(o.result).to_owned(),
+                message: o.message,
+                evidence: o.evidence.into_raw()?,
+            })
         })
-        .collect();
+        .collect::<Result<Vec<FindingObservation>, serde_json::Error>>()?;
     let complete = run.status == ScanStatus::Complete;
     let finished = run.finished_at.unwrap_or(run.started_at);
     Ok(store
