@@ -81,6 +81,7 @@ mod lifecycle;
 mod location;
 mod migrate;
 mod postgres;
+mod postgres_tls;
 pub mod privacy;
 mod rows;
 mod sql;

@@ -9,6 +9,7 @@ use crate::error::Op;
 use crate::lifecycle::{self, FindingKey, FindingState, NewEvent, ObservedFinding, StateChange};
 use crate::location::redact;
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
+use crate::postgres_tls;
 use crate::rows::{self, Columns, CostRow, EndpointRow, ScanRow};
 use crate::sql;
 use crate::{
@@ -23,7 +24,7 @@ use std::time::Duration;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, Json, ToSql, Type};
-use tokio_postgres::{IsolationLevel, NoTls, Row};
+use tokio_postgres::{IsolationLevel, Row};
 
 const BACKEND: &str = "PostgreSQL";
 
@@ -171,16 +172,17 @@ impl PostgresStore {
     /// Connects, checks the schema version and migrates.
     pub(crate) async fn open(url: &str) -> Result<Self> {
         let shown = redact(url);
-        let mut config: tokio_postgres::Config = url.parse().map_err(|e| Error::InvalidUrl {
+        let invalid = |reason: String| Error::InvalidUrl {
             url: shown.clone(),
-            reason: format!("{e}"),
-        })?;
+            reason,
+        };
+        let (mut config, connector) = postgres_tls::driver_config(url).map_err(invalid)?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
         let manager = Manager::from_config(
             config,
-            NoTls,
+            connector,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
