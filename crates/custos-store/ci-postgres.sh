@@ -35,6 +35,10 @@ if ! as_postgres "psql -tAc \"SELECT 1 FROM pg_database WHERE datname = 'custos_
     as_postgres "createdb -O custos custos_test"
 fi
 TLS_DIR=/var/lib/postgresql/custos-tls
+if ! command -v openssl >/dev/null 2>&1; then
+    as_root apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq openssl >/dev/null
+fi
 if ! as_root test -f "$TLS_DIR/server.pem"; then
     as_root mkdir -p "$TLS_DIR"
     as_root openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=custos test CA" \
