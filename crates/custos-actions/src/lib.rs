@@ -42,6 +42,13 @@ pub struct Actions<'a> {
     pub policy: ApprovalPolicy,
 }
 
+/// A verified journal: how many entries, and its last entry as an anchor to keep elsewhere.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalHead {
+    pub entries: u64,
+    pub head: Option<custos_store::JournalAnchor>,
+}
+
 impl<'a> Actions<'a> {
     pub fn new(store: &'a dyn Store) -> Self {
         Actions {
@@ -416,10 +423,18 @@ impl<'a> Actions<'a> {
         })
     }
 
-    /// Checks the whole journal's chain; the number of entries.
+    /// Checks the whole journal's chain and that every anchor recorded earlier is still in it;
+    /// the journal's head (the anchor to record now) when it holds.
     pub async fn verify_journal(
         &self,
-    ) -> Result<std::result::Result<u64, custos_store::JournalBreak>> {
-        Ok(custos_store::verify_journal(&self.store.journal().await?))
+        anchors: &[custos_store::JournalAnchor],
+    ) -> Result<std::result::Result<JournalHead, custos_store::JournalBreak>> {
+        let entries = self.store.journal().await?;
+        Ok(
+            custos_store::verify_journal_against(&entries, anchors).map(|checked| JournalHead {
+                entries: checked,
+                head: custos_store::JournalAnchor::head(&entries),
+            }),
+        )
     }
 }

@@ -291,6 +291,99 @@ pub enum JournalBreak {
     /// An entry's fields no longer give its hash.
     #[error("journal entry {seq} was edited after it was written (its hash does not match)")]
     Edited { seq: i64 },
+    /// An entry recorded outside the store (an anchor) is gone: the journal lost its tail.
+    #[error(
+        "journal entry {seq} is missing: the journal has {entries} entries, so it was truncated after {seq} had been written"
+    )]
+    Truncated { seq: i64, entries: u64 },
+    /// An entry recorded outside the store has another hash now: the chain was rewritten.
+    #[error(
+        "journal entry {seq} has hash {found}, not the {expected} recorded: the journal was rewritten"
+    )]
+    Rewritten {
+        seq: i64,
+        expected: String,
+        found: String,
+    },
+}
+
+/// An entry's number and hash, kept outside the store (in a ticket, a SIEM, a signed evidence
+/// pack) so that a journal rewritten or cut short by someone with write access to the store is
+/// still found out. Written `SEQ:HASH`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalAnchor {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl JournalAnchor {
+    /// The last entry of `entries`, if any.
+    pub fn head(entries: &[JournalEntry]) -> Option<JournalAnchor> {
+        entries.last().map(|entry| JournalAnchor {
+            seq: entry.seq,
+            hash: entry.hash.clone(),
+        })
+    }
+}
+
+impl std::fmt::Display for JournalAnchor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for JournalAnchor {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Self, Self::Err> {
+        let shape = || {
+            format!(
+                "journal anchor {text:?}: write SEQ:HASH as `custos actions journal verify` prints it"
+            )
+        };
+        let (seq, hash) = text.split_once(':').ok_or_else(shape)?;
+        let seq: i64 = seq.parse().map_err(|_| shape())?;
+        let hex_digits = hash.len() == 64 && hash.chars().all(|c| c.is_ascii_hexdigit());
+        if seq < 1 || !hex_digits {
+            return Err(shape());
+        }
+        Ok(JournalAnchor {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// Checks the chain, then that every anchor is still in it, unchanged; returns how many
+/// entries it checked.
+pub fn verify_journal_against(
+    entries: &[JournalEntry],
+    anchors: &[JournalAnchor],
+) -> std::result::Result<u64, JournalBreak> {
+    let checked = verify_journal(entries)?;
+    for anchor in anchors {
+        // Verified above: entry `seq` sits at position `seq - 1`.
+        let entry = usize::try_from(anchor.seq - 1)
+            .ok()
+            .and_then(|position| entries.get(position));
+        match entry {
+            None => {
+                return Err(JournalBreak::Truncated {
+                    seq: anchor.seq,
+                    entries: checked,
+                });
+            }
+            Some(entry) if entry.hash != anchor.hash => {
+                return Err(JournalBreak::Rewritten {
+                    seq: anchor.seq,
+                    expected: anchor.hash.clone(),
+                    found: entry.hash.clone(),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(checked)
 }
 
 /// Checks the whole chain, in the order given (the store's order, by `seq`); returns how many
@@ -474,6 +567,32 @@ pub(crate) mod decode {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn anchors_read_as_printed_and_refuse_anything_else() {
+        let hash = "ab".repeat(32);
+        let anchor: JournalAnchor = format!("12:{}", hash.to_uppercase()).parse().unwrap();
+        assert_eq!(
+            anchor,
+            JournalAnchor {
+                seq: 12,
+                hash: hash.clone()
+            }
+        );
+        assert_eq!(anchor.to_string(), format!("12:{hash}"));
+        for bad in [
+            "12",
+            "x:ab",
+            "0:abab",
+            &format!("-1:{hash}"),
+            "3:nothex",
+            &format!("3:{hash}ff"),
+        ] {
+            let error = bad.parse::<JournalAnchor>().unwrap_err();
+            assert!(error.contains("SEQ:HASH"), "{bad}: {error}");
+        }
+    }
+
     use super::*;
     use serde_json::json;
 

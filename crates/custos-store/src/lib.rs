@@ -91,8 +91,8 @@ use serde::{Deserialize, Serialize};
 
 pub use actions::{
     ActionId, ActionRecord, ActionStatus, ApprovalRecord, CallRecord, CallStatus, Decision,
-    JournalBreak, JournalEntry, JournalNote, NewAction, PrincipalRecord, PrincipalRole,
-    verify_journal,
+    JournalAnchor, JournalBreak, JournalEntry, JournalNote, NewAction, PrincipalRecord,
+    PrincipalRole, verify_journal, verify_journal_against,
 };
 pub use crypto::{SealedSecret, email_hash};
 pub use error::{BoxError, Error, Result};

@@ -182,6 +182,41 @@ fn request_approve_execute_and_verify_the_journal() {
         .output()
         .unwrap());
     assert!(journal.contains("journal intact"), "{journal}");
+    // The head it prints is an anchor: checked back, it holds; one beyond the journal is a
+    // truncation.
+    let head = journal
+        .lines()
+        .find_map(|line| line.strip_prefix("head: "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no head in {journal}"))
+        .to_owned();
+    let anchored = ok(custos(dir, Some(&bob))
+        .args(["actions", "journal", "verify", "--expect", &head])
+        .output()
+        .unwrap());
+    assert!(
+        anchored.contains("1 anchor(s) found unchanged"),
+        "{anchored}"
+    );
+    let (seq, hash) = head.split_once(':').unwrap();
+    let beyond = format!("{}:{hash}", seq.parse::<i64>().unwrap() + 1);
+    let truncated = failed(
+        custos(dir, Some(&bob))
+            .args(["actions", "journal", "verify", "--expect", &beyond])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        truncated.contains("TAMPERED") && truncated.contains("truncated"),
+        "{truncated}"
+    );
+    let malformed = failed(
+        custos(dir, Some(&bob))
+            .args(["actions", "journal", "verify", "--expect", "7"])
+            .output()
+            .unwrap(),
+    );
+    assert!(malformed.contains("SEQ:HASH"), "{malformed}");
 
     sim.kill().unwrap();
     let _ = sim.wait();

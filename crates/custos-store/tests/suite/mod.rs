@@ -3,8 +3,8 @@
 
 use custos_store::crypto::{self, MasterKey};
 use custos_store::{
-    ActionStatus, ApprovalRecord, CallRecord, CallStatus, Decision, JournalBreak, JournalNote,
-    NewAction, PrincipalRecord, PrincipalRole,
+    ActionStatus, ApprovalRecord, CallRecord, CallStatus, Decision, JournalAnchor, JournalBreak,
+    JournalNote, NewAction, PrincipalRecord, PrincipalRole,
 };
 use custos_store::{
     AuditEventRecord, CostRecord, EndpointRun, Error, FindingChanges, FindingEvent,
@@ -1724,6 +1724,12 @@ pub async fn journal_chain_and_tamper(b: &impl Backend) {
     }
     let journal = store.journal().await.unwrap();
     assert_eq!(custos_store::verify_journal(&journal), Ok(4));
+    let head = JournalAnchor::head(&journal).unwrap();
+    assert_eq!(head.seq, 4);
+    let second = JournalAnchor {
+        seq: 2,
+        hash: journal[1].hash.clone(),
+    };
 
     let refused = b.exec_raw("UPDATE journal SET at = 99 WHERE seq = 2").await;
     assert!(refused.unwrap_err().contains("append-only"));
@@ -1752,7 +1758,29 @@ pub async fn journal_chain_and_tamper(b: &impl Backend) {
         custos_store::verify_journal(&store.journal().await.unwrap()),
         Ok(4)
     );
-    b.exec_raw("DELETE FROM journal WHERE seq = 3")
+    // Cutting the tail leaves a valid chain: only an anchor kept elsewhere finds it out.
+    b.exec_raw("DELETE FROM journal WHERE seq = 4")
+        .await
+        .unwrap();
+    let cut = store.journal().await.unwrap();
+    assert_eq!(custos_store::verify_journal(&cut), Ok(3));
+    assert_eq!(
+        custos_store::verify_journal_against(&cut, &[second.clone(), head]),
+        Err(JournalBreak::Truncated { seq: 4, entries: 3 })
+    );
+    assert_eq!(
+        custos_store::verify_journal_against(&cut, std::slice::from_ref(&second)),
+        Ok(3)
+    );
+    let forged = JournalAnchor {
+        seq: 2,
+        hash: "0".repeat(64),
+    };
+    assert!(matches!(
+        custos_store::verify_journal_against(&cut, &[forged]),
+        Err(JournalBreak::Rewritten { seq: 2, .. })
+    ));
+    b.exec_raw("DELETE FROM journal WHERE seq = 2")
         .await
         .unwrap();
     assert!(custos_store::verify_journal(&store.journal().await.unwrap()).is_err());

@@ -44,10 +44,15 @@ pub enum ActionsCommand {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum JournalCommand {
-    /// Check the hash chain: any edit, deletion or reordering is reported.
+    /// Check the hash chain: any edit, deletion or reordering is reported. Prints the head
+    /// (SEQ:HASH): keep it outside the store and pass it back with --expect, so that a journal
+    /// cut short or rewritten by someone who can write to the store is found out too.
     Verify {
         #[command(flatten)]
         auth: AuthArgs,
+        /// An anchor printed by an earlier verify, SEQ:HASH (repeatable).
+        #[arg(long = "expect", value_name = "SEQ:HASH")]
+        expect: Vec<custos_store::JournalAnchor>,
     },
 }
 
@@ -139,13 +144,26 @@ pub async fn run(cmd: ActionsCommand) -> anyhow::Result<ExitCode> {
         ActionsCommand::List(args) => list(args).await,
         ActionsCommand::Show(args) => show(args).await,
         ActionsCommand::Journal {
-            command: JournalCommand::Verify { auth },
+            command: JournalCommand::Verify { auth, expect },
         } => {
             let store = open_store(&auth.store).await?;
             authenticate(&*store, auth.token_file.as_deref()).await?;
-            match Actions::new(&*store).verify_journal().await? {
-                Ok(entries) => {
-                    println!("journal intact: {entries} entries, hash chain verified");
+            match Actions::new(&*store).verify_journal(&expect).await? {
+                Ok(verified) => {
+                    let anchors = if expect.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {} anchor(s) found unchanged", expect.len())
+                    };
+                    println!(
+                        "journal intact: {} entries, hash chain verified{anchors}",
+                        verified.entries
+                    );
+                    if let Some(head) = verified.head {
+                        println!(
+                            "head: {head} (keep it elsewhere; check later with --expect {head})"
+                        );
+                    }
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(broken) => {
