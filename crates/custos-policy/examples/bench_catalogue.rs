@@ -5,9 +5,7 @@
 //! `cargo run --release -p custos-policy --example bench_catalogue`
 //! Targets: under 3 s and under 2 GB.
 
-/// The allocator the `custos` binary uses, so that the figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
 use custos_model::api::{
     AuditActor, AuditLog, AuditSession, AuditUser, CostResult, KeyOwnerUser, Project,
@@ -16,9 +14,7 @@ use custos_model::api::{
 use custos_model::inventory::{Coverage, ProjectInventory, Snapshot};
 use custos_model::page::Bucket;
 use custos_model::usage::Amount;
-use custos_policy::{
-    Keep, PolicySettings, Registry, SettingsMap, Verdict, evaluate_all, evaluate_each,
-};
+use custos_policy::{PolicySettings, Registry, SettingsMap, Verdict, evaluate_all};
 use serde_json::json;
 use std::time::Instant;
 
@@ -231,20 +227,11 @@ fn build() -> Snapshot {
     snapshot
 }
 
-/// Peak resident set size in kB, from `/proc/self/status` (Linux).
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 fn main() {
     let started = Instant::now();
     let snapshot = build();
     let built_in = started.elapsed();
-    let rss_after_build = peak_rss_kb().unwrap_or(0);
+    let rss_after_build = common::peak_rss_kb().unwrap_or(0);
 
     // Give the allow-list policies something to evaluate instead of one indeterminate result.
     let global: SettingsMap = [
@@ -273,14 +260,7 @@ fn main() {
         Err(errors) => panic!("settings: {errors:?}"),
     };
 
-    // By default, what `custos scan` and `custos findings` do: failures and indeterminate
-    // results, all held. `--keep-all`: passes too, streamed and counted (what `policies test`
-    // and segments ask for), never all held at once.
-    let keep = if std::env::args().any(|a| a == "--keep-all") {
-        Keep::All
-    } else {
-        Keep::Findings
-    };
+    let keep = common::keep_from_args();
 
     // `--per-policy`: time each policy alone first, to find the slow ones.
     if std::env::args().any(|a| a == "--per-policy") {
@@ -296,37 +276,25 @@ fn main() {
         }
     }
 
-    let evaluation = Instant::now();
-    let mut counts = [0usize; 3];
-    let mut held = Vec::new();
-    evaluate_each(&resolved, &snapshot, AS_OF, keep, |outcome| {
-        counts[outcome.result as usize] += 1;
-        if keep == Keep::Findings {
-            held.push(outcome);
-        }
-    });
-    let evaluated_in = evaluation.elapsed();
-    let peak = peak_rss_kb().unwrap_or(0);
-    let total: usize = counts.iter().sum();
-    let count = |verdict: Verdict| counts[verdict as usize];
+    let evaluated = common::evaluate(&resolved, &snapshot, AS_OF, keep);
+    let peak = common::peak_rss_kb().unwrap_or(0);
     println!(
         "snapshot: {USERS} users, {PROJECTS} projects, {KEYS} keys, {USAGE_RESULTS} usage results, built in {:.2} s (peak RSS {} MB)",
         built_in.as_secs_f64(),
         rss_after_build / 1024
     );
     println!(
-        "evaluate_each ({keep:?}{}): {} policies, {} outcomes ({} pass, {} fail, {} indeterminate) in {:.3} s",
-        if held.is_empty() {
-            ", streamed"
-        } else {
-            ", held"
-        },
+        "evaluate_each ({}): {} policies, {} outcomes ({} pass, {} fail, {} indeterminate) in {:.3} s",
+        common::handling(keep),
         resolved.len(),
-        total,
-        count(Verdict::Pass),
-        count(Verdict::Fail),
-        count(Verdict::Indeterminate),
-        evaluated_in.as_secs_f64()
+        [Verdict::Pass, Verdict::Fail, Verdict::Indeterminate]
+            .map(|verdict| evaluated.count(verdict))
+            .iter()
+            .sum::<usize>(),
+        evaluated.count(Verdict::Pass),
+        evaluated.count(Verdict::Fail),
+        evaluated.count(Verdict::Indeterminate),
+        evaluated.elapsed.as_secs_f64()
     );
     println!("peak RSS (VmHWM): {} MB", peak / 1024);
 }

@@ -4,15 +4,12 @@
 //! `cargo run --release -p custos-policy --example bench_custom`
 //! Target: under 2 s.
 
-/// The allocator the `custos` binary uses, so that the figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod common;
 
 use custos_model::api::{KeyOwnerUser, Project, ProjectApiKey, ProjectApiKeyOwner};
 use custos_model::inventory::{ProjectInventory, Snapshot};
-use custos_policy::{Keep, Registry, SettingsMap, Verdict, custom, evaluate_each};
+use custos_policy::{Registry, SettingsMap, Verdict, custom};
 use std::path::Path;
-use std::time::Instant;
 
 const PROJECTS: usize = 10_000;
 const KEYS_PER_PROJECT: usize = 50;
@@ -82,15 +79,6 @@ fn build() -> Snapshot {
     snapshot
 }
 
-/// Peak resident set size in kB, from `/proc/self/status` (Linux).
-fn peak_rss_kb() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
 fn main() {
     let snapshot = build();
     let policy = match custom::load_str(Path::new("bench.yaml"), POLICY) {
@@ -105,34 +93,21 @@ fn main() {
         Ok(resolved) => resolved,
         Err(errors) => panic!("{errors:?}"),
     };
-    let rss_after_build = peak_rss_kb().unwrap_or(0);
-    // As in `bench_catalogue`: findings held by default, `--keep-all` for passes too (streamed).
-    let keep = if std::env::args().any(|a| a == "--keep-all") {
-        Keep::All
-    } else {
-        Keep::Findings
-    };
-    let started = Instant::now();
-    let mut counts = [0usize; 3];
-    let mut held = Vec::new();
-    evaluate_each(&resolved, &snapshot, AS_OF, keep, |outcome| {
-        counts[outcome.result as usize] += 1;
-        if keep == Keep::Findings {
-            held.push(outcome);
-        }
-    });
-    let elapsed = started.elapsed();
+    let rss_after_build = common::peak_rss_kb().unwrap_or(0);
+    let keep = common::keep_from_args();
+    let evaluated = common::evaluate(&resolved, &snapshot, AS_OF, keep);
     println!(
-        "one custom CEL policy over {} keys ({keep:?}): {} pass, {} fail, {} indeterminate in {:.3} s",
+        "one custom CEL policy over {} keys ({}): {} pass, {} fail, {} indeterminate in {:.3} s",
         PROJECTS * KEYS_PER_PROJECT,
-        counts[Verdict::Pass as usize],
-        counts[Verdict::Fail as usize],
-        counts[Verdict::Indeterminate as usize],
-        elapsed.as_secs_f64()
+        common::handling(keep),
+        evaluated.count(Verdict::Pass),
+        evaluated.count(Verdict::Fail),
+        evaluated.count(Verdict::Indeterminate),
+        evaluated.elapsed.as_secs_f64()
     );
     println!(
         "peak RSS (VmHWM): {} MB (after building the snapshot: {} MB)",
-        peak_rss_kb().unwrap_or(0) / 1024,
+        common::peak_rss_kb().unwrap_or(0) / 1024,
         rss_after_build / 1024
     );
 }

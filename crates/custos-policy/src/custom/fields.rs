@@ -97,10 +97,6 @@ struct Picker<'t> {
     fields: &'t BTreeMap<String, FieldTree>,
 }
 
-fn whole<T: Serialize + ?Sized>(value: &T) -> Result<Value, serde_json::Error> {
-    serde_json::to_value(value)
-}
-
 /// An object under construction: the entries kept so far, and the tree of the key being written.
 struct PickObject<'t> {
     fields: &'t BTreeMap<String, FieldTree>,
@@ -173,7 +169,7 @@ impl ser::SerializeStruct for PickObject<'_> {
 macro_rules! whole_scalars {
     ($($method:ident($type:ty)),* $(,)?) => {
         $(fn $method(self, value: $type) -> Result<Value, serde_json::Error> {
-            whole(&value)
+            serde_json::to_value(value)
         })*
     };
 }
