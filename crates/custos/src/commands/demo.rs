@@ -7,7 +7,7 @@ use super::findings::{Finding, sort};
 use super::scan;
 use crate::cli::DemoArgs;
 use anyhow::Context;
-use custos_policy::{Registry, Verdict};
+use custos_policy::Verdict;
 use custos_sim::server::{SimConfig, Simulator};
 use secrecy::SecretString;
 use std::process::ExitCode;
@@ -118,9 +118,16 @@ async fn print_findings(
     run: &custos_store::ScanRun,
     as_of: i64,
 ) -> anyhow::Result<()> {
-    let registry = Registry::builtin();
-    let outcomes =
-        super::evaluate::evaluate_scan(store, config, run, as_of, custos_policy::Keep::All).await?;
+    let registry = super::evaluate::registry(config)?;
+    let outcomes = super::evaluate::evaluate_scan(
+        store,
+        &registry,
+        config,
+        run,
+        as_of,
+        custos_policy::Keep::All,
+    )
+    .await?;
     let mut counts = std::collections::BTreeMap::new();
     let mut findings = Vec::new();
     for outcome in &outcomes {

@@ -31,12 +31,13 @@ pub fn registry(config: &Config) -> anyhow::Result<Registry> {
 /// only when `keep` asks for them.
 pub async fn evaluate_scan(
     store: &dyn Store,
+    registry: &Registry,
     config: &Config,
     run: &ScanRun,
     as_of: i64,
     keep: Keep,
 ) -> anyhow::Result<Vec<Outcome>> {
-    let resolved = resolved_policies(config, &run.org_id)?;
+    let resolved = resolved_policies(registry, config, &run.org_id)?;
     let snapshot = load(store, run).await?;
     Ok(evaluate_all(&resolved, &snapshot, as_of, keep))
 }
@@ -49,7 +50,15 @@ pub async fn record_scan_findings(
     run: &ScanRun,
 ) -> anyhow::Result<FindingChanges> {
     let registry = registry(config)?;
-    let outcomes = evaluate_scan(store, config, run, run.started_at, Keep::Findings).await?;
+    let outcomes = evaluate_scan(
+        store,
+        &registry,
+        config,
+        run,
+        run.started_at,
+        Keep::Findings,
+    )
+    .await?;
     let observed = outcomes
         .into_iter()
         .map(|o| {
@@ -88,15 +97,19 @@ pub async fn load(store: &dyn Store, run: &ScanRun) -> anyhow::Result<Snapshot> 
     Ok(custos_scan::snapshot::load_snapshot(store, run, LOOKBACK_DAYS).await?)
 }
 
-/// Every policy with the config's global settings and the organization's on top.
-pub fn resolved_policies(config: &Config, org_id: &str) -> anyhow::Result<Vec<ResolvedPolicy>> {
+/// Every policy of `registry` with the config's global settings and the organization's on top.
+pub fn resolved_policies(
+    registry: &Registry,
+    config: &Config,
+    org_id: &str,
+) -> anyhow::Result<Vec<ResolvedPolicy>> {
     let org_overrides = config
         .organizations
         .iter()
         .find(|o| o.id == org_id)
         .map(|o| settings(&o.policies))
         .unwrap_or_default();
-    match registry(config)?.resolve(&settings(&config.policies), &org_overrides) {
+    match registry.resolve(&settings(&config.policies), &org_overrides) {
         Ok(resolved) => Ok(resolved),
         Err(errors) => {
             let list: Vec<String> = errors.iter().map(|e| format!("  - {e}")).collect();

@@ -163,9 +163,15 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|r| ((r.policy_id.as_str(), r.resource_id.as_str()), r))
                     .collect();
-                let outcomes =
-                    evaluate::evaluate_scan(store.as_ref(), &config, &run, as_of, Keep::Findings)
-                        .await?;
+                let outcomes = evaluate::evaluate_scan(
+                    store.as_ref(),
+                    &registry,
+                    &config,
+                    &run,
+                    as_of,
+                    Keep::Findings,
+                )
+                .await?;
                 for outcome in outcomes {
                     let known = by_identity
                         .get(&(outcome.policy_id, outcome.resource_id.as_str()))

@@ -29,6 +29,7 @@ pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
     let config = context::load_config(&args.store)?;
     let store = context::open_store(&args.store).await?;
     let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
+    let registry = evaluate::registry(&config)?;
     let mut results = Vec::new();
     for org in orgs {
         let Some(run) = store.latest_scan(&org).await? else {
@@ -39,7 +40,7 @@ pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
             None => run.started_at,
         };
         let snapshot = evaluate::load(store.as_ref(), &run).await?;
-        let resolved = evaluate::resolved_policies(&config, &org)?;
+        let resolved = evaluate::resolved_policies(&registry, &config, &org)?;
         results.push(segment.evaluate(&snapshot, as_of, &resolved));
     }
     let rows: Vec<Vec<String>> = results
