@@ -1,4 +1,4 @@
-//! Every example payload of the spec (`shared/openai-admin-api/examples/`, manifest
+//! Every example payload of the spec (`spec/openai-admin-api/examples/`, manifest
 //! `INDEX.json`) parses into the type the client uses for it, and re-serializes without losing
 //! a field. A file no check covers fails the test: nothing is skipped silently.
 
@@ -29,10 +29,7 @@ use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-const API_DIR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/openai-admin-api"
-);
+const API_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../spec/openai-admin-api");
 
 /// Parses an example and returns the typed value serialized again.
 type Check = fn(&str) -> Result<Value, String>;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/openai-admin-api/openapi.admin.yaml"
+    "/../../spec/openai-admin-api/openapi.admin.yaml"
 );
 
 type Triple = (String, String, String);

@@ -13,11 +13,11 @@ use tower::ServiceExt;
 
 const SPEC: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/openai-admin-api/openapi.admin.yaml"
+    "/../../spec/openai-admin-api/openapi.admin.yaml"
 );
 const EXAMPLES: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/openai-admin-api/examples"
+    "/../../spec/openai-admin-api/examples"
 );
 const FIXTURE: &str = include_str!("fixtures/full.json");
 const ADMIN: &str = "sk-admin-acme-rw";
