@@ -1,7 +1,8 @@
 //! Remediation and provisioning with two-person approval, executed through the Admin API,
 //! verified and journaled.
 //!
-//! - [`template`]: the sixteen templates of POLICIES.md, their parameters and risk.
+//! - [`template`]: the sixteen templates (`docs/conventions.md` "Automation templates"), their
+//!   parameters and risk.
 //! - [`plan`]: planning, a pure function of a snapshot, a template, targets, parameters and
 //!   the time; a [`Plan`] holds the exact calls and is bound to approvals by its hash.
 //! - [`approval`]: who may approve (pure rules).

@@ -1,4 +1,4 @@
-//! The templates (POLICIES.md "Automations" and "Provisioning templates") and the object kinds
+//! The templates (`docs/conventions.md` "Automation templates") and the object kinds
 //! they act on: each template declares its parameters, its risk and whether it provisions;
 //! each kind says where the object is re-read and which of its fields must not have changed.
 

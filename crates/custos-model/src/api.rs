@@ -1,9 +1,11 @@
-//! OpenAI Admin API objects (spec `openapi.admin.yaml`, ENDPOINTS.md §8).
+//! OpenAI Admin API objects (`spec/openai-admin-api/openapi.admin.yaml`,
+//! `docs/admin-api-notes.md` "Objects").
 //!
 //! Conventions: identity fields (`id`, timestamps the spec requires) are required, so a broken
 //! payload is reported instead of silently becoming an empty object; everything else is optional
-//! because real payloads omit fields the spec calls required (ENDPOINTS.md §10). Enumerations
-//! stay `String`: a value OpenAI adds tomorrow must still parse. Unknown fields land in `extra`.
+//! because real payloads omit fields the spec calls required (`docs/admin-api-notes.md` "Spec
+//! quirks"). Enumerations stay `String`: a value OpenAI adds tomorrow must still parse. Unknown
+//! fields land in `extra`.
 
 use crate::Extra;
 use crate::unix;
@@ -235,7 +237,7 @@ pub struct ProjectApiKeyOwner {
 }
 
 impl ProjectApiKeyOwner {
-    /// The owning user's or service account's id (POLICIES.md: "the owner of a project key").
+    /// The owning user's or service account's id (`docs/conventions.md` "The owner of a key").
     pub fn principal_id(&self) -> Option<&str> {
         match self.kind.as_deref() {
             Some("user") => self.user.as_ref().map(|u| u.id.as_str()),
@@ -613,7 +615,7 @@ pub struct SpendLimit {
 }
 
 /// The answer to a delete. Some deletes carry no `id` and `certificate.deleted` has no
-/// `deleted` (ENDPOINTS.md §2).
+/// `deleted` (`docs/admin-api-notes.md` "Deletes").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Deleted {
     pub object: String,
@@ -691,7 +693,8 @@ pub struct AuditActor {
 }
 
 impl AuditActor {
-    /// The acting user (POLICIES.md: `actor.session.user.id`, or `actor.api_key.user.id`).
+    /// The acting user: `actor.session.user.id`, or `actor.api_key.user.id`
+    /// (`docs/conventions.md` "The actor of an audit event").
     pub fn user_id(&self) -> Option<&str> {
         self.session
             .as_ref()

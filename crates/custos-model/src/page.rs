@@ -1,4 +1,4 @@
-//! The three list envelopes of the Admin API (ENDPOINTS.md §3).
+//! The three list envelopes of the Admin API (`docs/admin-api-notes.md` "Paging").
 
 use crate::Extra;
 use crate::unix;

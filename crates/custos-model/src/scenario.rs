@@ -1,4 +1,5 @@
-//! The `custos-scenario/1` document (SCENARIO.md): the whole state of one or more organizations.
+//! The `custos-scenario/1` document (`docs/scenario-format.md`): the whole state of one or more
+//! organizations.
 //! Every object is the API object verbatim; the few simulator-only fields are marked *(sim)*.
 //! The format is a contract: fields are added, never changed or removed.
 

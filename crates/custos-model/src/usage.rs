@@ -5,7 +5,7 @@ use crate::unix;
 use serde::{Deserialize, Serialize};
 
 /// The ten usage endpoints. Each knows its path, result tag, filters, `group_by` values and the
-/// numeric fields that a bucket sums (ENDPOINTS.md §7.1).
+/// numeric fields that a bucket sums (`docs/admin-api-notes.md` "Usage and costs").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum UsageKind {

@@ -7,7 +7,8 @@
 //! bound on concurrent requests.
 //!
 //! Writes live in [`endpoints`] beside the reads; custos only reaches them through an approved
-//! action (DESIGN.md), never from a scan.
+//! action (`ARCHITECTURE.md`, "Nothing changes an organization without two people"), never
+//! from a scan.
 
 mod client;
 pub mod endpoints;

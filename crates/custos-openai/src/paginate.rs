@@ -1,4 +1,4 @@
-//! The three pagination styles of the Admin API (ENDPOINTS.md §3) as streams.
+//! The three pagination styles of the Admin API (`docs/admin-api-notes.md` "Paging") as streams.
 //!
 //! Each stream owns a clone of the client, fetches one page at a time, yields its items in API
 //! order and stops after the page with `has_more: false`. A page that cannot be continued ends

@@ -1,5 +1,5 @@
-//! Query strings as the official SDK encodes them (ENDPOINTS.md §4): arrays as `name[]=v`
-//! repeated, objects as `name[key]=v`.
+//! Query strings as the official SDK encodes them (`docs/admin-api-notes.md` "Query
+//! encoding"): arrays as `name[]=v` repeated, objects as `name[key]=v`.
 
 /// An ordered list of query parameters, percent-encoded when the request is built.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

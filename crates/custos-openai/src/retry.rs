@@ -1,9 +1,10 @@
 //! When and how long to wait before trying a request again.
 //!
-//! The rules follow the official SDK (ENDPOINTS.md §5): connection errors, timeouts, 408, 409,
-//! 429 and 5xx are retried with capped exponential backoff and full jitter; the server's
-//! `retry-after-ms`, then `Retry-After` (seconds or an HTTP date) replace the backoff; and
-//! `x-should-retry: true|false` overrides the decision. Writes are stricter, see [`Idempotency`].
+//! The rules follow the official SDK (`docs/admin-api-notes.md` "Errors and retries"):
+//! connection errors, timeouts, 408, 409, 429 and 5xx are retried with capped exponential
+//! backoff and full jitter; the server's `retry-after-ms`, then `Retry-After` (seconds or an
+//! HTTP date) replace the backoff; and `x-should-retry: true|false` overrides the decision.
+//! Writes are stricter, see [`Idempotency`].
 
 use http::{HeaderMap, Method, StatusCode};
 use std::time::{Duration, SystemTime};

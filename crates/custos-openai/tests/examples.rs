@@ -59,7 +59,7 @@ fn usage_page(text: &str) -> Result<Value, String> {
 }
 
 /// The spec's error envelope, or the bare `{code, message}` of the two rate-limit examples
-/// (ENDPOINTS.md §5): the client reads the inner object either way.
+/// (`docs/admin-api-notes.md` "Errors and retries"): the client reads the inner object either way.
 fn error_body(text: &str) -> Result<Value, String> {
     let body = serde_json::from_str::<ErrorResponse>(text)
         .map(|response| response.error)
@@ -417,7 +417,10 @@ fn verbatim_examples_are_the_trailing_comma_variants() {
             "{verbatim} is not {file} with trailing commas"
         );
     }
-    assert_eq!(seen, 7, "ENDPOINTS.md §10 lists 7 repaired examples");
+    assert_eq!(
+        seen, 7,
+        "docs/admin-api-notes.md \"Spec quirks\" lists 7 repaired examples"
+    );
 }
 
 #[test]

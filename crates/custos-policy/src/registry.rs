@@ -86,7 +86,7 @@ pub struct ResolvedPolicy {
 }
 
 impl Registry {
-    /// Every built-in policy, in the order of the catalogue (POLICIES.md).
+    /// Every built-in policy, in the order of the catalogue (`docs/policies.md`).
     pub fn builtin() -> Registry {
         Registry {
             checks: crate::checks::BUILTIN
@@ -367,7 +367,7 @@ mod tests {
     use serde_json::json;
     use std::collections::{BTreeMap, HashSet};
 
-    /// The catalogue of POLICIES.md, in its order.
+    /// The catalogue (`docs/policies.md`), in its order.
     const CATALOGUE: [&str; 44] = [
         "openai-org-too-few-owners",
         "openai-org-too-many-owners",

@@ -10,7 +10,7 @@
 //! - [`to_table`], [`to_json`], [`to_csv`] and [`to_svg`] render a report; [`write_all`] writes
 //!   every chart and CSV of a set of reports with an `index.html` that shows them offline.
 //!
-//! Conventions (POLICIES.md): a record belongs to a period when its bucket's `start_time` lies
+//! Conventions (`docs/conventions.md`): a record is in a period when its bucket's `start_time` lies
 //! in the half-open `[from, to)`; "last N days" is `[as_of - N * 86400, as_of)`; a day is
 //! `[00:00, 24:00)` UTC and a day without records counts as 0; money is converted into the
 //! options' currency with `fx_rates` (a missing rate is an error naming the pair). Where the

@@ -1,4 +1,5 @@
-//! Segments: named, saved filters over an organization's snapshot (POLICIES.md "Segments").
+//! Segments: named, saved filters over an organization's snapshot (`docs/conventions.md`
+//! "Segments").
 //!
 //! A segment with the same meaning as a policy is that policy's failures: one definition, two
 //! uses, so "external users" can never disagree with `openai-user-external`. The others are
@@ -48,7 +49,7 @@ pub struct SegmentResult {
     pub unknown: Vec<String>,
 }
 
-/// Every segment, in POLICIES.md's order.
+/// Every segment, in the order of `docs/conventions.md` "Segments".
 pub const SEGMENTS: &[Segment] = &[
     Segment {
         name: "active-projects",

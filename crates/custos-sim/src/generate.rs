@@ -7,8 +7,9 @@
 //!
 //! The organizations look like real ones, warts included: some have one or seven owners, some
 //! projects have no owner or too many, keys outlive the people who made them, invites go stale,
-//! certificates expire, files hold personal data. Every reference that SCENARIO.md requires to
-//! resolve does resolve, so the output always passes [`crate::scenario::load_str`].
+//! certificates expire, files hold personal data. Every reference that must resolve
+//! (`docs/scenario-format.md` "What must resolve") does, so the output always passes
+//! [`crate::scenario::load_str`].
 //!
 //! # Usage volume
 //! Usage stays proportional to the organization but bounded. Keys last used within the last two

@@ -1,4 +1,4 @@
-//! Loading and validating `custos-scenario/1` documents (SCENARIO.md).
+//! Loading and validating `custos-scenario/1` documents (`docs/scenario-format.md`).
 //!
 //! Every error names the source (a file name), the JSON path of the offending value and what was
 //! expected, for example
@@ -9,9 +9,9 @@
 //!    rewritten into the "expected X, found Y" style. Syntax errors (including a document cut
 //!    short) add `(line L, column C)`.
 //! 2. Validation of what serde cannot see: the declared `format`, duplicate ids, the references
-//!    SCENARIO.md requires to resolve, `object` tags that contradict their kind, and usage and
-//!    cost records without `start_time`. It reports every problem (up to [`MAX_PROBLEMS`]), not
-//!    just the first.
+//!    that must resolve (`docs/scenario-format.md` "What must resolve"), `object` tags that
+//!    contradict their kind, and usage and cost records without `start_time`. It reports every
+//!    problem (up to [`MAX_PROBLEMS`]), not just the first.
 //!
 //! No input makes these functions panic.
 

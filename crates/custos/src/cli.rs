@@ -1,4 +1,4 @@
-//! The command-line contract (DESIGN.md "Command line"): scripts and tests rely on it.
+//! The command-line contract (`docs/cli.md`): scripts and tests rely on it.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

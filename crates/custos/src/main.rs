@@ -1,4 +1,4 @@
-//! The `custos` command-line tool. Exit codes (DESIGN.md): 0 success, 1 failure, 2 usage error,
+//! The `custos` command-line tool. Exit codes (`docs/cli.md`): 0 success, 1 failure, 2 usage error,
 //! 3 when `--fail-on` finds an open finding at or above the level.
 
 mod cli;

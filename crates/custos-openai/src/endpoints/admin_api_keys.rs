@@ -20,7 +20,8 @@ pub struct AdminApiKeyCreateRequest {
 
 impl Client {
     /// GET `/organization/admin_api_keys` — list admin API keys (every page). The next page
-    /// starts after the last item's id, as the SDK does for this endpoint (ENDPOINTS.md §3).
+    /// starts after the last item's id, as the SDK does for this endpoint
+    /// (`docs/admin-api-notes.md` "Paging").
     pub fn list_admin_api_keys(
         &self,
         params: &ListAdminApiKeys,

@@ -31,7 +31,7 @@ impl OwnerProjectAccess {
 pub struct ListProjectApiKeys {
     pub paging: Paging<MAX_PAGE>,
     /// `None` keeps the API's membership-based visibility, which "may exclude some enabled
-    /// keys" (ENDPOINTS.md §7.1): scans pass [`OwnerProjectAccess::Any`].
+    /// keys" (`docs/admin-api-notes.md` "Key ownership"): scans pass [`OwnerProjectAccess::Any`].
     pub owner_project_access: Option<OwnerProjectAccess>,
 }
 

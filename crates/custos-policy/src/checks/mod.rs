@@ -1,5 +1,5 @@
 //! The built-in catalogue: one module per policy, each declaring its metadata, its evaluation
-//! and its fixtures. [`BUILTIN`] lists them in the order of POLICIES.md.
+//! and its fixtures. [`BUILTIN`] lists them in the catalogue's order (`docs/policies.md`).
 
 use crate::registry::Builtin;
 

@@ -66,9 +66,9 @@ impl<'s> Item<'s> {
         }
     }
 
-    /// The owner of a key (POLICIES.md): the organization's user for a user's key (`None` once
-    /// the user left), the project's service account for a service account's key; with only
-    /// the parts expressions read.
+    /// The owner of a key (`docs/conventions.md` "The owner of a key"): the organization's user
+    /// for a user's key (`None` once the user left), the project's service account for a
+    /// service account's key; with only the parts expressions read.
     pub fn owner_json(
         &self,
         users: &HashMap<&str, &User>,

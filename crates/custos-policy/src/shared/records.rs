@@ -1,5 +1,5 @@
 //! Walks over usage and cost records inside a window. A record's time is its bucket's
-//! `start_time` (POLICIES.md), whatever the record itself says.
+//! `start_time` (`docs/conventions.md` "A record's period"), whatever the record itself says.
 
 use crate::shared::time::Window;
 use custos_model::api::{CostResult, UsageResult};

@@ -1,5 +1,5 @@
-//! Days and windows as POLICIES.md defines them. All arithmetic saturates: a parameter of a
-//! million days must not overflow into the future.
+//! Days and windows as `docs/conventions.md` "Time" defines them. All arithmetic saturates: a
+//! parameter of a million days must not overflow into the future.
 
 pub const DAY: i64 = 86_400;
 

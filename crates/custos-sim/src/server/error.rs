@@ -1,5 +1,5 @@
-//! The API's error body (`{"error": {message, type, param, code}}`, ENDPOINTS.md §5) and the
-//! statuses the simulator answers with.
+//! The API's error body (`{"error": {message, type, param, code}}`) and the statuses the
+//! simulator answers with (`docs/admin-api-notes.md` "Errors and retries").
 
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};

@@ -1,5 +1,5 @@
-//! List paging (ENDPOINTS.md §3, styles A and B): cursor parameters with the API's limits, a
-//! window over any keyed list, and the two envelopes.
+//! List paging (`docs/admin-api-notes.md` "Paging", styles A and B): cursor parameters with
+//! the API's limits, a window over any keyed list, and the two envelopes.
 //!
 //! Cursors are item keys. An `after` or `before` key that is not in the list is answered with
 //! 400 `invalid_request_error` naming the parameter: a stale cursor must not silently look

@@ -1,6 +1,7 @@
 //! The query string, parsed by hand so that repeated keys, `name[]=v` arrays and
-//! `name[key]=v` objects all work (ENDPOINTS.md §4): the SDK sends every array as `name[]=v`,
-//! other clients send `name=v` repeated, and the simulator accepts both everywhere.
+//! `name[key]=v` objects all work (`docs/admin-api-notes.md` "Query encoding"): the SDK sends
+//! every array as `name[]=v`, other clients send `name=v` repeated, and the simulator accepts
+//! both everywhere.
 
 use super::error::ApiError;
 use axum::extract::FromRequestParts;

@@ -1,4 +1,4 @@
-//! Usage and cost time buckets (ENDPOINTS.md §3 style C).
+//! Usage and cost time buckets (`docs/admin-api-notes.md` "Paging", style C).
 //!
 //! Raw scenario records carry a (sim) `start_time`; each falls into the bucket that holds it.
 //! Per bucket, records are grouped by the requested `group_by` fields and their numeric fields

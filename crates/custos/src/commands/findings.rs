@@ -22,7 +22,8 @@ pub struct ControlRef {
     pub id: String,
 }
 
-/// One finding or indeterminate result, as the JSON contract (DESIGN.md) has it.
+/// One finding or indeterminate result, as the JSON contract has it (`docs/cli.md` "Findings as
+/// JSON").
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
     pub policy_id: String,

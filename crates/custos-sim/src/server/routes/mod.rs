@@ -76,8 +76,8 @@ fn singleton(
     })
 }
 
-/// The answer to a delete: `{"object", "id"?, "deleted": true}` (ENDPOINTS.md §2: some deletes
-/// carry no id).
+/// The answer to a delete: `{"object", "id"?, "deleted": true}`; some deletes carry no id
+/// (`docs/admin-api-notes.md` "Deletes").
 fn deleted(object: &str, id: Option<&str>) -> Reply {
     let mut fields = Map::new();
     fields.insert("object".into(), object.into());

@@ -192,7 +192,8 @@ impl ProjectState {
             || self.doc.get("archived_at").is_some_and(|v| !v.is_null())
     }
 
-    /// 400 for a write that archived projects refuse (ENDPOINTS.md §5).
+    /// 400 for a write that archived projects refuse (`docs/admin-api-notes.md` "Errors and
+    /// retries").
     pub(crate) fn ensure_active(&self) -> Result<(), ApiError> {
         if self.is_archived() {
             Err(ApiError::bad_request(format!(

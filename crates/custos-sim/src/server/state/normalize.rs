@@ -1,9 +1,10 @@
 //! Scenario objects → the exact JSON the API sends.
 //!
 //! Scenario objects are API objects verbatim, but real payloads (and hand-written fixtures) omit
-//! fields the spec marks required (ENDPOINTS.md §10). The simulator emits them anyway, with the
-//! value the API uses for "nothing": `null` where the field is nullable, otherwise an empty or
-//! default value. Non-nullable optional fields are dropped rather than sent as `null`.
+//! fields the spec marks required (`docs/admin-api-notes.md` "Spec quirks"). The simulator
+//! emits them anyway, with the value the API uses for "nothing": `null` where the field is
+//! nullable, otherwise an empty or default value. Non-nullable optional fields are dropped
+//! rather than sent as `null`.
 //! Simulator-only fields (`user_ids`, `content`, usage `start_time`) never reach a doc.
 
 use super::collection::Doc;
