@@ -21,6 +21,9 @@ pub const MAX_COMPREHENSION_NESTING: usize = 2;
 pub const MAX_LIST_LEN: usize = 1_000;
 /// Nesting of the data an expression sees.
 pub const MAX_DATA_DEPTH: usize = 32;
+/// Nesting of a policy or fixture file's YAML (block and flow levels together), checked before
+/// the YAML parser sees it: its cost grows with the square of the depth.
+pub const MAX_YAML_DEPTH: usize = 48;
 /// A policy file larger than this is refused unread.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 /// The parser runs on a thread with this much stack: its recursion per nesting level is deep.

@@ -315,3 +315,30 @@ fn the_shipped_examples_load_and_pass_their_fixtures() {
             .all(|f| f.fixture_file.is_some() && !f.cases.is_empty())
     );
 }
+
+/// 100,000 `[` took the YAML parser 35 s to refuse; a file at the size limit would take an
+/// hour. Both a policy and a fixture at the size limit are refused by the nesting check.
+#[test]
+fn deeply_nested_yaml_at_the_size_limit_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = usize::try_from(limits::MAX_FILE_BYTES).unwrap();
+    let deep = "[".repeat(limit);
+    write(dir.path(), "deep.yaml", &deep);
+    let (policies, errors) = load_dir(dir.path());
+    assert!(policies.is_empty());
+    let message = errors[0].to_string();
+    assert!(message.contains("deep.yaml:1:"), "{message}");
+    assert!(
+        message.contains(&format!("limit of {} levels", limits::MAX_YAML_DEPTH)),
+        "{message}"
+    );
+
+    let fixtures = tempfile::tempdir().unwrap();
+    write(fixtures.path(), "old.yaml", OLD_KEYS);
+    let deep_case = format!("cases: {}", &deep[..limit - 7]);
+    write(fixtures.path(), "old.test.yaml", &deep_case);
+    let report = run_tests(fixtures.path());
+    let message = report.errors[0].to_string();
+    assert!(message.contains("old.test.yaml:1:"), "{message}");
+    assert!(message.contains("levels"), "{message}");
+}
