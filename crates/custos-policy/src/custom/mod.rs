@@ -15,6 +15,7 @@
 //! assert!(registry.get("acme-old-keys").is_some());
 //! ```
 
+mod budget;
 mod document;
 mod expression;
 mod fields;
