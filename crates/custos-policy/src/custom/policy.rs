@@ -19,6 +19,7 @@ use custos_model::api::User;
 use custos_model::inventory::{ProjectInventory, Snapshot};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -355,7 +356,14 @@ impl CustomPolicy {
                     };
                     let mut context = Context::with_env(Arc::clone(&ENV));
                     context.set_variable_resolver(&bindings);
-                    self.decide(&context, shared.deadline)
+                    // The interpreter panics on a few malformed trees; such a bug must cost
+                    // this resource its verdict, not the other policies or the findings.
+                    std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        self.decide(&context, shared.deadline)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Decision::Unknown("the CEL interpreter failed on this resource".to_owned())
+                    })
                 }
                 (Err(too_large), _) | (_, Err(too_large)) => Decision::Unknown(too_large.0),
             };
