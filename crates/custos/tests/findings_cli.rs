@@ -518,3 +518,77 @@ fn a_custom_policy_that_stops_loading_keeps_its_findings_open_and_fails_the_scan
     assert!(still.iter().all(|f| f["status"] == "open"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 21, failure 2, through a real scan: the 10 GB `join` aborted the process after the
+/// snapshot had committed, so the scan's findings were never recorded. Both runaway policies now
+/// end as indeterminate results and every other finding is recorded.
+#[test]
+fn runaway_custom_policies_do_not_stop_a_scan_from_recording_its_findings() {
+    let sim = Sim::start();
+    let dir = temp_dir("findings", "runaway");
+    let db = dir.join("custos.db").display().to_string();
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    let long = "x".repeat(100_000);
+    for (id, filter) in [
+        (
+            "acme-pairs",
+            r#"params.s.split("").all(a, params.s.split("").all(b, a == b))"#,
+        ),
+        (
+            "acme-join",
+            r#"size(params.s.split("").map(a, params.s).join("")) > 0"#,
+        ),
+    ] {
+        std::fs::write(
+            policies.join(format!("{id}.yaml")),
+            format!(
+                "id: {id}\ntitle: Runaway\nresource: project\nseverity: low\nparams: {{ s: '{long}' }}\nfilters: ['{filter}']\nmessage: m\n"
+            ),
+        )
+        .unwrap();
+    }
+    let (config, env) = write_config(&dir, &sim);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "custom_policies = {:?}\n{text}",
+            policies.display().to_string()
+        ),
+    )
+    .unwrap();
+    let scan = scan_at(&db, &config, &env, demo_now(), &[]);
+    assert!(scan.status.success(), "{scan:?}");
+    let findings = findings_json(&db, &config, &[]);
+    for id in ["acme-pairs", "acme-join"] {
+        let mine: Vec<_> = findings.iter().filter(|f| f["policy_id"] == id).collect();
+        assert!(!mine.is_empty(), "{id}");
+        for finding in mine {
+            assert_eq!(finding["result"], "indeterminate", "{finding}");
+            // Stopped by its budget, or (on a slow debug build) by the policy's time.
+            let message = finding["message"].as_str().unwrap();
+            assert!(
+                message.contains("stopped: the ") || message.contains("ran out of its time"),
+                "{message}"
+            );
+        }
+    }
+    let recorded: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f["result"] == "fail")
+        .map(|f| {
+            (
+                f["policy_id"].as_str().unwrap().to_owned(),
+                f["resource_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (policy, resource) in EXPECTED_FAILURES {
+        assert!(
+            recorded.contains(&((*policy).to_owned(), (*resource).to_owned())),
+            "{policy} on {resource} recorded"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
