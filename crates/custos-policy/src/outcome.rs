@@ -4,6 +4,7 @@ use crate::meta::{PolicyMeta, Severity};
 use serde::Serialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
+use std::collections::HashMap;
 use std::fmt;
 
 /// The three states of a result. A missing page of data is never a pass: it is `Indeterminate`.
@@ -154,11 +155,17 @@ pub enum Keep {
 }
 
 /// Collects the outcomes of one policy, filling in what every outcome of it shares.
+///
+/// Each resource has at most one indeterminate result per policy: a policy that walks several
+/// listings (admin keys and projects, say) may find the same scope unreadable in each, and the
+/// findings lifecycle records each (policy, resource) once. The reasons are merged instead.
 #[derive(Debug)]
 pub struct Outcomes {
     meta: &'static PolicyMeta,
     keep: Keep,
     list: Vec<Outcome>,
+    /// The indeterminate results so far: resource id to their place in `list` and what is missing.
+    indeterminate: HashMap<String, (usize, Vec<String>)>,
 }
 
 impl Outcomes {
@@ -167,6 +174,7 @@ impl Outcomes {
             meta,
             keep,
             list: Vec::new(),
+            indeterminate: HashMap::new(),
         }
     }
 
@@ -224,18 +232,22 @@ impl Outcomes {
 
     /// The data needed for `subject` was not collected; `missing` says what.
     pub(crate) fn indeterminate(&mut self, subject: Subject<'_>, missing: Vec<String>) {
-        let message = format!(
-            "{}: cannot evaluate {} because {}",
-            self.meta.title,
-            subject.describe(),
-            missing.join("; ")
-        );
-        self.push(
-            subject,
-            Verdict::Indeterminate,
-            message,
-            Evidence::from(&serde_json::json!({ "missing": missing })),
-        );
+        if let Some((index, known)) = self.indeterminate.get_mut(subject.id) {
+            for reason in missing {
+                if !known.contains(&reason) {
+                    known.push(reason);
+                }
+            }
+            let (message, evidence) = indeterminate_text(self.meta, &subject, known);
+            let outcome = &mut self.list[*index];
+            outcome.message = message;
+            outcome.evidence = evidence;
+            return;
+        }
+        let (message, evidence) = indeterminate_text(self.meta, &subject, &missing);
+        self.indeterminate
+            .insert(subject.id.to_owned(), (self.list.len(), missing));
+        self.push(subject, Verdict::Indeterminate, message, evidence);
     }
 
     /// Adds outcomes collected elsewhere (by another thread) for the same policy.
@@ -246,6 +258,22 @@ impl Outcomes {
     pub fn into_vec(self) -> Vec<Outcome> {
         self.list
     }
+}
+
+/// The message and evidence of an indeterminate result: what is missing, in words and as a list.
+fn indeterminate_text(
+    meta: &PolicyMeta,
+    subject: &Subject<'_>,
+    missing: &[String],
+) -> (String, Evidence) {
+    let message = format!(
+        "{}: cannot evaluate {} because {}",
+        meta.title,
+        subject.describe(),
+        missing.join("; ")
+    );
+    let evidence = Evidence::from(&serde_json::json!({ "missing": missing }));
+    (message, evidence)
 }
 
 #[cfg(test)]

@@ -654,4 +654,51 @@ mod tests {
             findings
         );
     }
+    /// A first scan with a wrong key: every listing failed and the inventory is empty. Policies
+    /// that walk several listings (keys of the organization and of its projects) find the
+    /// organization unreadable in each; it must still get one result per policy, naming every
+    /// failure, or the findings cannot be recorded.
+    #[test]
+    fn an_unreadable_organization_gets_one_result_per_policy() {
+        use crate::shared::data::endpoints;
+        let resolved = Registry::builtin()
+            .resolve(&SettingsMap::new(), &SettingsMap::new())
+            .unwrap();
+        let mut failed = Snapshot {
+            org_id: crate::testing::ORG.to_owned(),
+            ..Default::default()
+        };
+        failed.failures = [
+            endpoints::USERS,
+            endpoints::INVITES,
+            endpoints::ADMIN_API_KEYS,
+            endpoints::CERTIFICATES,
+            endpoints::SPEND_LIMIT,
+            endpoints::PROJECTS,
+            endpoints::AUDIT_LOGS,
+            endpoints::COSTS,
+        ]
+        .iter()
+        .map(|path| crate::testing::failure(path, None, 401))
+        .collect();
+        let outcomes = evaluate_all(&resolved, &failed, AS_OF, Keep::Findings);
+        let mut seen = std::collections::HashSet::new();
+        for outcome in &outcomes {
+            assert!(
+                seen.insert((outcome.policy_id, outcome.resource_id.as_str())),
+                "{} has two results for {}",
+                outcome.policy_id,
+                outcome.resource_id
+            );
+        }
+        let orphaned = outcomes
+            .iter()
+            .find(|o| o.policy_id == "openai-key-orphaned")
+            .expect("the organization is indeterminate");
+        assert_eq!(orphaned.result, Verdict::Indeterminate);
+        let missing = orphaned.evidence.to_value()["missing"].clone();
+        assert_eq!(missing.as_array().map(Vec::len), Some(2), "{missing}");
+        assert!(orphaned.message.contains(endpoints::ADMIN_API_KEYS));
+        assert!(orphaned.message.contains(endpoints::PROJECTS));
+    }
 }

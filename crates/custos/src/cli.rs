@@ -114,6 +114,10 @@ pub struct ScanArgs {
     /// Print the summary as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Exit 0 even when a custom policy does not load (its findings are kept open, marked
+    /// indeterminate, either way).
+    #[arg(long)]
+    pub allow_policy_errors: bool,
 }
 
 #[derive(Debug, Args)]

@@ -155,3 +155,25 @@ fn the_demo_lists_every_kind_without_leaking_secrets() {
         assert!(!stdout.contains(&credential.secret) && !stderr.contains(&credential.secret));
     }
 }
+
+/// Issue 21, failure 8: 100,000 `[` took 35 s to refuse; a policy file at the 1 MiB limit is
+/// refused by the nesting check before the YAML parser sees it.
+#[test]
+fn policies_validate_refuses_deeply_nested_yaml_naming_the_file_and_the_limit() {
+    let dir = temp_dir("deep-yaml");
+    std::fs::write(dir.join("deep.yaml"), "[".repeat(1 << 20)).unwrap();
+    let output = custos()
+        .args(["policies", "validate"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(text.contains("deep.yaml:1:"), "{text}");
+    assert!(text.contains("limit of 48 levels"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

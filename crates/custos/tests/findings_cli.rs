@@ -365,3 +365,230 @@ fn the_demo_findings_are_exact_identical_on_both_backends_and_export_to_ocsf_and
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn demo_now() -> i64 {
+    custos_sim::demo::demo_scenario()
+        .now
+        .expect("the demo has a clock")
+}
+
+/// `custos scan` of the demo at `now` with `extra` arguments.
+fn scan_at(db: &str, config: &Path, env: &[(String, String)], now: i64, extra: &[&str]) -> Output {
+    custos()
+        .args(["scan", "--db", db, "--now", &now.to_string()])
+        .args(extra)
+        .arg("--config")
+        .arg(config)
+        .envs(env.iter().cloned())
+        .output()
+        .expect("run custos scan")
+}
+
+fn findings_json(db: &str, config: &Path, extra: &[&str]) -> Vec<serde_json::Value> {
+    let output = run(custos()
+        .args([
+            "findings", "--status", "all", "--format", "json", "--db", db,
+        ])
+        .args(extra)
+        .arg("--config")
+        .arg(config));
+    serde_json::from_slice(&output.stdout).expect("findings JSON")
+}
+
+/// Issue 21, failure 7: a first scan with a wrong key used to fail with "policy
+/// openai-key-orphaned observed org-demo twice in one evaluation", record nothing, and leave
+/// `findings --fail-on low` exiting 0 on an empty table.
+#[test]
+fn a_first_scan_with_a_wrong_key_records_what_it_could_not_read_and_is_never_clean() {
+    let sim = Sim::start();
+    let dir = temp_dir("findings", "wrong-key");
+    let db = dir.join("custos.db").display().to_string();
+    let (config, env) = write_config(&dir, &sim);
+    let wrong: Vec<(String, String)> = env
+        .into_iter()
+        .map(|(name, _)| (name, "sk-admin-wrong-key".to_owned()))
+        .collect();
+    let scan = scan_at(&db, &config, &wrong, demo_now(), &[]);
+    let stderr = String::from_utf8_lossy(&scan.stderr);
+    assert!(!stderr.contains("twice"), "{stderr}");
+
+    let findings = findings_json(&db, &config, &[]);
+    assert!(
+        !findings.is_empty(),
+        "the failed scan's results are recorded"
+    );
+    assert!(findings.iter().all(|f| f["result"] == "indeterminate"));
+    let orphaned: Vec<_> = findings
+        .iter()
+        .filter(|f| f["policy_id"] == "openai-key-orphaned")
+        .collect();
+    assert_eq!(orphaned.len(), 1, "{orphaned:#?}");
+    assert_eq!(orphaned[0]["resource_id"], "org-demo");
+
+    let fail_on = custos()
+        .args(["findings", "--fail-on", "low", "--db", &db])
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(fail_on.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&fail_on.stderr);
+    assert!(stderr.contains("org-demo has no complete scan"), "{stderr}");
+
+    // A store that has scanned nothing cannot pass `--fail-on` either.
+    let empty = dir.join("empty.db").display().to_string();
+    let nothing = custos()
+        .args(["findings", "--fail-on", "low", "--db", &empty])
+        .output()
+        .unwrap();
+    assert_eq!(nothing.status.code(), Some(4), "{nothing:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const EVERY_PROJECT: &str = "id: acme-every-project\ntitle: Every project\nresource: project\nseverity: low\nfilters: ['resource.id != \"\"']\nmessage: 'Project {{resource.id}}'\n";
+
+/// Issue 21, failure 6: one typo in a custom policy (`severity: urgent`) was a warning, the scan
+/// exited 0 and the policy's open findings became `resolved`.
+#[test]
+fn a_custom_policy_that_stops_loading_keeps_its_findings_open_and_fails_the_scan() {
+    let sim = Sim::start();
+    let dir = temp_dir("findings", "unloaded-policy");
+    let db = dir.join("custos.db").display().to_string();
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    let policy_file = policies.join("every-project.yaml");
+    std::fs::write(&policy_file, EVERY_PROJECT).unwrap();
+    let (config, env) = write_config(&dir, &sim);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "custom_policies = {:?}\n{text}",
+            policies.display().to_string()
+        ),
+    )
+    .unwrap();
+    let mine = ["--policy", "acme-every-project"];
+
+    let first = scan_at(&db, &config, &env, demo_now(), &[]);
+    assert!(first.status.success(), "{first:?}");
+    let before = findings_json(&db, &config, &mine);
+    assert!(!before.is_empty());
+    assert!(
+        before
+            .iter()
+            .all(|f| f["status"] == "open" && f["result"] == "fail")
+    );
+
+    std::fs::write(
+        &policy_file,
+        EVERY_PROJECT.replace("severity: low", "severity: urgent"),
+    )
+    .unwrap();
+    let broken = scan_at(&db, &config, &env, demo_now() + 60, &[]);
+    assert!(!broken.status.success(), "{broken:?}");
+    let stderr = String::from_utf8_lossy(&broken.stderr);
+    assert!(stderr.contains("unknown severity"), "{stderr}");
+    assert!(stderr.contains("--allow-policy-errors"), "{stderr}");
+    let after = findings_json(&db, &config, &mine);
+    assert_eq!(after.len(), before.len(), "nothing resolved, nothing lost");
+    for finding in &after {
+        assert_eq!(finding["status"], "open", "{finding}");
+        assert_eq!(finding["result"], "indeterminate", "{finding}");
+        let message = finding["message"].as_str().unwrap();
+        assert!(message.contains("did not load"), "{message}");
+        assert!(message.contains("unknown severity"), "{message}");
+    }
+    // The built-in findings were recorded by the same scan as usual.
+    let all = findings_json(&db, &config, &[]);
+    assert!(
+        all.iter()
+            .any(|f| f["policy_id"] == "openai-org-too-many-owners" && f["status"] == "open")
+    );
+
+    let allowed = scan_at(
+        &db,
+        &config,
+        &env,
+        demo_now() + 120,
+        &["--allow-policy-errors"],
+    );
+    assert!(allowed.status.success(), "{allowed:?}");
+    let still = findings_json(&db, &config, &mine);
+    assert!(still.iter().all(|f| f["status"] == "open"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue 21, failure 2, through a real scan: the 10 GB `join` aborted the process after the
+/// snapshot had committed, so the scan's findings were never recorded. Both runaway policies now
+/// end as indeterminate results and every other finding is recorded.
+#[test]
+fn runaway_custom_policies_do_not_stop_a_scan_from_recording_its_findings() {
+    let sim = Sim::start();
+    let dir = temp_dir("findings", "runaway");
+    let db = dir.join("custos.db").display().to_string();
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    let long = "x".repeat(100_000);
+    for (id, filter) in [
+        (
+            "acme-pairs",
+            r#"params.s.split("").all(a, params.s.split("").all(b, a == b))"#,
+        ),
+        (
+            "acme-join",
+            r#"size(params.s.split("").map(a, params.s).join("")) > 0"#,
+        ),
+    ] {
+        std::fs::write(
+            policies.join(format!("{id}.yaml")),
+            format!(
+                "id: {id}\ntitle: Runaway\nresource: project\nseverity: low\nparams: {{ s: '{long}' }}\nfilters: ['{filter}']\nmessage: m\n"
+            ),
+        )
+        .unwrap();
+    }
+    let (config, env) = write_config(&dir, &sim);
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "custom_policies = {:?}\n{text}",
+            policies.display().to_string()
+        ),
+    )
+    .unwrap();
+    let scan = scan_at(&db, &config, &env, demo_now(), &[]);
+    assert!(scan.status.success(), "{scan:?}");
+    let findings = findings_json(&db, &config, &[]);
+    for id in ["acme-pairs", "acme-join"] {
+        let mine: Vec<_> = findings.iter().filter(|f| f["policy_id"] == id).collect();
+        assert!(!mine.is_empty(), "{id}");
+        for finding in mine {
+            assert_eq!(finding["result"], "indeterminate", "{finding}");
+            // Stopped by its budget, or (on a slow debug build) by the policy's time.
+            let message = finding["message"].as_str().unwrap();
+            assert!(
+                message.contains("stopped: the ") || message.contains("ran out of its time"),
+                "{message}"
+            );
+        }
+    }
+    let recorded: BTreeSet<(String, String)> = findings
+        .iter()
+        .filter(|f| f["result"] == "fail")
+        .map(|f| {
+            (
+                f["policy_id"].as_str().unwrap().to_owned(),
+                f["resource_id"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    for (policy, resource) in EXPECTED_FAILURES {
+        assert!(
+            recorded.contains(&((*policy).to_owned(), (*resource).to_owned())),
+            "{policy} on {resource} recorded"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

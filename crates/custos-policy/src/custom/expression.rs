@@ -2,18 +2,20 @@
 //! custos's helpers), and compilation with the checks that can be made before any data is seen:
 //! the cost limit, unknown variables and parameters, and a filter that cannot be a bool.
 
+use super::budget::{self, Exceeded};
 use super::fields::FieldTree;
 use super::limits::{
     MAX_AST_DEPTH, MAX_AST_NODES, MAX_BRACKET_NESTING, MAX_COMPREHENSION_NESTING,
     MAX_EXPRESSION_BYTES, PARSER_STACK_BYTES,
 };
 use crate::shared::time::{age_in_days, days};
-use cel::common::ast::{CallExpr, EntryExpr, Expr, LiteralValue};
+use cel::common::ast::{CallExpr, EntryExpr, Expr, LiteralValue, operators};
 use cel::common::types::{self, CelInt, CelMap, CelMapKey, CelNull, CelString, CelUInt};
 use cel::common::value::{CowVal, Val};
 use cel::parser::Macro;
-use cel::{Env, ExecutionError, IdedExpr, Program};
+use cel::{Context, Env, ExecutionError, IdedExpr};
 use std::sync::{Arc, LazyLock};
+use std::time::Instant;
 
 /// The variables an expression may read.
 pub const VARIABLES: [&str; 6] = ["resource", "project", "owner", "org", "as_of", "params"];
@@ -34,9 +36,96 @@ const TYPE_NAMES: [&str; 12] = [
     "uint",
 ];
 
-/// Functions refused at compile time: `replace` can multiply the length of a text with each
-/// call, so a short chain of them exhausts memory.
-const REFUSED_FUNCTIONS: [&str; 1] = ["replace"];
+/// The functions (and operators) an expression may call. Each either builds nothing larger than
+/// a constant, or what it builds is measured by the runtime budget (see [`guard`]). Anything
+/// else is refused when the policy loads: `replace` and `format`, whose results can be far
+/// larger than their operands, and whatever a later version of the CEL library adds.
+const ALLOWED_FUNCTIONS: [&str; 63] = [
+    // Operators.
+    operators::CONDITIONAL,
+    operators::LOGICAL_AND,
+    operators::LOGICAL_OR,
+    operators::LOGICAL_NOT,
+    operators::SUBSTRACT,
+    operators::ADD,
+    operators::MULTIPLY,
+    operators::DIVIDE,
+    operators::MODULO,
+    operators::EQUALS,
+    operators::NOT_EQUALS,
+    operators::GREATER_EQUALS,
+    operators::LESS_EQUALS,
+    operators::GREATER,
+    operators::LESS,
+    operators::NEGATE,
+    operators::INDEX,
+    operators::OPT_INDEX,
+    operators::OPT_SELECT,
+    operators::NOT_STRICTLY_FALSE,
+    operators::IN,
+    // Conversions and types.
+    "bool",
+    "bytes",
+    "double",
+    "duration",
+    "dyn",
+    "int",
+    "string",
+    "timestamp",
+    "type",
+    "uint",
+    // Time parts.
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getDayOfYear",
+    "getFullYear",
+    "getHours",
+    "getMilliseconds",
+    "getMinutes",
+    "getMonth",
+    "getSeconds",
+    // Text and lists.
+    "size",
+    "contains",
+    "startsWith",
+    "endsWith",
+    "matches",
+    "charAt",
+    "indexOf",
+    "lastIndexOf",
+    "join",
+    "lowerAscii",
+    "upperAscii",
+    "trim",
+    "split",
+    "substring",
+    "reverse",
+    // Optional values.
+    "hasValue",
+    "value",
+    "orValue",
+    "or",
+    // custos's helpers.
+    AGE_DAYS_AT,
+    "days",
+    "email_domain",
+];
+
+/// Functions whose result is a new text or list, at most a few times the size of their operands:
+/// each result is measured (see [`guard`]).
+const BUILDERS: [&str; 10] = [
+    operators::ADD,
+    "split",
+    "lowerAscii",
+    "upperAscii",
+    "trim",
+    "reverse",
+    "substring",
+    "charAt",
+    "string",
+    "bytes",
+];
 
 /// What `age_days(ts)` expands to: the helper needs `as_of`, and the interpreter's functions
 /// see only their arguments.
@@ -100,6 +189,7 @@ fn build_env() -> Env {
     .expect("email_domain is declared once");
     env.add_extension(cel::extensions::strings)
         .expect("the strings extension is added once");
+    budget::declare(&mut env);
     env
 }
 
@@ -191,8 +281,42 @@ impl Uses {
 #[derive(Debug)]
 pub struct Compiled {
     pub source: String,
-    pub program: Program,
+    /// The expression as written, with its runtime budget woven in (see [`guard`]).
+    expression: IdedExpr,
     pub uses: Uses,
+}
+
+/// Why an expression gave no value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Failure {
+    /// It failed on this data: a missing field, a wrong type...
+    Error(ExecutionError),
+    /// It was stopped: its budget, or the policy's time, ran out.
+    Stopped(Exceeded),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Error(error) => write!(f, "{error}"),
+            Failure::Stopped(Exceeded(reason)) => write!(f, "stopped: {reason}"),
+        }
+    }
+}
+
+impl Compiled {
+    /// Evaluates the expression under a fresh budget, the policy's time ending at `deadline`.
+    pub fn execute(
+        &self,
+        context: &Context<'_, '_>,
+        deadline: Instant,
+    ) -> Result<cel::Value, Failure> {
+        match budget::metered(deadline, || cel::Value::resolve(&self.expression, context)) {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(error)) => Err(Failure::Error(error)),
+            Err(exceeded) => Err(Failure::Stopped(exceeded)),
+        }
+    }
 }
 
 /// Whether the expression must be a bool (a filter) or may be anything (a message part).
@@ -307,13 +431,93 @@ fn parse_and_check(
     let uses = std::mem::take(&mut walk.uses);
     drop(walk);
     if issues.is_empty() {
+        let mut expression = program.expression().clone();
+        guard(&mut expression, &mut Vec::new());
         Ok(Compiled {
             source: source.to_owned(),
-            program,
+            expression,
             uses,
         })
     } else {
         Err(issues)
+    }
+}
+
+/// Weaves the runtime budget into a checked expression (see [`budget`]): what a comprehension
+/// walks counts a step per element, every value built by [`BUILDERS`] and every comprehension's
+/// result is measured, and `join`, `matches`, `indexOf` and `lastIndexOf` call their budgeted
+/// versions. `accumulators` are the result variables of the comprehensions around `node`: the
+/// `@result + [x]` a `map` appends with is left alone, so that the interpreter still appends
+/// in place rather than copying the list at each step; its elements are measured with the result.
+fn guard(node: &mut IdedExpr, accumulators: &mut Vec<String>) {
+    let wrap = |node: &mut IdedExpr, function: &str| {
+        let inner = std::mem::take(node);
+        node.id = inner.id;
+        node.expr = Expr::Call(CallExpr {
+            func_name: function.to_owned(),
+            target: None,
+            args: vec![inner],
+        });
+    };
+    match &mut node.expr {
+        Expr::Call(call) => {
+            if let Some(target) = &mut call.target {
+                guard(target, accumulators);
+            }
+            for arg in &mut call.args {
+                guard(arg, accumulators);
+            }
+            let appends_to_accumulator = call.func_name == operators::ADD
+                && matches!(call.args.first().map(|a| &a.expr),
+                    Some(Expr::Ident(name)) if accumulators.contains(name));
+            let budgeted = match call.func_name.as_str() {
+                "join" => Some(budget::JOIN),
+                "matches" => Some(budget::MATCHES),
+                "indexOf" => Some(budget::INDEX_OF),
+                "lastIndexOf" => Some(budget::LAST_INDEX_OF),
+                _ => None,
+            };
+            if let Some(function) = budgeted {
+                call.func_name = function.to_owned();
+                if let Some(target) = call.target.take() {
+                    call.args.insert(0, *target);
+                }
+            } else if BUILDERS.contains(&call.func_name.as_str()) && !appends_to_accumulator {
+                wrap(node, budget::SIZED);
+            }
+        }
+        Expr::Comprehension(comprehension) => {
+            guard(&mut comprehension.iter_range, accumulators);
+            wrap(&mut comprehension.iter_range, budget::ITERATE);
+            guard(&mut comprehension.accu_init, accumulators);
+            accumulators.push(comprehension.accu_var.clone());
+            guard(&mut comprehension.loop_cond, accumulators);
+            guard(&mut comprehension.loop_step, accumulators);
+            guard(&mut comprehension.result, accumulators);
+            accumulators.pop();
+            wrap(node, budget::SIZED);
+        }
+        Expr::Select(select) => guard(&mut select.operand, accumulators),
+        Expr::List(list) => {
+            for element in &mut list.elements {
+                guard(element, accumulators);
+            }
+        }
+        Expr::Map(map) => guard_entries(&mut map.entries, accumulators),
+        Expr::Struct(structure) => guard_entries(&mut structure.entries, accumulators),
+        Expr::Ident(_) | Expr::Literal(_) | Expr::Unspecified => {}
+    }
+}
+
+fn guard_entries(entries: &mut [cel::common::ast::IdedEntryExpr], accumulators: &mut Vec<String>) {
+    for entry in entries {
+        match &mut entry.expr {
+            EntryExpr::MapEntry(map_entry) => {
+                guard(&mut map_entry.key, accumulators);
+                guard(&mut map_entry.value, accumulators);
+            }
+            EntryExpr::StructField(field) => guard(&mut field.value, accumulators),
+        }
     }
 }
 
@@ -407,14 +611,20 @@ impl<'a> Walk<'a> {
                 self.visit(&select.operand, next);
             }
             Expr::Call(call) => {
-                if REFUSED_FUNCTIONS.contains(&call.func_name.as_str()) {
+                if !ALLOWED_FUNCTIONS.contains(&call.func_name.as_str()) {
                     self.issues.push((
                         node.id,
                         format!(
-                            "`{}` is not available in custom policies: it can grow a text without bound",
+                            "`{}` is not available in custom policies (docs/custom-policies.md lists the functions that are)",
                             call.func_name
                         ),
                     ));
+                } else if call.func_name == "matches"
+                    && let Some(Expr::Literal(LiteralValue::String(pattern))) =
+                        call.args.last().map(|pattern| &pattern.expr)
+                    && let Err(problem) = budget::compiled_pattern(pattern)
+                {
+                    self.issues.push((node.id, problem));
                 }
                 if let Some(target) = &call.target {
                     self.visit(target, next);
@@ -580,7 +790,6 @@ fn not_a_bool(expr: &Expr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cel::Context;
 
     fn issues(source: &str, params: &[&str]) -> Vec<ExprIssue> {
         let params: Vec<String> = params.iter().map(|p| (*p).to_owned()).collect();
@@ -589,11 +798,14 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn run(source: &str) -> Result<cel::Value, ExecutionError> {
+    fn run(source: &str) -> Result<cel::Value, Failure> {
         let compiled = compile(source, &[], Expecting::Anything).expect("compiles");
         let mut context = Context::with_env(Arc::clone(&ENV));
         context.add_variable_from_value("as_of", 10 * 86_400);
-        compiled.program.execute(&context)
+        compiled.execute(
+            &context,
+            Instant::now() + std::time::Duration::from_secs(60),
+        )
     }
 
     #[test]
@@ -653,6 +865,59 @@ mod tests {
             );
         }
         assert!(issues("resource.enabled", &[]).is_empty());
+    }
+
+    #[test]
+    fn the_documented_functions_are_available() {
+        for source in [
+            "size('ab') == 2 && 'ab'.size() == 2 && size([1]) == 1",
+            "int('1') == 1 && uint(1) == 1u && double(1) == 1.0 && string(1) == '1'",
+            "bytes('a') == b'a' && bool('true') && type(1) == int && dyn(1) == 1",
+            "timestamp('2025-01-01T00:00:00Z').getFullYear() == 2025",
+            "duration('1h') == duration('60m')",
+            "'abc'.contains('b') && 'abc'.startsWith('a') && 'abc'.endsWith('c')",
+            "'abc'.matches('^a') && matches('abc', 'c$')",
+            "'abc'.charAt(1) == 'b' && 'abc'.indexOf('c') == 2 && 'abca'.lastIndexOf('a') == 3",
+            "['a', 'b'].join() == 'ab' && ['a', 'b'].join('-') == 'a-b'",
+            "'Ab'.lowerAscii() == 'ab' && 'ab'.upperAscii() == 'AB' && ' a '.trim() == 'a'",
+            "'a,b'.split(',') == ['a', 'b'] && 'abc'.substring(1) == 'bc' && 'ab'.reverse() == 'ba'",
+            "{'a': 1}.?b.or({'a': 2}.?a).value() == 2",
+            "[1, 2].all(x, x > 0) && [1].exists(x, x == 1) && [1].exists_one(x, x == 1)",
+            "[1, 2].map(x, x * 2) == [2, 4] && [1, 2].filter(x, x > 1) == [2]",
+            "[1, 2].map(x, x > 1, x) == [2] && has({'a': 1}.a) && 1 in [1]",
+            "{'a': 1}.?a.orValue(0) == 1 && [1][?0].hasValue()",
+            "days(1) == 86400 && age_days(0) == 10 && email_domain('a@b.c') == 'b.c'",
+            "(1 < 2 ? -1 : 2) % 2 == -1 && !false && 1 != 2 && 2 >= 1 && 1 <= 2 && 1 / 1 - 1 == 0",
+        ] {
+            assert!(
+                issues(source, &[]).is_empty(),
+                "{source}: {:?}",
+                issues(source, &[])
+            );
+            assert_eq!(run(source), Ok(cel::Value::Bool(true)), "{source}");
+        }
+    }
+
+    /// The budget wraps what builds values, which deepens the tree the interpreter recurses
+    /// over: the deepest expression accepted still runs on an ordinary 2 MiB thread stack.
+    #[test]
+    fn the_deepest_accepted_expression_runs_on_an_ordinary_stack() {
+        let depth = MAX_AST_DEPTH - 2;
+        let chain = format!("{}'x'{} == ''", "(".repeat(depth), " + 'x')".repeat(depth));
+        let compiled = compile(&chain, &[], Expecting::Bool).expect("accepted");
+        let result = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let context = Context::with_env(Arc::clone(&ENV));
+                compiled.execute(
+                    &context,
+                    Instant::now() + std::time::Duration::from_secs(60),
+                )
+            })
+            .unwrap()
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(result, Ok(cel::Value::Bool(false)));
     }
 
     #[test]

@@ -205,8 +205,7 @@ pub fn run_tests(dir: &Path) -> TestReport {
 
 fn read_fixture(path: &Path) -> Result<(Vec<Case>, String), PolicyError> {
     let source = read_text(path)?;
-    let file: FixtureFile =
-        serde_yaml_ng::from_str(&source).map_err(|error| PolicyError::yaml(path, &error))?;
+    let file: FixtureFile = super::yaml::parse(path, &source)?;
     Ok((file.cases, source))
 }
 

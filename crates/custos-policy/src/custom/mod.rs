@@ -15,6 +15,7 @@
 //! assert!(registry.get("acme-old-keys").is_some());
 //! ```
 
+mod budget;
 mod document;
 mod expression;
 mod fields;
@@ -24,6 +25,7 @@ mod policy;
 mod resources;
 mod template;
 mod values;
+mod yaml;
 
 pub use document::{Position, ResourceKind};
 pub use fixtures::{CaseReport, FileReport, TestReport, run_tests};
@@ -136,8 +138,7 @@ fn read_text(path: &Path) -> Result<String, PolicyError> {
 
 /// Loads one policy from its text. `path` names it in errors.
 pub fn load_str(path: &Path, source: &str) -> Result<CustomPolicy, Vec<PolicyError>> {
-    let document: PolicyDocument =
-        serde_yaml_ng::from_str(source).map_err(|error| vec![PolicyError::yaml(path, &error)])?;
+    let document: PolicyDocument = yaml::parse(path, source).map_err(|error| vec![error])?;
     CustomPolicy::build(path, source, document).map_err(|issues| {
         issues
             .into_iter()

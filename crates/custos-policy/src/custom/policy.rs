@@ -3,7 +3,7 @@
 use super::document::{PolicyDocument, Position, ResourceKind, filter_positions, key_position};
 use super::expression::{Compiled, ENV, Expecting, Uses, compile};
 use super::fields::FieldTree;
-use super::limits::MAX_LIST_LEN;
+use super::limits::{MAX_LIST_LEN, POLICY_TIME_BUDGET};
 use super::resources::{Item, for_each_group, project_json};
 use super::template::Template;
 use super::values::to_cel;
@@ -19,8 +19,10 @@ use custos_model::api::User;
 use custos_model::inventory::{ProjectInventory, Snapshot};
 use serde_json::{Value, json};
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 /// A custom policy, compiled and ready to run.
 #[derive(Debug)]
@@ -230,6 +232,8 @@ struct Shared<'a> {
     params: Box<dyn Val + 'a>,
     org: Box<dyn Val + 'a>,
     as_of: i64,
+    /// When the policy's time runs out: the resources not judged by then are indeterminate.
+    deadline: Instant,
 }
 
 /// The variables of one resource.
@@ -269,10 +273,10 @@ enum Decision {
 }
 
 impl CustomPolicy {
-    fn decide(&self, context: &Context<'_, '_>) -> Decision {
+    fn decide(&self, context: &Context<'_, '_>, deadline: Instant) -> Decision {
         let mut first_error = None;
         for (index, filter) in self.filters.iter().enumerate() {
-            match filter.program.execute(context) {
+            match filter.execute(context, deadline) {
                 Ok(CelValue::Bool(true)) => {}
                 Ok(CelValue::Bool(false)) => return Decision::DoesNotMatch,
                 Ok(other) => {
@@ -292,7 +296,7 @@ impl CustomPolicy {
         }
         match first_error {
             Some(error) => Decision::Unknown(error),
-            None => Decision::Matches(self.message.render(context)),
+            None => Decision::Matches(self.message.render(context, deadline)),
         }
     }
 
@@ -320,6 +324,16 @@ impl CustomPolicy {
         let project_id = project.map(|p| p.project.id.as_str());
         for item in items {
             let subject = Subject::new(self.kind.as_str(), item.id(), project_id);
+            if Instant::now() >= shared.deadline {
+                out.indeterminate(
+                    subject,
+                    vec![format!(
+                        "the policy ran out of its time ({} s) before judging it",
+                        POLICY_TIME_BUDGET.as_secs()
+                    )],
+                );
+                continue;
+            }
             let mut json = match item.to_json(&self.uses.resource) {
                 Ok(json) => json,
                 Err(error) => {
@@ -342,7 +356,14 @@ impl CustomPolicy {
                     };
                     let mut context = Context::with_env(Arc::clone(&ENV));
                     context.set_variable_resolver(&bindings);
-                    self.decide(&context)
+                    // The interpreter panics on a few malformed trees; such a bug must cost
+                    // this resource its verdict, not the other policies or the findings.
+                    std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        self.decide(&context, shared.deadline)
+                    }))
+                    .unwrap_or_else(|_| {
+                        Decision::Unknown("the CEL interpreter failed on this resource".to_owned())
+                    })
                 }
                 (Err(too_large), _) | (_, Err(too_large)) => Decision::Unknown(too_large.0),
             };
@@ -377,7 +398,12 @@ impl Check for CustomPolicy {
         let params_json = Value::Object(params_json);
         let org_json = json!({ "id": snapshot.org_id });
         let shared = match (to_cel(&params_json), to_cel(&org_json)) {
-            (Ok(params), Ok(org)) => Shared { params, org, as_of },
+            (Ok(params), Ok(org)) => Shared {
+                params,
+                org,
+                as_of,
+                deadline: Instant::now() + POLICY_TIME_BUDGET,
+            },
             (Err(too_large), _) | (_, Err(too_large)) => {
                 out.indeterminate(
                     Subject::organization(&snapshot.org_id),

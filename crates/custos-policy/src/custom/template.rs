@@ -5,6 +5,7 @@
 use super::expression::{Compiled, Expecting, ExprIssue, Uses, compile, line_column};
 use super::values::display;
 use cel::Context;
+use std::time::Instant;
 
 #[derive(Debug)]
 enum Part {
@@ -79,12 +80,13 @@ impl Template {
             })
     }
 
-    pub fn render(&self, context: &Context<'_, '_>) -> String {
+    /// The message for the resource of `context`; the policy's time ends at `deadline`.
+    pub fn render(&self, context: &Context<'_, '_>, deadline: Instant) -> String {
         let mut message = String::new();
         for part in &self.parts {
             match part {
                 Part::Text(text) => message.push_str(text),
-                Part::Expression(compiled) => match compiled.program.execute(context) {
+                Part::Expression(compiled) => match compiled.execute(context, deadline) {
                     Ok(value) => message.push_str(&display(&value)),
                     Err(error) => {
                         message.push_str("<error: ");
@@ -113,7 +115,8 @@ mod tests {
         let template = Template::parse("Key {{ resource }} is {{ 1 + 1 }} days old", &[]).unwrap();
         let mut context = Context::with_env(Arc::clone(&super::super::expression::ENV));
         context.add_variable_from_value("resource", "k1");
-        assert_eq!(template.render(&context), "Key k1 is 2 days old");
+        let deadline = Instant::now() + std::time::Duration::from_secs(60);
+        assert_eq!(template.render(&context, deadline), "Key k1 is 2 days old");
     }
 
     #[test]

@@ -315,3 +315,127 @@ fn the_shipped_examples_load_and_pass_their_fixtures() {
             .all(|f| f.fixture_file.is_some() && !f.cases.is_empty())
     );
 }
+
+/// 100,000 `[` took the YAML parser 35 s to refuse; a file at the size limit would take an
+/// hour. Both a policy and a fixture at the size limit are refused by the nesting check.
+#[test]
+fn deeply_nested_yaml_at_the_size_limit_is_refused_before_parsing() {
+    let dir = tempfile::tempdir().unwrap();
+    let limit = usize::try_from(limits::MAX_FILE_BYTES).unwrap();
+    let deep = "[".repeat(limit);
+    write(dir.path(), "deep.yaml", &deep);
+    let (policies, errors) = load_dir(dir.path());
+    assert!(policies.is_empty());
+    let message = errors[0].to_string();
+    assert!(message.contains("deep.yaml:1:"), "{message}");
+    assert!(
+        message.contains(&format!("limit of {} levels", limits::MAX_YAML_DEPTH)),
+        "{message}"
+    );
+
+    let fixtures = tempfile::tempdir().unwrap();
+    write(fixtures.path(), "old.yaml", OLD_KEYS);
+    let deep_case = format!("cases: {}", &deep[..limit - 7]);
+    write(fixtures.path(), "old.test.yaml", &deep_case);
+    let report = run_tests(fixtures.path());
+    let message = report.errors[0].to_string();
+    assert!(message.contains("old.test.yaml:1:"), "{message}");
+    assert!(message.contains("levels"), "{message}");
+}
+
+/// The two attacks of the hostile probe, as written: each passed `policies validate`; the first
+/// ran for more than 30 s on one resource, the second tried to allocate 10 GB and aborted the
+/// process. Each now ends as an indeterminate result naming the budget, and the other
+/// policies' results are all there.
+#[test]
+fn runaway_expressions_end_as_indeterminate_results() {
+    let attack = |id: &str, filter: &str| {
+        format!(
+            "id: {id}\ntitle: Runaway\nresource: project_api_key\nseverity: low\nparams: {{ s: '' }}\nfilters: ['{filter}']\nmessage: m\n"
+        )
+    };
+    let pairs = load_str(
+        Path::new("pairs.yaml"),
+        &attack(
+            "acme-pairs",
+            r#"params.s.split("").all(a, params.s.split("").all(b, a == b))"#,
+        ),
+    )
+    .unwrap();
+    let join = load_str(
+        Path::new("join.yaml"),
+        &attack(
+            "acme-join",
+            r#"size(params.s.split("").map(a, params.s).join("")) > 0"#,
+        ),
+    )
+    .unwrap();
+    let old_keys = load_str(Path::new("old.yaml"), OLD_KEYS).unwrap();
+    let registry = Registry::builtin()
+        .with_custom([pairs, join, old_keys])
+        .unwrap();
+    let long = json!({"params": {"s": "x".repeat(100_000)}});
+    let settings = crate::SettingsMap::from([
+        ("acme-pairs".to_owned(), obj::<PolicySettings>(long.clone())),
+        ("acme-join".to_owned(), obj::<PolicySettings>(long)),
+    ]);
+    let resolved = registry.resolve(&settings, &Default::default()).unwrap();
+    let outcomes = evaluate_all(&resolved, &organization(), AS_OF, Keep::All);
+    for id in ["acme-pairs", "acme-join"] {
+        let results: Vec<_> = outcomes.iter().filter(|o| o.policy_id == id).collect();
+        assert_eq!(results.len(), 4, "{results:#?}");
+        for outcome in results {
+            assert_eq!(outcome.result, Verdict::Indeterminate, "{outcome:?}");
+            assert!(
+                outcome.message.contains("stopped: the evaluation"),
+                "{}",
+                outcome.message
+            );
+        }
+    }
+    let join_reason = &outcomes
+        .iter()
+        .find(|o| o.policy_id == "acme-join")
+        .unwrap()
+        .message;
+    assert!(
+        join_reason.contains(&format!(
+            "more than {} bytes",
+            limits::MAX_BYTES_PER_EVALUATION
+        )),
+        "{join_reason}"
+    );
+    // The other policies ran as before.
+    let old = outcomes
+        .iter()
+        .find(|o| o.policy_id == "acme-old-user-keys" && o.resource_id == "old")
+        .unwrap();
+    assert_eq!(old.result, Verdict::Fail);
+    assert!(
+        outcomes
+            .iter()
+            .any(|o| o.policy_id.starts_with("openai-") && o.result != Verdict::Pass)
+    );
+}
+
+#[test]
+fn functions_that_build_without_bound_are_refused_when_loading() {
+    for (filter, name) in [
+        ("resource.id.replace(\"a\", \"aa\") == \"\"", "`replace`"),
+        ("\"%s\".format([resource.id]) == \"\"", "`format`"),
+    ] {
+        let text = OLD_KEYS.replace("resource.owner.type == \"user\"", filter);
+        let message = errors_of(&text)[0].to_string();
+        assert!(message.contains(name), "{message}");
+        assert!(message.contains("not available"), "{message}");
+    }
+    let bad_pattern = OLD_KEYS.replace(
+        "resource.owner.type == \"user\"",
+        "resource.id.matches(\"[\")",
+    );
+    assert!(
+        errors_of(&bad_pattern)[0]
+            .message
+            .contains("cannot be used")
+    );
+}

@@ -2,15 +2,15 @@
 //! resource costs one pass and no string copies; it refuses data too large or too deep for an
 //! expression to walk within the cost limit (see [`super::limits`]).
 
-use super::limits::{MAX_DATA_DEPTH, MAX_LIST_LEN};
+use super::limits::{MAX_DATA_DEPTH, MAX_LIST_LEN, MAX_STRING_BYTES};
 use cel::common::types::{CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull};
 use cel::common::types::{CelString, CelUInt};
 use cel::common::value::Val;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Data an expression may not see: a list longer than [`MAX_LIST_LEN`] or nesting deeper than
-/// [`MAX_DATA_DEPTH`]. The message names the field.
+/// Data an expression may not see: a list longer than [`MAX_LIST_LEN`], a text longer than
+/// [`MAX_STRING_BYTES`] or nesting deeper than [`MAX_DATA_DEPTH`]. The message names the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct DataTooLarge(pub String);
@@ -39,6 +39,13 @@ fn convert<'a>(
             (None, Some(uint)) => Box::new(CelUInt::from(uint)),
             _ => Box::new(CelDouble::from(number.as_f64().unwrap_or(f64::NAN))),
         },
+        Value::String(text) if text.len() > MAX_STRING_BYTES => {
+            return Err(DataTooLarge(format!(
+                "`{}` is a text of {} bytes, more than the {MAX_STRING_BYTES} an expression may read",
+                path.join("."),
+                text.len()
+            )));
+        }
         Value::String(text) => Box::new(CelString::from(text.as_str())),
         Value::Array(items) => {
             if items.len() > MAX_LIST_LEN {
@@ -106,6 +113,8 @@ mod tests {
             deep = json!({ "a": deep });
         }
         assert!(to_cel(&deep).is_err());
+        let long_text = json!({"name": "x".repeat(MAX_STRING_BYTES + 1)});
+        assert!(to_cel(&long_text).unwrap_err().0.contains("`name`"));
         assert!(to_cel(&json!({"a": [1, "x", null, 1.5, u64::MAX]})).is_ok());
     }
 }

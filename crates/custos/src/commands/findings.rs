@@ -14,6 +14,9 @@ use std::process::ExitCode;
 
 /// Exit code when `--fail-on` finds an open finding at or above its level.
 const EXIT_FINDINGS: u8 = 3;
+/// Exit code when `--fail-on` finds none, but an organization has no complete scan: what was
+/// not read may hold findings, so the answer is not "clean".
+const EXIT_INCOMPLETE: u8 = 4;
 
 /// A control a finding maps to.
 #[derive(Debug, Clone, Serialize)]
@@ -148,7 +151,15 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     }
     let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
     let mut findings = Vec::new();
+    let mut incomplete = Vec::new();
     for org in &orgs {
+        let scans = store.scans(Some(org)).await?;
+        if !scans
+            .iter()
+            .any(|s| s.status == custos_store::ScanStatus::Complete)
+        {
+            incomplete.push(org.as_str());
+        }
         let stored = store.findings(Some(org)).await?;
         match &args.as_of {
             // The recorded lifecycle, as the scans left it.
@@ -199,6 +210,11 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     });
     sort(&mut findings);
     print(&findings, args.format)?;
+    for org in &incomplete {
+        eprintln!(
+            "warning: organization {org} has no complete scan: endpoints were not read, so these findings are not the whole picture (see `custos scans`)"
+        );
+    }
     let breach = fail_on.is_some_and(|level| {
         findings
             .iter()
@@ -206,6 +222,14 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     });
     Ok(if breach {
         ExitCode::from(EXIT_FINDINGS)
+    } else if fail_on.is_some() && (orgs.is_empty() || !incomplete.is_empty()) {
+        let unread = if orgs.is_empty() {
+            "no organization has been scanned".to_owned()
+        } else {
+            format!("no complete scan of {}", incomplete.join(", "))
+        };
+        eprintln!("--fail-on: {unread}: cannot say nothing is at or above the level");
+        ExitCode::from(EXIT_INCOMPLETE)
     } else {
         ExitCode::SUCCESS
     })

@@ -3,7 +3,7 @@
 use super::context::{self, Target};
 use super::output;
 use crate::cli::ScanArgs;
-use anyhow::Context;
+use anyhow::{Context, bail};
 use custos_config::ScanSettings;
 use custos_openai::{Client, ClientConfig};
 use custos_scan::scan::{ScanOptions, ScanSummary, Stage, scan};
@@ -45,7 +45,8 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
         .scan(summary.scan_id)
         .await?
         .context("the scan just recorded is not in the store")?;
-    let changes = super::evaluate::record_scan_findings(store.as_ref(), &config, &run).await?;
+    let recorded = super::evaluate::record_scan_findings(store.as_ref(), &config, &run).await?;
+    let changes = recorded.changes;
     if args.json {
         let mut json = summary_json(&target, &summary);
         json["findings"] = serde_json::to_value(changes)?;
@@ -59,6 +60,12 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
             changes.still_open,
             changes.resolved,
             changes.suppressed
+        );
+    }
+    let unloaded = recorded.policy_errors.len();
+    if unloaded > 0 && !args.allow_policy_errors {
+        bail!(
+            "{unloaded} problem(s) in custom policy files (listed above): those policies did not run and their findings were kept open as indeterminate; fix the files, or pass --allow-policy-errors"
         );
     }
     Ok(ExitCode::SUCCESS)
