@@ -107,7 +107,7 @@ pub enum ActionError {
     },
 
     /// Re-reading a target failed (not a 404); nothing was sent.
-    #[error("action {action}: cannot re-read {what}: {source}; retry when the API answers")]
+    #[error("action {action}: cannot re-read {what} (retry when the API answers)")]
     ReadFailed {
         action: ActionId,
         what: String,

@@ -8,6 +8,7 @@
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
@@ -85,6 +86,114 @@ pub struct ScanSettings {
     /// that arrive late are not missed (they are deduplicated by id).
     #[serde(default = "default_audit_overlap_minutes")]
     pub audit_overlap_minutes: u32,
+}
+
+/// A numeric setting with the range it must lie in, checked when the file is loaded so that an
+/// absurd value is an error naming its key instead of a panic or an overflow deep in a scan.
+struct NumericSetting {
+    key: &'static str,
+    value: u64,
+    range: RangeInclusive<u64>,
+    /// What the value means, for the error: "in-flight requests".
+    unit: &'static str,
+}
+
+impl NumericSetting {
+    fn new(
+        key: &'static str,
+        value: impl TryInto<u64>,
+        range: RangeInclusive<u64>,
+        unit: &'static str,
+    ) -> Self {
+        NumericSetting {
+            key,
+            // A value that does not even fit in u64 is outside every range below.
+            value: value.try_into().unwrap_or(u64::MAX),
+            range,
+            unit,
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.range.contains(&self.value) {
+            return Ok(());
+        }
+        Err(format!(
+            "{} = {} is outside {}..={} ({}): give a value in that range, or remove the key for the default",
+            self.key,
+            self.value,
+            self.range.start(),
+            self.range.end(),
+            self.unit
+        ))
+    }
+}
+
+impl ScanSettings {
+    /// Every numeric `[scan]` setting with its allowed range: a new setting adds its line here.
+    fn numeric_settings(&self) -> [NumericSetting; 5] {
+        [
+            NumericSetting::new(
+                "scan.concurrency",
+                self.concurrency,
+                1..=256,
+                "in-flight requests",
+            ),
+            NumericSetting::new(
+                "scan.requests_per_second",
+                self.requests_per_second,
+                1..=10_000,
+                "requests per second",
+            ),
+            NumericSetting::new(
+                "scan.usage_refetch_days",
+                self.usage_refetch_days,
+                0..=MAX_HISTORY_DAYS,
+                "days",
+            ),
+            // The start of the history must stay a time of the Admin API (after 1970, and
+            // well after; OpenAI has no usage before 2020): ten years is plenty.
+            NumericSetting::new(
+                "scan.history_days",
+                self.history_days,
+                1..=MAX_HISTORY_DAYS,
+                "days",
+            ),
+            NumericSetting::new(
+                "scan.audit_overlap_minutes",
+                self.audit_overlap_minutes,
+                0..=10_080,
+                "minutes, at most a week",
+            ),
+        ]
+    }
+}
+
+/// The longest history a scan fetches or re-fetches.
+const MAX_HISTORY_DAYS: u64 = 3_650;
+
+/// The largest currency conversion rate accepted (1 unit buys at most this many of another).
+const MAX_FX_RATE: f64 = 1e6;
+
+/// The rule for an organization id, in `custos.toml` and on the command line (`orgs add`):
+/// `org-` or `org_` and then 1 to 64 ASCII letters, digits, `-` or `_`. Ids name stored keys
+/// (`org/ID/read`) and URL paths, so a `/`, `..`, a space or a newline must never get in.
+pub fn check_organization_id(id: &str) -> Result<(), String> {
+    let rest = id.strip_prefix("org-").or_else(|| id.strip_prefix("org_"));
+    let well_formed = rest.is_some_and(|rest| {
+        (1..=64).contains(&rest.len())
+            && rest
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    });
+    if well_formed {
+        Ok(())
+    } else {
+        Err(format!(
+            "{:?} is not an organization id (org- or org_ then up to 64 letters, digits, - or _); copy it from the OpenAI settings page",
+            id
+        ))
+    }
 }
 
 impl Default for ScanSettings {
@@ -173,7 +282,7 @@ pub struct PolicyOverride {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -207,20 +316,22 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        if self.scan.concurrency == 0 {
-            return Err("scan.concurrency: must be at least 1".into());
+        for setting in self.scan.numeric_settings() {
+            setting.check()?;
         }
-        if self.scan.requests_per_second == 0 {
-            return Err("scan.requests_per_second: must be at least 1".into());
+        for (from, rates) in &self.reports.fx_rates {
+            for (to, rate) in rates {
+                if !(rate.is_finite() && *rate > 0.0 && *rate <= MAX_FX_RATE) {
+                    return Err(format!(
+                        "reports.fx_rates.{from}.{to} = {rate} is outside (0, {MAX_FX_RATE}]: \
+                         give how many {to} one {from} buys, such as 0.92"
+                    ));
+                }
+            }
         }
         let mut seen = std::collections::BTreeSet::new();
         for (i, org) in self.organizations.iter().enumerate() {
-            if !org.id.starts_with("org-") && !org.id.starts_with("org_") {
-                return Err(format!(
-                    "organizations[{i}].id: \"{}\" is not an organization id (org-...); copy it from the OpenAI settings page",
-                    org.id
-                ));
-            }
+            check_organization_id(&org.id).map_err(|e| format!("organizations[{i}].id: {e}"))?;
             if !seen.insert(org.id.as_str()) {
                 return Err(format!(
                     "organizations[{i}].id: \"{}\" is listed twice",
@@ -375,6 +486,72 @@ fx_rates = { USD = { EUR = 0.92 } }
         assert!(err.to_string().contains("organizations[0].id"), "{err}");
         let err = parse("[scan]\nconcurrency = 0\n").unwrap_err();
         assert!(err.to_string().contains("scan.concurrency"), "{err}");
+    }
+
+    #[test]
+    fn every_numeric_setting_is_held_to_its_range() {
+        for (key, value, range) in [
+            ("concurrency", "2305843009213693952", "1..=256"),
+            ("concurrency", "0", "1..=256"),
+            ("requests_per_second", "4294967295", "1..=10000"),
+            ("usage_refetch_days", "100000", "0..=3650"),
+            ("history_days", "100000", "1..=3650"),
+            ("audit_overlap_minutes", "4000000000", "0..=10080"),
+        ] {
+            let message = parse(&format!("[scan]\n{key} = {value}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(
+                message.starts_with(&format!(
+                    "custos.toml: scan.{key} = {value} is outside {range}"
+                )),
+                "{message}"
+            );
+            assert!(
+                message.contains("remove the key for the default"),
+                "{message}"
+            );
+        }
+        let within =
+            parse("[scan]\nconcurrency = 256\nhistory_days = 3650\nusage_refetch_days = 0\n");
+        assert!(within.is_ok());
+        for rate in ["0.0", "-1.0", "nan", "inf", "1e7"] {
+            let message = parse(&format!(
+                "[reports]\nfx_rates = {{ USD = {{ EUR = {rate} }} }}\n"
+            ))
+            .unwrap_err()
+            .to_string();
+            assert!(message.contains("reports.fx_rates.USD.EUR"), "{message}");
+        }
+    }
+
+    #[test]
+    fn organization_ids_cannot_hold_paths_or_lines() {
+        for good in ["org-acme", "org_ABC123", "org-a-b_c"] {
+            assert_eq!(check_organization_id(good), Ok(()), "{good}");
+        }
+        let long = format!("org-{}", "a".repeat(65));
+        for bad in [
+            "org-",
+            "acme",
+            "org-a/b",
+            "org-..",
+            "org-../../x",
+            "org-a\nb",
+            "org-a b",
+            "org-é",
+            "../org-a",
+            long.as_str(),
+        ] {
+            assert!(check_organization_id(bad).is_err(), "{bad:?}");
+        }
+        let err = parse("[[organizations]]\nid = \"org-a/../b\"\nread_key = { env = \"K\" }\n")
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("organizations[0].id: \"org-a/../b\""),
+            "{err}"
+        );
     }
 
     #[test]

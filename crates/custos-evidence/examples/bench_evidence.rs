@@ -45,7 +45,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     let pair = keygen(None)?;
     let key = SigningKey::from_text(&pair.secret, None)?;
     let path = dir.path().join("pack.tar.gz");
-    let request = ExportRequest::new(ORG, FROM, TO, env!("CARGO_PKG_VERSION"));
+    // Exported after the period: the pack a closed month gives.
+    let request = ExportRequest::new(ORG, FROM, TO, TO, env!("CARGO_PKG_VERSION"));
 
     reset_peak_memory();
     let (started, cpu) = (Instant::now(), cpu_seconds());

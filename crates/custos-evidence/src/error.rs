@@ -23,7 +23,7 @@ pub enum KeyError {
     InsecurePermissions { path: PathBuf, mode: u32 },
     #[error("{path}: already exists; keys are never overwritten")]
     AlreadyExists { path: PathBuf },
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         path: PathBuf,
         #[source]
@@ -36,13 +36,13 @@ pub enum KeyError {
 pub enum ExportError {
     #[error("invalid export request: {0}")]
     InvalidRequest(String),
-    #[error("could not {what}: {source}")]
+    #[error("could not {what}")]
     Store {
         what: String,
         #[source]
         source: custos_store::Error,
     },
-    #[error("could not {what}: {source}")]
+    #[error("could not {what}")]
     Io {
         what: String,
         #[source]

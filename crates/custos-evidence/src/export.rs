@@ -10,6 +10,7 @@ use crate::manifest::{
     is_sha256_hex, utc,
 };
 use crate::redact::{redact, redact_key};
+use crate::verify::{VerifiedPack, check_order};
 use custos_store::{ScanRun, Store};
 use serde::Serialize;
 use serde_json::Value;
@@ -29,8 +30,10 @@ pub struct ExportRequest {
     pub from: i64,
     /// Unix seconds, exclusive.
     pub to: i64,
-    /// Unix seconds written as the generation time; [`ExportRequest::new`] uses `to`, so that
-    /// exporting the same period twice gives the same bytes.
+    /// Unix seconds written as the generation time and as every entry's mtime;
+    /// [`ExportRequest::new`] uses `to`, so that exporting the same period twice gives the same
+    /// bytes, or the export time when the period has not ended (a pack never claims to come
+    /// from the future).
     pub generated_at: i64,
     /// The version of custos writing the pack (the binary's `CARGO_PKG_VERSION`).
     pub custos_version: String,
@@ -39,16 +42,37 @@ pub struct ExportRequest {
 }
 
 impl ExportRequest {
-    /// A request for `[from, to)` generated "at" `to`, without a previous pack.
-    pub fn new(org_id: impl Into<String>, from: i64, to: i64, custos_version: &str) -> Self {
+    /// A request for `[from, to)` exported at `now`, without a previous pack: generated "at"
+    /// `to`, or at `now` when the period is still running.
+    pub fn new(
+        org_id: impl Into<String>,
+        from: i64,
+        to: i64,
+        now: i64,
+        custos_version: &str,
+    ) -> Self {
         ExportRequest {
             org_id: org_id.into(),
             from,
             to,
-            generated_at: to,
+            generated_at: to.min(now),
             custos_version: custos_version.to_owned(),
             previous_manifest_sha256: None,
         }
+    }
+
+    /// Whether the period had not ended when the pack was generated: its data stops then.
+    pub fn is_partial(&self) -> bool {
+        self.generated_at < self.to
+    }
+
+    /// Chains this pack to `previous` (a pack verified before): it must be of the same
+    /// organization and end no later than this period starts, as `verify` will check.
+    pub fn chain_to(&mut self, previous: &VerifiedPack) -> Result<(), ExportError> {
+        check_order(&previous.manifest, &self.org_id, self.from)
+            .map_err(ExportError::InvalidRequest)?;
+        self.previous_manifest_sha256 = Some(previous.manifest_sha256.clone());
+        Ok(())
     }
 
     /// The period and generation time as manifest text, after checking the request.
@@ -64,6 +88,13 @@ impl ExportRequest {
             return invalid(format!(
                 "the period [{}, {}) is empty: it must start before it ends",
                 self.from, self.to
+            ));
+        }
+        if self.generated_at < self.from {
+            return invalid(format!(
+                "the period [{}, {}) has not started at the generation time {}: export it once \
+                 it has begun",
+                self.from, self.to, self.generated_at
             ));
         }
         if let Some(hash) = &self.previous_manifest_sha256
@@ -162,8 +193,8 @@ pub async fn export<W: Write>(
         manifest.period.from, manifest.period.to
     );
     let signature = key.sign(&manifest_bytes, &trusted_comment);
-    // Entries dated at the end of the period; tar has no dates before 1970.
-    let mtime = u64::try_from(request.to).unwrap_or(0);
+    // Entries dated when the pack was generated; tar has no dates before 1970.
+    let mtime = u64::try_from(request.generated_at).unwrap_or(0);
     write_archive(out, mtime, &manifest_bytes, signature.as_bytes(), files)?;
     Ok(manifest)
 }

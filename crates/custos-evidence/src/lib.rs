@@ -5,7 +5,8 @@
 //!
 //! A gzip stream (no file name, mtime 0) of a ustar archive whose entries come in exactly this
 //! order ([`ENTRY_ORDER`]), each a regular file with mode 0644, uid/gid 0, no owner names and
-//! mtime = the end of the period:
+//! mtime = the generation time (the end of the period, or the export time when the period has
+//! not ended: nothing in a pack is dated in the future):
 //!
 //! | entry | holds |
 //! |---|---|
@@ -24,6 +25,11 @@
 //! before the end of the period (the state at the end of the period). Snapshot lines are
 //! `{"scan_id", "kind", "id", "project_id", "data"}`; event lines are the store's records.
 //! Every record is redacted on the way out: emails hashed as at ingest, key values dropped.
+//!
+//! A pack chained to a previous one ([`ExportRequest::chain_to`]) must follow it: same
+//! organization, a period that starts after the previous one ended; export refuses what
+//! verification would. A pack verified without its previous one says its link is unchecked
+//! ([`VerifiedPack::unchecked_link`]).
 //!
 //! The same store and [`ExportRequest`] give a byte-identical archive: Ed25519 signatures are
 //! deterministic, and nothing depends on the clock or the machine.
@@ -54,5 +60,5 @@ pub use manifest::{
     ENTRY_ORDER, FORMAT, FileRecord, MANIFEST, Manifest, Period, SIGNATURE, SnapshotScan,
     data_files,
 };
-pub use period::{PeriodError, month, parse_time};
+pub use period::{PeriodError, month};
 pub use verify::{ReadLimits, VerifiedPack, verify, verify_with_limits};

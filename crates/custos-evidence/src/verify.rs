@@ -5,7 +5,7 @@ use crate::error::VerifyError;
 use crate::keys::PublicKey;
 use crate::manifest::{
     ENTRY_ORDER, FORMAT, MANIFEST, Manifest, SIGNATURE, data_files, is_sha256_hex, parse_utc,
-    sha256_hex,
+    sha256_hex, utc,
 };
 use sha2::{Digest, Sha256};
 use std::cell::Cell;
@@ -57,6 +57,17 @@ pub struct VerifiedPack {
     pub chain_checked: bool,
     /// Size of the compressed archive.
     pub archive_bytes: u64,
+}
+
+impl VerifiedPack {
+    /// The previous manifest hash this pack names when its link was not checked (no previous
+    /// pack given): the chain is then unproven, and whoever verifies must say so.
+    pub fn unchecked_link(&self) -> Option<&str> {
+        self.manifest
+            .previous_manifest_sha256
+            .as_deref()
+            .filter(|_| !self.chain_checked)
+    }
 }
 
 /// Verifies a pack with the default [`ReadLimits`]: the signature of the manifest with `key`,
@@ -517,18 +528,35 @@ fn check_chain(manifest: &Manifest, previous: &VerifiedPack) -> Result<(), Verif
             previous.manifest_sha256
         ));
     }
-    if manifest.organization != previous.manifest.organization {
-        return chain(format!(
-            "the previous pack is of organization {}, this one of {}",
-            previous.manifest.organization, manifest.organization
+    let (from, _) = period_seconds(manifest)?;
+    check_order(&previous.manifest, &manifest.organization, from).or_else(chain)
+}
+
+/// Whether a pack of `organization` starting at `from` may follow the pack of `previous`:
+/// same organization, and the previous period ended by then. Export and verification share it,
+/// so that no pack is written that its verification would refuse.
+pub(crate) fn check_order(
+    previous: &Manifest,
+    organization: &str,
+    from: i64,
+) -> Result<(), String> {
+    if previous.organization != organization {
+        return Err(format!(
+            "the previous pack is of organization {}, this one of {organization}",
+            previous.organization
         ));
     }
-    let (from, _) = period_seconds(manifest)?;
-    let (_, previous_to) = period_seconds(&previous.manifest)?;
+    let previous_to = parse_utc(&previous.period.to).ok_or_else(|| {
+        format!(
+            "the previous pack's period end {:?} is not a time",
+            previous.period.to
+        )
+    })?;
     if previous_to > from {
-        return chain(format!(
+        return Err(format!(
             "the previous pack's period ends at {}, after this one starts at {}",
-            previous.manifest.period.to, manifest.period.from
+            previous.period.to,
+            utc(from).unwrap_or_else(|| from.to_string())
         ));
     }
     Ok(())

@@ -148,7 +148,7 @@ async fn events_and_scans_are_those_of_the_period_in_order() {
 #[tokio::test]
 async fn a_period_without_snapshot_gives_empty_snapshot_files() {
     let key = signing_key();
-    let early = ExportRequest::new(ORG, FROM - 30 * 86_400, FROM - 20 * 86_400, "0.1.0");
+    let early = ExportRequest::new(ORG, FROM - 30 * 86_400, FROM - 20 * 86_400, NOW, "0.1.0");
     let archive = export(&*store().await, &early, &key).await;
     let verified = verify(archive.as_slice(), key.public_key(), None).unwrap();
     assert_eq!(verified.manifest.snapshot, None);
@@ -167,13 +167,13 @@ async fn invalid_requests_are_refused_before_anything_is_written() {
     let key = signing_key();
     let store = store().await;
     let cases = [
-        ExportRequest::new(ORG, TO, FROM, "0.1.0"),
-        ExportRequest::new("org with space", FROM, TO, "0.1.0"),
+        ExportRequest::new(ORG, TO, FROM, NOW, "0.1.0"),
+        ExportRequest::new("org with space", FROM, TO, NOW, "0.1.0"),
         ExportRequest {
             previous_manifest_sha256: Some("not-a-hash".into()),
             ..request()
         },
-        ExportRequest::new(ORG, FROM, i64::MAX, "0.1.0"),
+        ExportRequest::new(ORG, FROM, i64::MAX, i64::MAX, "0.1.0"),
     ];
     for case in cases {
         let mut out = Vec::new();
@@ -184,4 +184,40 @@ async fn invalid_requests_are_refused_before_anything_is_written() {
         );
         assert!(out.is_empty());
     }
+}
+
+/// Exporting the running month: nothing in the pack is dated after the export, and the same
+/// store exported at the same moment still gives the same bytes.
+#[tokio::test]
+async fn a_running_period_is_dated_when_it_was_exported_not_in_the_future() {
+    let key = signing_key();
+    let store = store().await;
+    let now = FROM + 10 * 86_400;
+    let running = ExportRequest::new(ORG, FROM, TO, now, "0.1.0");
+    assert!(running.is_partial() && !request().is_partial());
+    let archive = export(&*store, &running, &key).await;
+    let manifest = verify(archive.as_slice(), key.public_key(), None)
+        .unwrap()
+        .manifest;
+    assert_eq!(manifest.generated_at, "2026-10-11T00:00:00Z");
+    assert_eq!(manifest.period.to, "2026-11-01T00:00:00Z");
+    for entry in entries(&archive) {
+        assert_eq!(
+            entry.header.mtime().unwrap(),
+            now as u64,
+            "{}",
+            entry.name()
+        );
+    }
+    assert!(export(&*store, &running, &key).await == archive);
+
+    // A period that has not begun has nothing to prove.
+    let future = ExportRequest::new(ORG, FROM, TO, FROM - 1, "0.1.0");
+    let mut out = Vec::new();
+    let refused = custos_evidence::export(&*store, &future, [], [], &key, &mut out).await;
+    assert!(
+        matches!(&refused, Err(ExportError::InvalidRequest(m)) if m.contains("has not started")),
+        "{refused:?}"
+    );
+    assert!(out.is_empty());
 }

@@ -246,7 +246,7 @@ async fn flipping_any_compressed_byte_breaks_the_pack_or_changes_nothing() {
 async fn packs_chain_by_manifest_hash() {
     let key = signing_key();
     let store = store().await;
-    let september = ExportRequest::new(ORG, FROM - 30 * 86_400, FROM, "0.1.0");
+    let september = ExportRequest::new(ORG, FROM - 30 * 86_400, FROM, NOW, "0.1.0");
     let first = export(&*store, &september, &key).await;
     let first = verify(first.as_slice(), key.public_key(), None).unwrap();
     let october = ExportRequest {
@@ -279,5 +279,65 @@ async fn packs_chain_by_manifest_hash() {
     assert_eq!(
         message,
         "chain: manifest.json names no previous pack, but one was given"
+    );
+}
+
+/// `--previous` must be an earlier pack of the same organization: export refuses a later one
+/// (or another organization's) before writing anything, as verification would refuse the link.
+#[tokio::test]
+async fn a_pack_cannot_be_chained_to_a_later_or_foreign_one() {
+    let key = signing_key();
+    let store = store().await;
+    let november = ExportRequest::new(ORG, TO, TO + 30 * 86_400, NOW + 40 * 86_400, "0.1.0");
+    let november = verify(
+        export(&*store, &november, &key).await.as_slice(),
+        key.public_key(),
+        None,
+    )
+    .unwrap();
+    let mut october = request();
+    let refused = october.chain_to(&november).unwrap_err().to_string();
+    assert!(
+        refused.contains("the previous pack's period ends at 2026-12-01T00:00:00Z, after this one starts at 2026-10-01T00:00:00Z"),
+        "{refused}"
+    );
+    assert_eq!(
+        october.previous_manifest_sha256, None,
+        "nothing was chained"
+    );
+
+    let mut other_org = ExportRequest::new(
+        "org-other",
+        TO + 30 * 86_400,
+        TO + 60 * 86_400,
+        NOW,
+        "0.1.0",
+    );
+    let refused = other_org.chain_to(&november).unwrap_err().to_string();
+    assert!(
+        refused.contains("of organization org-evidence"),
+        "{refused}"
+    );
+
+    let mut december = ExportRequest::new(
+        ORG,
+        TO + 30 * 86_400,
+        TO + 61 * 86_400,
+        NOW + 90 * 86_400,
+        "0.1.0",
+    );
+    december.chain_to(&november).unwrap();
+    let december = export(&*store, &december, &key).await;
+    let alone = verify(december.as_slice(), key.public_key(), None).unwrap();
+    assert_eq!(
+        alone.unchecked_link(),
+        Some(november.manifest_sha256.as_str())
+    );
+    let linked = verify(december.as_slice(), key.public_key(), Some(&november)).unwrap();
+    assert_eq!(linked.unchecked_link(), None);
+    assert_eq!(
+        november.unchecked_link(),
+        None,
+        "a first pack has no link to check"
     );
 }

@@ -4,12 +4,14 @@
 //! custos reads a field, with every field the API may add kept as raw JSON in `extra`, so that a
 //! newer API never breaks parsing and nothing the API said is lost. [`scenario`] is the
 //! `custos-scenario/1` document the simulator serves. [`inventory`] is one organization's
-//! collected objects, as policies and reports read them.
+//! collected objects, as policies and reports read them. [`text`] makes outside text safe for a
+//! terminal or a spreadsheet.
 
 pub mod api;
 pub mod inventory;
 pub mod page;
 pub mod scenario;
+pub mod text;
 pub mod unix;
 pub mod usage;
 

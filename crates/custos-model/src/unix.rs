@@ -1,13 +1,55 @@
 //! Unix-second timestamps, as every `format: unixtime` field of the Admin API carries them.
 //!
 //! The serde helpers exist for their error text: a scenario author who writes
-//! `"created_at": "2024-01-01"` is told `expected an integer (Unix seconds)`.
+//! `"created_at": "2024-01-01"` is told `expected an integer (Unix seconds)`. [`parse_time`]
+//! reads the times people give custos (every date or time flag), within [`TIME_RANGE`].
 
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
 
 /// Seconds since 1970-01-01T00:00:00Z.
 pub type UnixSeconds = i64;
+
+/// The times custos accepts from people: from 1970-01-01 to 3000-01-01 (UTC), both included. Later ones are typos or probes, and would overflow date arithmetic (a period's end, a
+/// look-back) far from where they were given.
+pub const TIME_RANGE: std::ops::RangeInclusive<UnixSeconds> = 0..=LATEST_TIME;
+
+/// 3000-01-01T00:00:00Z, the last time of [`TIME_RANGE`] (the end of a period in 2999).
+const LATEST_TIME: UnixSeconds = 32_503_680_000;
+
+/// A time given on the command line: RFC 3339 (`2026-11-20T12:00:00Z`) or a day (`2026-11-20`,
+/// midnight UTC), within [`TIME_RANGE`]. The error says what was expected, for the caller to
+/// name the flag.
+pub fn parse_time(text: &str) -> Result<UnixSeconds, String> {
+    let expected = || {
+        format!(
+            "`{text}` is not a time: give RFC 3339 (2026-11-20T12:00:00Z) or a day (2026-11-20)"
+        )
+    };
+    let outside = || format!("`{text}` {OUTSIDE}");
+    let seconds = if let Ok(t) = text.parse::<jiff::Timestamp>() {
+        t.as_second()
+    } else {
+        let day = text.parse::<jiff::civil::Date>().map_err(|_| expected())?;
+        // A valid day that jiff cannot place in UTC is at the very end of its range.
+        day.to_zoned(jiff::tz::TimeZone::UTC)
+            .map_err(|_| outside())?
+            .timestamp()
+            .as_second()
+    };
+    check_time(seconds).map_err(|_| outside())
+}
+
+const OUTSIDE: &str = "is outside the times custos accepts: give one from 1970-01-01 to 3000-01-01";
+
+/// `seconds` when it lies in [`TIME_RANGE`]; else an error saying the range.
+pub fn check_time(seconds: UnixSeconds) -> Result<UnixSeconds, String> {
+    if TIME_RANGE.contains(&seconds) {
+        Ok(seconds)
+    } else {
+        Err(format!("{seconds} {OUTSIDE}"))
+    }
+}
 
 struct UnixVisitor;
 
@@ -92,6 +134,21 @@ mod tests {
         assert_eq!((t.at, t.maybe), (5, Some(7)));
         let t: T = serde_json::from_str(r#"{"at": 5}"#).unwrap();
         assert_eq!(t.maybe, None);
+    }
+
+    #[test]
+    fn days_and_times() {
+        const OCT_1_2026: i64 = 1_790_812_800;
+        assert_eq!(parse_time("2026-10-01"), Ok(OCT_1_2026));
+        assert_eq!(parse_time("2026-10-01T01:00:00+01:00"), Ok(OCT_1_2026));
+        assert!(parse_time("yesterday").unwrap_err().contains("RFC 3339"));
+        assert!(parse_time("2026-02-30").is_err());
+        assert_eq!(parse_time("3000-01-01"), Ok(LATEST_TIME));
+        assert_eq!(parse_time("1970-01-01T00:00:00Z"), Ok(0));
+        for outside in ["9999-12-31", "3000-01-01T00:00:01Z", "1969-12-31T23:59:59Z"] {
+            let error = parse_time(outside).unwrap_err();
+            assert!(error.contains("1970-01-01 to 3000-01-01"), "{error}");
+        }
     }
 
     #[test]

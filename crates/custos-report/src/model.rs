@@ -203,7 +203,7 @@ pub enum ReportError {
         "as_of {as_of} is outside the supported calendar (years -9999 to 9999): pass a Unix time in seconds"
     )]
     InvalidTime { as_of: i64 },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -4,6 +4,8 @@ use comfy_table::presets::UTF8_FULL_CONDENSED;
 use comfy_table::{CellAlignment, ContentArrangement, Table};
 use serde_json::{Map, Value, json};
 
+use custos_model::text;
+
 use crate::calendar;
 use crate::format;
 use crate::model::{Cell, ColumnKind, Report, ReportError};
@@ -20,7 +22,8 @@ pub fn period_label(report: &Report) -> String {
 
 /// The report as a table with its title, period and notes: thousands separators, money with two
 /// decimals and the currency code, numbers aligned right. The width never depends on the
-/// terminal, so output is the same everywhere.
+/// terminal, so output is the same everywhere. Text cells are API strings (project names):
+/// their control characters are neutralised and long ones cut, with a note saying so.
 pub fn to_table(report: &Report) -> String {
     let mut table = Table::new();
     table
@@ -32,8 +35,13 @@ pub fn to_table(report: &Report) -> String {
                 .iter()
                 .map(|c| format::header(&c.name, c.kind, &report.currency)),
         );
+    let mut cut = 0;
     for row in &report.rows {
-        table.add_row(row.iter().map(|cell| format::cell(cell, &report.currency)));
+        table.add_row(row.iter().map(|cell| {
+            let (shown, was_cut) = text::table_cell(&format::cell(cell, &report.currency));
+            cut += usize::from(was_cut);
+            shown
+        }));
     }
     for (index, column) in report.columns.iter().enumerate() {
         if column.kind != ColumnKind::Text
@@ -42,7 +50,11 @@ pub fn to_table(report: &Report) -> String {
             column.set_cell_alignment(CellAlignment::Right);
         }
     }
-    let mut out = format!("{}\n{}\n", report.title, period_label(report));
+    let mut out = format!(
+        "{}\n{}\n",
+        text::terminal_safe(&report.title),
+        period_label(report)
+    );
     if report.rows.is_empty() {
         out.push_str("(no rows)\n");
     } else {
@@ -51,7 +63,11 @@ pub fn to_table(report: &Report) -> String {
     }
     for note in &report.notes {
         out.push_str("note: ");
-        out.push_str(note);
+        out.push_str(&text::terminal_safe(note));
+        out.push('\n');
+    }
+    if cut > 0 {
+        out.push_str(&text::cut_cells_note(cut));
         out.push('\n');
     }
     out
@@ -105,7 +121,8 @@ pub fn to_json(report: &Report) -> String {
     serde_json::to_string_pretty(&to_json_value(report)).unwrap_or_default()
 }
 
-/// The rows as CSV: a header with units (`cost (USD)`), raw numbers, empty cells empty.
+/// The rows as CSV: a header with units (`cost (USD)`), raw numbers, empty cells empty, text
+/// that a spreadsheet would run as a formula quoted (`text::csv_cell`).
 pub fn to_csv(report: &Report) -> Result<String, ReportError> {
     let csv_error = |message: String| ReportError::Csv {
         report: report.name.clone(),
@@ -123,7 +140,7 @@ pub fn to_csv(report: &Report) -> Result<String, ReportError> {
     for row in &report.rows {
         writer
             .write_record(row.iter().map(|cell| match cell {
-                Cell::Text(text) => text.clone(),
+                Cell::Text(value) => text::csv_cell(value).into_owned(),
                 Cell::Money(v) | Cell::Percent(v) => v.to_string(),
                 Cell::Count(v) => v.to_string(),
                 Cell::Empty => String::new(),

@@ -156,7 +156,7 @@ pub struct ScanSummary {
 /// they make the scan partial.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
-    #[error("the store failed during the scan of {org_id}: {source}")]
+    #[error("the store failed during the scan of {org_id}")]
     Store {
         org_id: String,
         #[source]

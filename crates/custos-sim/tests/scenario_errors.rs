@@ -514,9 +514,10 @@ fn garbage_never_panics() {
 #[test]
 fn an_unreadable_file_is_named() {
     let missing = std::path::Path::new("/nonexistent/custos/scenario.json");
-    let message = custos_sim::scenario::load_file(missing)
-        .expect_err("missing file")
-        .to_string();
+    let error = custos_sim::scenario::load_file(missing).expect_err("missing file");
+    // The cause is the error's source, printed after it in a chain (as the binary does), once.
+    let cause = std::error::Error::source(&error).expect("the I/O error as the source");
+    let message = format!("{error}: {cause}");
     assert!(
         message.starts_with("/nonexistent/custos/scenario.json: cannot read the scenario: "),
         "{message}"

@@ -40,7 +40,7 @@ pub enum Error {
     },
 
     /// The SQLite file cannot be opened or created.
-    #[error("cannot open {location}: {source}: check the path and its permissions")]
+    #[error("cannot open {location} (check the path and its permissions)")]
     Open {
         location: String,
         #[source]
@@ -54,7 +54,7 @@ pub enum Error {
     Unreachable { url: String, reason: String },
 
     /// A query failed in the backend.
-    #[error("{backend} failed to {op}: {source}")]
+    #[error("{backend} failed to {op}")]
     Backend {
         backend: &'static str,
         op: &'static str,
@@ -121,7 +121,7 @@ pub enum Error {
     MasterKeyInvalid { source_name: String, reason: String },
 
     /// The master key file cannot be read or written.
-    #[error("the master key file {path} cannot be {op}: {source}")]
+    #[error("the master key file {path} cannot be {op}")]
     MasterKeyFile {
         path: String,
         op: &'static str,

@@ -1,7 +1,30 @@
 //! The command-line contract (`docs/cli.md`): scripts and tests rely on it.
+//!
+//! Every number and time a flag takes is checked by clap when the command line is read: numbers
+//! against a range ([`within`], or clap's ranged parsers for signed ones), times by
+//! [`custos_model::unix::parse_time`]. A value outside is a usage error naming the flag and the
+//! range, never a panic or an overflow further in.
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use custos_model::unix::{TIME_RANGE, parse_time};
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
+
+/// An organization id given on the command line, held to the rule of `custos.toml`
+/// ([`custos_config::check_organization_id`]): no `/`, `..` or newline reaches a key name or a URL.
+fn organization_id(text: &str) -> Result<String, String> {
+    custos_config::check_organization_id(text).map(|()| text.to_owned())
+}
+
+/// A whole-number flag that must lie in `range`; clap's error names the flag and the range.
+pub fn within<T>(range: RangeInclusive<u64>) -> RangedU64ValueParser<T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
+{
+    RangedU64ValueParser::<T>::new().range(range)
+}
 
 #[derive(Debug, Parser)]
 #[command(
@@ -77,15 +100,34 @@ pub struct DemoArgs {
     pub no_serve: bool,
 }
 
-/// Where the store and the configuration are.
+/// Where the store is.
 #[derive(Debug, Args, Clone)]
 pub struct StoreArgs {
     /// The store: a path or a URL (`sqlite://...`, `postgres://...`).
     #[arg(long, env = "CUSTOS_DB", default_value = "custos.db")]
     pub db: String,
+}
+
+/// Where the configuration is. Only the commands that read it take `--config`, so that the
+/// flag is never accepted and then ignored; a file given explicitly (flag or CUSTOS_CONFIG)
+/// must exist.
+#[derive(Debug, Args, Clone)]
+pub struct ConfigArgs {
     /// The configuration file (default: ./custos.toml when it exists).
-    #[arg(long, env = "CUSTOS_CONFIG")]
+    #[arg(long, env = "CUSTOS_CONFIG", value_parser = existing_file)]
     pub config: Option<PathBuf>,
+}
+
+fn existing_file(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "{text} is not a file: give an existing custos.toml, or leave --config and \
+             CUSTOS_CONFIG out to use ./custos.toml when present"
+        ))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -99,8 +141,10 @@ pub enum Format {
 pub struct ScanArgs {
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// The organization id (`org-...`); required unless the config names exactly one.
-    #[arg(long)]
+    #[arg(long, value_parser = organization_id)]
     pub org: Option<String>,
     /// The API root (default: the config's, else https://api.openai.com/v1).
     #[arg(long)]
@@ -109,7 +153,7 @@ pub struct ScanArgs {
     #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
     pub master_key_file: PathBuf,
     /// The scan's clock as Unix seconds (default: now); for reproducible scans of a scenario.
-    #[arg(long, hide = true)]
+    #[arg(long, hide = true, value_parser = clap::value_parser!(i64).range(TIME_RANGE))]
     pub now: Option<i64>,
     /// Print the summary as JSON.
     #[arg(long)]
@@ -140,7 +184,7 @@ pub struct InventoryArgs {
     #[arg(long)]
     pub org: Option<String>,
     /// The scan to read (default: the organization's latest).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub scan: Option<i64>,
     /// Only objects of this project.
     #[arg(long)]
@@ -156,10 +200,10 @@ pub struct DiffArgs {
     #[arg(long)]
     pub org: Option<String>,
     /// The older scan (default: the one before --to).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub from: Option<i64>,
     /// The newer scan (default: the latest).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub to: Option<i64>,
     /// Only these kinds (repeatable).
     #[arg(long)]
@@ -186,12 +230,14 @@ pub struct FindingsArgs {
     pub action: Option<FindingsAction>,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// Only this organization.
     #[arg(long)]
     pub org: Option<String>,
     /// Evaluate at this time (RFC 3339 or a date) instead of the scan's.
-    #[arg(long)]
-    pub as_of: Option<String>,
+    #[arg(long, value_parser = parse_time)]
+    pub as_of: Option<i64>,
     #[arg(long, value_enum, default_value_t = FindingFormat::Table)]
     pub format: FindingFormat,
     /// Only findings at or above this severity (critical, high, medium, low, info).
@@ -237,8 +283,8 @@ pub enum FindingsAction {
         #[arg(long)]
         author: Option<String>,
         /// When the suppression ends (RFC 3339 or a date); the finding reopens then.
-        #[arg(long)]
-        until: Option<String>,
+        #[arg(long, value_parser = parse_time)]
+        until: Option<i64>,
         #[command(flatten)]
         store: StoreArgs,
     },
@@ -258,13 +304,13 @@ pub enum PoliciesCommand {
     /// Every policy: built-in, and custom ones of the config's folder.
     List {
         #[command(flatten)]
-        store: StoreArgs,
+        config: ConfigArgs,
     },
     /// One policy: its rule, parameters, remediation and controls.
     Show {
         id: String,
         #[command(flatten)]
-        store: StoreArgs,
+        config: ConfigArgs,
     },
     /// Check a folder of custom policies; errors as file:line:column.
     Validate { dir: PathBuf },
@@ -303,11 +349,11 @@ pub struct ExportArgs {
     #[arg(long)]
     pub org: Option<String>,
     /// First day (or RFC 3339 time) of the period.
-    #[arg(long)]
-    pub from: Option<String>,
+    #[arg(long, value_parser = parse_time)]
+    pub from: Option<i64>,
     /// End of the period, excluded.
-    #[arg(long)]
-    pub to: Option<String>,
+    #[arg(long, value_parser = parse_time)]
+    pub to: Option<i64>,
     /// A calendar month instead: 2026-10.
     #[arg(long)]
     pub month: Option<String>,
@@ -328,11 +374,13 @@ pub struct SegmentArgs {
     pub name: String,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     #[arg(long)]
     pub org: Option<String>,
     /// Evaluate at this time (RFC 3339 or a date) instead of the scan's.
-    #[arg(long)]
-    pub as_of: Option<String>,
+    #[arg(long, value_parser = parse_time)]
+    pub as_of: Option<i64>,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 }
@@ -351,12 +399,14 @@ pub struct ReportArgs {
     pub name: String,
     #[command(flatten)]
     pub store: StoreArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
     /// One organization (id or name); all of them by default.
     #[arg(long)]
     pub org: Option<String>,
     /// The report's time: RFC 3339 (`2026-11-20T12:00:00Z`) or a date (midnight UTC); default now.
-    #[arg(long)]
-    pub as_of: Option<String>,
+    #[arg(long, value_parser = parse_time)]
+    pub as_of: Option<i64>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
     /// Show money in this currency (default: the config's `reports.currency`, else USD).
@@ -375,10 +425,13 @@ pub enum OrgsCommand {
     List {
         #[command(flatten)]
         store: StoreArgs,
+        #[command(flatten)]
+        config: ConfigArgs,
     },
     /// Delete an organization's stored keys (its history stays).
     Remove {
         /// The organization id.
+        #[arg(value_parser = organization_id)]
         org: String,
         #[command(flatten)]
         store: StoreArgs,
@@ -390,6 +443,7 @@ pub enum OrgsCommand {
 #[derive(Debug, Args)]
 pub struct OrgsAddArgs {
     /// The organization id (`org-...`).
+    #[arg(value_parser = organization_id)]
     pub org: String,
     #[arg(long)]
     pub name: Option<String>,
@@ -439,11 +493,11 @@ pub enum SimCommand {
 
 #[derive(Debug, Args)]
 pub struct FaultArgs {
-    /// Added latency per request, in milliseconds (with jitter of a fifth of it).
-    #[arg(long, default_value_t = 0)]
+    /// Added latency per request, in milliseconds (with jitter of a fifth of it), up to a minute.
+    #[arg(long, default_value_t = 0, value_parser = within::<u64>(0..=60_000))]
     pub latency_ms: u64,
-    /// Requests per second before answering 429 with Retry-After.
-    #[arg(long)]
+    /// Requests per second before answering 429 with Retry-After; omit it for no limit.
+    #[arg(long, value_parser = within::<u32>(1..=1_000_000))]
     pub rate_limit: Option<u32>,
     /// Share of requests (0 to 1) answered with 500, 502, 503 or a truncated body.
     #[arg(long, default_value_t = 0.0, value_parser = parse_fraction)]
@@ -465,68 +519,76 @@ pub struct ServeArgs {
     pub faults: FaultArgs,
 }
 
+/// The generator's sizes are bounded so that a typo cannot ask for more than a machine holds;
+/// the upper bounds are ten times the largest organization the benchmarks measure.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = within::<usize>(0..=MAX_USERS))]
     pub users: usize,
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = within::<usize>(0..=MAX_PROJECTS))]
     pub projects: usize,
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 5, value_parser = within::<usize>(0..=MAX_KEYS_PER_PROJECT))]
     pub keys_per_project: usize,
     /// Days of usage and costs.
-    #[arg(long, default_value_t = 90)]
+    #[arg(long, default_value_t = 90, value_parser = within::<u32>(0..=MAX_DAYS))]
     pub days: u32,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Number of organizations.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = within::<usize>(1..=100))]
     pub orgs: usize,
     /// Audit events per organization (default: about five per user).
-    #[arg(long)]
+    #[arg(long, value_parser = within::<usize>(0..=10_000_000))]
     pub audit_events: Option<usize>,
     /// The scenario's clock, Unix seconds (default: a fixed date, for reproducible files).
-    #[arg(long)]
+    #[arg(long, value_parser = clap::value_parser!(i64).range(TIME_RANGE))]
     pub now: Option<i64>,
     /// Output file (default: stdout).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
 
+/// Largest sizes the generator and the benchmarks take (see [`GenerateArgs`]).
+const MAX_USERS: u64 = 1_000_000;
+const MAX_PROJECTS: u64 = 100_000;
+const MAX_KEYS_PER_PROJECT: u64 = 1_000;
+const MAX_DAYS: u64 = 3_650;
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// Simulator throughput: 100-item list pages per second.
     Sim {
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 20_000, value_parser = within::<usize>(1..=10_000_000))]
         requests: usize,
-        #[arg(long, default_value_t = 32)]
+        #[arg(long, default_value_t = 32, value_parser = within::<usize>(1..=1_024))]
         concurrency: usize,
     },
     /// Client paging throughput: objects per second over the simulator's user list.
     Client {
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = within::<usize>(1..=MAX_USERS))]
         users: usize,
     },
     /// Scan wall time through a simulator with latency and a rate limit, against the lower
     /// bound (requests / rate limit).
     Scan {
-        #[arg(long, default_value_t = 2_000)]
+        #[arg(long, default_value_t = 2_000, value_parser = within::<usize>(1..=MAX_USERS))]
         users: usize,
-        #[arg(long, default_value_t = 300)]
+        #[arg(long, default_value_t = 300, value_parser = within::<usize>(0..=MAX_PROJECTS))]
         projects: usize,
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = within::<u64>(0..=60_000))]
         latency_ms: u64,
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = within::<u32>(1..=1_000_000))]
         rate_limit: u32,
     },
     /// Generator time and peak memory.
     Generate {
-        #[arg(long, default_value_t = 100_000)]
+        #[arg(long, default_value_t = 100_000, value_parser = within::<usize>(0..=MAX_USERS))]
         users: usize,
-        #[arg(long, default_value_t = 10_000)]
+        #[arg(long, default_value_t = 10_000, value_parser = within::<usize>(0..=MAX_PROJECTS))]
         projects: usize,
-        #[arg(long, default_value_t = 20)]
+        #[arg(long, default_value_t = 20, value_parser = within::<usize>(0..=MAX_KEYS_PER_PROJECT))]
         keys_per_project: usize,
-        #[arg(long, default_value_t = 90)]
+        #[arg(long, default_value_t = 90, value_parser = within::<u32>(0..=MAX_DAYS))]
         days: u32,
     },
 }

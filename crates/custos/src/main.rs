@@ -32,7 +32,13 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli.command)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            // Errors quote API answers, file contents and ids: their control characters are
+            // neutralised so that a hostile server cannot drive the terminal through them.
+            let message = format!("{e:#}");
+            eprintln!(
+                "error: {}",
+                custos_model::text::terminal_safe_lines(&message)
+            );
             ExitCode::from(1)
         }
     }

@@ -177,3 +177,249 @@ fn policies_validate_refuses_deeply_nested_yaml_naming_the_file_and_the_limit() 
     assert!(text.contains("limit of 48 levels"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The binary with none of the developer's environment pointing it at a store or a config.
+fn isolated(dir: &std::path::Path) -> Command {
+    let mut command = custos();
+    command
+        .current_dir(dir)
+        .env_remove("CUSTOS_DB")
+        .env_remove("CUSTOS_CONFIG")
+        .env_remove("CUSTOS_MASTER_KEY")
+        .env_remove("CUSTOS_MASTER_KEY_FILE")
+        .env_remove("CUSTOS_TOKEN");
+    command
+}
+
+fn refused(command: &mut Command, code: i32, expected: &[&str]) {
+    let output = command.output().expect("run custos");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(code), "{command:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for part in expected {
+        assert!(
+            stderr.contains(part),
+            "{command:?}: no {part:?} in {stderr}"
+        );
+    }
+}
+
+#[test]
+fn absurd_numbers_dates_and_ids_are_refused_naming_the_key_or_flag_and_the_range() {
+    let dir = temp_dir("bounds");
+    for (setting, range) in [
+        ("concurrency = 2305843009213693952", "1..=256"),
+        ("history_days = 100000", "1..=3650"),
+    ] {
+        let config = dir.join("custos.toml");
+        std::fs::write(&config, format!("[scan]\n{setting}\n")).expect("config");
+        let key = setting.split(' ').next().expect("key");
+        refused(
+            isolated(&dir)
+                .args(["scan", "--org", "org-x", "--config"])
+                .arg(&config)
+                .env("OPENAI_ADMIN_KEY", "sk-admin-unused"),
+            1,
+            &[
+                "custos.toml",
+                &format!("scan.{key}"),
+                range,
+                "remove the key",
+            ],
+        );
+    }
+    std::fs::remove_file(dir.join("custos.toml")).expect("remove config");
+    let bounds = "1970-01-01 to 3000-01-01";
+    refused(
+        isolated(&dir).args(["findings", "--as-of", "9999-12-31"]),
+        2,
+        &["--as-of", bounds],
+    );
+    refused(
+        isolated(&dir).args(["report", "monthly", "--as-of", "3000-01-02"]),
+        2,
+        &["--as-of", bounds],
+    );
+    refused(
+        isolated(&dir).args([
+            "evidence",
+            "export",
+            "--out",
+            "p",
+            "--from",
+            "2026-01-01",
+            "--to",
+            "99999-01-01",
+        ]),
+        2,
+        &["--to"],
+    );
+    for ttl in ["0", "100000", "-1"] {
+        refused(
+            isolated(&dir).args([
+                "actions",
+                "request",
+                "delete-project-key",
+                "--reason",
+                "r",
+                &format!("--ttl-hours={ttl}"),
+            ]),
+            2,
+            &["--ttl-hours", "1..=720"],
+        );
+    }
+    refused(
+        isolated(&dir).args(["sim", "serve", "--latency-ms", "18446744073709551615"]),
+        2,
+        &["--latency-ms", "0..=60000"],
+    );
+    refused(
+        isolated(&dir).args(["sim", "serve", "--rate-limit", "0"]),
+        2,
+        &["--rate-limit", "1..=1000000"],
+    );
+    refused(
+        isolated(&dir).args(["sim", "generate", "--users", "1000000000000"]),
+        2,
+        &["--users", "0..=1000000"],
+    );
+    for id in ["org-a/../b", "org-..", "org-a\nforged", "../../etc"] {
+        refused(
+            isolated(&dir).args(["orgs", "add", id, "--key-stdin"]),
+            2,
+            &["is not an organization id"],
+        );
+    }
+    assert!(!dir.join("custos.db").exists(), "nothing was written");
+}
+
+#[test]
+fn an_explicit_config_must_exist_and_only_commands_that_read_it_take_it() {
+    let dir = temp_dir("config-flag");
+    refused(
+        isolated(&dir).args(["findings", "--config", "missing.toml"]),
+        2,
+        &["--config", "missing.toml is not a file"],
+    );
+    refused(
+        isolated(&dir)
+            .args(["policies", "list"])
+            .env("CUSTOS_CONFIG", dir.join("missing.toml")),
+        2,
+        &["missing.toml is not a file"],
+    );
+    // A command that never reads the configuration does not take the flag at all.
+    std::fs::write(dir.join("real.toml"), "").expect("config");
+    for command in [
+        &["scans"][..],
+        &["inventory", "user"],
+        &["evidence", "keygen"],
+    ] {
+        refused(
+            isolated(&dir).args(command).args(["--config", "real.toml"]),
+            2,
+            &["unexpected argument '--config'"],
+        );
+    }
+    let listed = isolated(&dir)
+        .args(["policies", "list", "--config", "real.toml"])
+        .output()
+        .expect("run");
+    assert!(listed.status.success(), "{listed:?}");
+}
+
+/// A hostile organization: a project name with terminal escapes and a newline, one that is a
+/// spreadsheet formula, and one of 5 MB. Tables show them neutralised and cut (with a note),
+/// CSV quotes the formula, JSON keeps everything whole.
+#[test]
+fn hostile_api_strings_are_neutralised_quoted_and_cut_on_output() {
+    let dir = temp_dir("hostile");
+    let escape = "\u{1b}]0;pwned\u{7}\u{1b}[2Jclear\nforged │ row";
+    let formula = "=HYPERLINK(\"http://evil.example\")";
+    let long = "n".repeat(5 << 20);
+    let mut scenario = custos_sim::demo::demo_scenario();
+    let projects = &mut scenario.organizations[0].projects;
+    projects[0].project.name = Some(escape.to_owned());
+    projects[1].project.name = Some(formula.to_owned());
+    projects[2].project.name = Some(long.clone());
+    let file = dir.join("hostile.json");
+    std::fs::write(&file, serde_json::to_vec(&scenario).expect("json")).expect("scenario");
+    let key = scenario.organizations[0]
+        .credentials
+        .iter()
+        .find(|c| c.admin_api_key_id.is_some())
+        .expect("an admin key")
+        .secret
+        .clone();
+    let org = scenario.organizations[0].id.clone();
+
+    let mut sim = isolated(&dir)
+        .args(["sim", "serve", "--scenario"])
+        .arg(&file)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the simulator");
+    let mut url = String::new();
+    BufReader::new(sim.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("url");
+    std::fs::write(
+        dir.join("custos.toml"),
+        "[scan]\nrequests_per_second = 5000\n",
+    )
+    .expect("config");
+    let scanned = isolated(&dir)
+        .args(["scan", "--org", &org, "--base-url", url.trim()])
+        .env("OPENAI_ADMIN_KEY", &key)
+        .output()
+        .expect("scan");
+    let _ = sim.kill();
+    let _ = sim.wait();
+    assert!(
+        scanned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scanned.stderr)
+    );
+
+    let inventory = |format: &str| {
+        let output = isolated(&dir)
+            .args(["inventory", "project", "--format", format])
+            .output()
+            .expect("inventory");
+        assert!(output.status.success(), "{output:?}");
+        String::from_utf8(output.stdout).expect("utf-8")
+    };
+    let table = inventory("table");
+    assert!(
+        !table.contains(['\u{1b}', '\u{7}']),
+        "a raw escape reached the terminal"
+    );
+    assert!(
+        table.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2Jclear\\u{a}forged"),
+        "{table}"
+    );
+    assert!(
+        table
+            .lines()
+            .all(|line| !line.contains("forged") || line.contains("\\u{a}forged")),
+        "a newline forged a row:\n{table}"
+    );
+    assert!(table.len() < 64 << 10, "the table is {} bytes", table.len());
+    assert!(
+        table.contains("1 cell(s) longer than 200 characters were cut"),
+        "{table}"
+    );
+
+    let csv = inventory("csv");
+    assert!(
+        csv.contains("\"'=HYPERLINK(\"\"http://evil.example\"\")\""),
+        "{csv}"
+    );
+    assert!(csv.contains(&long), "CSV keeps the long name whole");
+    let json = inventory("json");
+    assert!(
+        json.contains(&long) && json.contains("\\u001b]0;pwned"),
+        "JSON keeps every value"
+    );
+}

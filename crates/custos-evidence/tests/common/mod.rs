@@ -12,6 +12,8 @@ pub const ORG: &str = "org-evidence";
 /// 2026-10-01T00:00:00Z and 2026-11-01T00:00:00Z.
 pub const FROM: i64 = 1_790_812_800;
 pub const TO: i64 = FROM + 31 * 86_400;
+/// When the tests export: after every period they ask for.
+pub const NOW: i64 = TO + 86_400;
 /// A key value planted in a stored object: it must never reach a pack.
 pub const CANARY: &str = "sk-proj-canary-value-0123456789";
 /// A clear email planted as a store configured with `store_emails` would keep it.
@@ -171,7 +173,7 @@ pub fn signing_key() -> SigningKey {
 }
 
 pub fn request() -> ExportRequest {
-    ExportRequest::new(ORG, FROM, TO, "0.1.0-test")
+    ExportRequest::new(ORG, FROM, TO, NOW, "0.1.0-test")
 }
 
 pub async fn export(store: &dyn Store, request: &ExportRequest, key: &SigningKey) -> Vec<u8> {

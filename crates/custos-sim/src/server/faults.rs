@@ -200,7 +200,11 @@ impl Faults {
         let (roll, pick, jitter) = {
             let mut rng = lock(&self.rng);
             // 12 is a multiple of both 4 (reads) and 3 (writes): each kind is equally likely.
-            (rng.f64(), rng.usize(..12), rng.u64(..=2 * self.jitter_ms))
+            (
+                rng.f64(),
+                rng.usize(..12),
+                rng.u64(..=self.jitter_ms.saturating_mul(2)),
+            )
         };
         let fault = (roll < self.fault_rate).then(|| {
             if *method == Method::GET {
@@ -214,7 +218,11 @@ impl Faults {
         if fault.is_some() {
             self.faults.fetch_add(1, Ordering::Relaxed);
         }
-        let delay = (self.latency_ms + jitter).saturating_sub(self.jitter_ms);
+        // Saturating: a configured latency near u64::MAX means "never answer", not a wrap to 0.
+        let delay = self
+            .latency_ms
+            .saturating_add(jitter)
+            .saturating_sub(self.jitter_ms);
         Draw {
             fault,
             delay: Duration::from_millis(delay),

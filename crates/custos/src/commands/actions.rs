@@ -80,8 +80,8 @@ pub struct RequestArgs {
     /// The organization id; required unless the store holds exactly one.
     #[arg(long)]
     pub org: Option<String>,
-    /// Hours until the plan expires.
-    #[arg(long, default_value_t = 24)]
+    /// Hours until the plan expires, up to 30 days.
+    #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=720))]
     pub ttl_hours: i64,
     #[arg(long)]
     pub json: bool,
@@ -100,6 +100,8 @@ pub struct DecideArgs {
 pub struct ExecuteArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigArgs,
     pub id: i64,
     /// Print the calls that would be sent, and send nothing.
     #[arg(long)]
@@ -229,7 +231,7 @@ async fn request(args: RequestArgs, now: i64) -> anyhow::Result<ExitCode> {
         requested_by: principal.name.clone(),
         reason: args.reason.clone(),
         now,
-        ttl_seconds: args.ttl_hours.max(1) * 3600,
+        ttl_seconds: args.ttl_hours * 3600,
     };
     let (id, plan) = Actions::new(&*store)
         .request(&principal, &snapshot, &request)
@@ -411,7 +413,7 @@ async fn execution_keys(
     store: &dyn Store,
     org_id: &str,
 ) -> anyhow::Result<ExecutionKeys> {
-    let config = load_config(&args.auth.store)?;
+    let config = load_config(&args.config)?;
     let configured = config.organizations.iter().find(|o| o.id == org_id);
     let scan_target = target(
         &config,

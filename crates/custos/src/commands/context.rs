@@ -1,6 +1,6 @@
 //! What most commands share: the configuration, the store, the organization and its keys.
 
-use crate::cli::StoreArgs;
+use crate::cli::{ConfigArgs, StoreArgs};
 use anyhow::{Context, bail};
 use custos_config::{Config, DEFAULT_BASE_URL, KeySource, OrganizationConfig};
 use custos_store::crypto::{self, MasterKey};
@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 
 /// The configuration: `--config`, else `./custos.toml` when it exists, else the defaults.
-pub fn load_config(args: &StoreArgs) -> anyhow::Result<Config> {
+pub fn load_config(args: &ConfigArgs) -> anyhow::Result<Config> {
     match &args.config {
         Some(path) => Ok(Config::load(path)?),
         None if Path::new("custos.toml").exists() => Ok(Config::load(Path::new("custos.toml"))?),
@@ -213,21 +213,4 @@ pub async fn scan_or_latest(
             format!("organization {org} has no finished scan yet: run `custos scan --org {org}`")
         }),
     }
-}
-
-/// `--as-of`: RFC 3339 or a date (midnight UTC); the wall clock when absent.
-pub fn as_of(text: Option<&str>) -> anyhow::Result<i64> {
-    let Some(text) = text else {
-        return Ok(super::now_unix());
-    };
-    if let Ok(t) = text.parse::<jiff::Timestamp>() {
-        return Ok(t.as_second());
-    }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        return Ok(date
-            .to_zoned(jiff::tz::TimeZone::UTC)?
-            .timestamp()
-            .as_second());
-    }
-    bail!("--as-of {text:?}: give RFC 3339 (2026-11-20T12:00:00Z) or a date (2026-11-20)")
 }

@@ -1,6 +1,6 @@
 //! `custos evidence`: signed, deterministic evidence packs for auditors, and their verification.
 
-use super::context;
+use super::{context, output};
 use crate::cli::{EvidenceCommand, ExportArgs};
 use anyhow::{Context, bail};
 use custos_evidence::{ExportRequest, PublicKey, SigningKey, VerifiedPack};
@@ -42,12 +42,14 @@ pub async fn run(command: EvidenceCommand) -> anyhow::Result<ExitCode> {
             match verify_file(&file, &key, previous.as_ref()) {
                 Ok(pack) => {
                     let m = &pack.manifest;
+                    // The manifest is signed, but by whoever holds the key: its strings are
+                    // shown neutralised like any other outside text.
                     println!(
                         "{}: valid pack of {} for {} to {} ({} files, signature and every hash checked{})",
                         file.display(),
-                        m.organization,
-                        m.period.from,
-                        m.period.to,
+                        output::safe(&m.organization),
+                        output::safe(&m.period.from),
+                        output::safe(&m.period.to),
                         m.files.len(),
                         if pack.chain_checked {
                             ", chained to the previous pack"
@@ -55,9 +57,17 @@ pub async fn run(command: EvidenceCommand) -> anyhow::Result<ExitCode> {
                             ""
                         }
                     );
+                    if let Some(link) = pack.unchecked_link() {
+                        println!(
+                            "chain link NOT checked: this pack follows the pack whose manifest has \
+                             SHA-256 {}; give that pack with --previous FILE to check the link",
+                            output::safe(link)
+                        );
+                    }
                 }
                 Err(error) => {
-                    eprintln!("{}: INVALID: {error:#}", file.display());
+                    let message = format!("{error:#}");
+                    eprintln!("{}: INVALID: {}", file.display(), output::safe(&message));
                     return Ok(ExitCode::from(1));
                 }
             }
@@ -90,10 +100,7 @@ fn verify_file(
 async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let (from, to) = match (&args.month, &args.from, &args.to) {
         (Some(month), None, None) => custos_evidence::month(month)?,
-        (None, Some(from), Some(to)) => (
-            custos_evidence::parse_time(from)?,
-            custos_evidence::parse_time(to)?,
-        ),
+        (None, Some(from), Some(to)) => (*from, *to),
         _ => {
             bail!("give the period as --month YYYY-MM, or as --from DATE --to DATE (end excluded)")
         }
@@ -104,11 +111,22 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let store = context::open_store(&args.store).await?;
     let org = context::org_of_store(store.as_ref(), args.org.as_deref()).await?;
     let key = SigningKey::from_file(&args.key, passphrase().as_ref())?;
-    let mut request = ExportRequest::new(org.clone(), from, to, env!("CARGO_PKG_VERSION"));
+    let mut request = ExportRequest::new(
+        org.clone(),
+        from,
+        to,
+        super::now_unix(),
+        env!("CARGO_PKG_VERSION"),
+    );
     if let Some(previous) = &args.previous {
         let pack = verify_file(previous, key.public_key(), None)
             .with_context(|| format!("the previous pack {} does not verify", previous.display()))?;
-        request.previous_manifest_sha256 = Some(pack.manifest_sha256);
+        request.chain_to(&pack).with_context(|| {
+            format!(
+                "the previous pack {} cannot come before this period",
+                previous.display()
+            )
+        })?;
     }
     let findings = findings_of_period(store.as_ref(), &org, from, to).await?;
     let actions = journal_of_period(store.as_ref(), &org, from, to).await?;
@@ -147,6 +165,13 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         manifest.files.len(),
         key.public_key().key_id()
     );
+    if request.is_partial() {
+        println!(
+            "note: the period has not ended: the pack holds what the store knew at {} (its \
+             generation time); export the period again once it has ended for the complete pack",
+            manifest.generated_at
+        );
+    }
     Ok(())
 }
 

@@ -140,7 +140,7 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     if let Some(action) = args.action {
         return lifecycle(action).await;
     }
-    let config = context::load_config(&args.store)?;
+    let config = context::load_config(&args.config)?;
     let store = context::open_store(&args.store).await?;
     let registry = evaluate::registry(&config)?;
     let min_severity = parse_severity(args.severity.as_deref(), "--severity")?;
@@ -161,16 +161,15 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
             incomplete.push(org.as_str());
         }
         let stored = store.findings(Some(org)).await?;
-        match &args.as_of {
+        match args.as_of {
             // The recorded lifecycle, as the scans left it.
             None => findings.extend(stored.iter().map(|r| Finding::from_record(&registry, r))),
             // A fresh evaluation of the latest scan at another time; lifecycle times come from
             // the record where the finding is known.
-            Some(text) => {
+            Some(as_of) => {
                 let Some(run) = store.latest_scan(org).await? else {
                     continue;
                 };
-                let as_of = context::as_of(Some(text))?;
                 let by_identity: HashMap<(&str, &str), _> = stored
                     .iter()
                     .map(|r| ((r.policy_id.as_str(), r.resource_id.as_str()), r))
@@ -252,7 +251,6 @@ async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
             let store = context::open_store(&store).await?;
             let org = context::org_of_store(store.as_ref(), id.org.as_deref()).await?;
             let now = super::now_unix();
-            let until = until.map(|u| context::as_of(Some(&u))).transpose()?;
             let suppression = custos_store::Suppression {
                 reason,
                 author: author(who),
@@ -355,8 +353,8 @@ pub fn print(findings: &[Finding], format: FindingFormat) -> anyhow::Result<()> 
 
 pub async fn policies(command: PoliciesCommand) -> anyhow::Result<ExitCode> {
     match command {
-        PoliciesCommand::List { store } => {
-            let registry = evaluate::registry(&context::load_config(&store)?)?;
+        PoliciesCommand::List { config } => {
+            let registry = evaluate::registry(&context::load_config(&config)?)?;
             let rows: Vec<Vec<String>> = registry
                 .checks()
                 .map(|c| {
@@ -379,8 +377,8 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<ExitCode> {
                 output::table(&["id", "severity", "resource", "needs", "title"], &rows)
             );
         }
-        PoliciesCommand::Show { id, store } => {
-            let registry = evaluate::registry(&context::load_config(&store)?)?;
+        PoliciesCommand::Show { id, config } => {
+            let registry = evaluate::registry(&context::load_config(&config)?)?;
             let Some(check) = registry.get(&id) else {
                 bail!("no policy {id:?}: `custos policies list` names them");
             };

@@ -13,19 +13,13 @@ use std::process::ExitCode;
 pub async fn run(command: OrgsCommand) -> anyhow::Result<ExitCode> {
     match command {
         OrgsCommand::Add(args) => add(args).await,
-        OrgsCommand::List { store } => list(&store).await,
+        OrgsCommand::List { store, config } => list(&store, &config).await,
         OrgsCommand::Remove { org, store } => remove(&org, &store).await,
         OrgsCommand::RotateMasterKey(args) => rotate(args).await,
     }
 }
 
 async fn add(args: OrgsAddArgs) -> anyhow::Result<ExitCode> {
-    if !args.org.starts_with("org-") {
-        bail!(
-            "{:?} is not an organization id: it starts with `org-` (OpenAI settings, Organization → General)",
-            args.org
-        );
-    }
     let read_key = if let Some(var) = &args.key_env {
         KeySource::Env(var.clone()).read_plain()?
     } else if let Some(path) = &args.key_file {
@@ -84,8 +78,11 @@ fn read_stdin_key() -> anyhow::Result<SecretString> {
     Ok(SecretString::from(key.to_owned()))
 }
 
-async fn list(args: &crate::cli::StoreArgs) -> anyhow::Result<ExitCode> {
-    let config = context::load_config(args)?;
+async fn list(
+    args: &crate::cli::StoreArgs,
+    config: &crate::cli::ConfigArgs,
+) -> anyhow::Result<ExitCode> {
+    let config = context::load_config(config)?;
     let store = context::open_store(args).await?;
     let stored = store.secrets().await?;
     let known = store.organizations().await?;

@@ -1,7 +1,12 @@
 //! Tables, CSV and JSON on stdout, the same rows in each.
+//!
+//! Cells hold API strings, which are hostile input: tables neutralise control characters and
+//! cut long cells, CSV quotes would-be formulas (`custos_model::text`); JSON keeps every value
+//! whole, as its encoding already escapes control characters.
 
 use crate::cli::Format;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use custos_model::text;
 use serde::Serialize;
 
 /// Rows with a header, printed as a table or CSV; JSON prints `json` instead, which holds the
@@ -18,7 +23,7 @@ pub fn print<T: Serialize + ?Sized>(
             let mut writer = csv::Writer::from_writer(std::io::stdout().lock());
             writer.write_record(header)?;
             for row in rows {
-                writer.write_record(row)?;
+                writer.write_record(row.iter().map(|cell| text::csv_cell(cell).into_owned()))?;
             }
             writer.flush()?;
         }
@@ -27,16 +32,32 @@ pub fn print<T: Serialize + ?Sized>(
     Ok(())
 }
 
-pub fn table(header: &[&str], rows: &[Vec<String>]) -> Table {
+/// The rows as a table, each cell neutralised and cut (`text::table_cell`), with a note under
+/// it when a cell was cut.
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut table = Table::new();
     table
         .load_style(UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.to_vec());
+    let mut cut = 0;
     for row in rows {
-        table.add_row(row.clone());
+        table.add_row(row.iter().map(|cell| {
+            let (shown, was_cut) = text::table_cell(cell);
+            cut += usize::from(was_cut);
+            shown
+        }));
     }
-    table
+    if cut == 0 {
+        table.to_string()
+    } else {
+        format!("{table}\n{}", text::cut_cells_note(cut))
+    }
+}
+
+/// A value from outside (an API name or id) inside a message: control characters neutralised.
+pub fn safe(value: &str) -> std::borrow::Cow<'_, str> {
+    text::terminal_safe(value)
 }
 
 /// A Unix time as RFC 3339 (UTC), or `-`.

@@ -21,9 +21,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         println!("{}", output::table(&["report", "what it shows"], &rows));
         return Ok(ExitCode::SUCCESS);
     }
-    let config = context::load_config(&args.store)?;
+    let config = context::load_config(&args.config)?;
     let store = context::open_store(&args.store).await?;
-    let mut options = ReportOptions::new(context::as_of(args.as_of.as_deref())?);
+    let mut options = ReportOptions::new(args.as_of.unwrap_or_else(super::now_unix));
     options.currency = args
         .currency
         .clone()

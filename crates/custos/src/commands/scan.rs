@@ -21,7 +21,7 @@ use std::time::Instant;
 const CRASH_AT: &str = "CUSTOS_CRASH_AT";
 
 pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
-    let config = context::load_config(&args.store)?;
+    let config = context::load_config(&args.config)?;
     let store = context::open_store(&args.store).await?;
     let target = context::target(
         &config,
@@ -154,7 +154,7 @@ pub fn print_summary(target: &Target, summary: &ScanSummary, seconds: f64) {
     let name = target
         .name
         .as_deref()
-        .map_or_else(String::new, |n| format!(" ({n})"));
+        .map_or_else(String::new, |n| format!(" ({})", output::safe(n)));
     println!(
         "scan {} of {}{name}: {} ({} objects, {} requests, {seconds:.1} s)",
         summary.scan_id, target.id, summary.status, summary.objects, summary.requests
@@ -176,7 +176,12 @@ pub fn print_summary(target: &Target, summary: &ScanSummary, seconds: f64) {
         );
         for failure in &summary.failures {
             let scope = failure.project_id.as_deref().unwrap_or("organization");
-            println!("  {} [{scope}]: {}", failure.endpoint, failure.message);
+            println!(
+                "  {} [{}]: {}",
+                failure.endpoint,
+                output::safe(scope),
+                output::safe(&failure.message)
+            );
         }
     }
 }

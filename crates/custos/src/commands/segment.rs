@@ -26,7 +26,7 @@ pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
                 .join(", ")
         );
     };
-    let config = context::load_config(&args.store)?;
+    let config = context::load_config(&args.config)?;
     let store = context::open_store(&args.store).await?;
     let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
     let registry = evaluate::registry(&config)?;
@@ -36,7 +36,7 @@ pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
             continue;
         };
         let as_of = match &args.as_of {
-            Some(text) => context::as_of(Some(text))?,
+            Some(as_of) => *as_of,
             None => run.started_at,
         };
         let snapshot = evaluate::load(store.as_ref(), &run).await?;
