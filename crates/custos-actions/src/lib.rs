@@ -370,6 +370,13 @@ impl<'a> Actions<'a> {
         ledger.check_signer(executor, &executor.key.public())?;
         let authorized = ledger
             .authorization(id, &action.plan_hash)
+            .and_then(|found| match ledger.actions.get(&id).and_then(|e| e.verified) {
+                // Only the rows could say otherwise, and those a database writer can reset.
+                Some(seq) => Err(format!(
+                    "it was executed and verified already (journal entry {seq}): request it again"
+                )),
+                None => Ok(found),
+            })
             .and_then(|(request, _)| {
                 let by_requester = request.principal == action.requested_by
                     && plan.requested_by == action.requested_by;
@@ -392,8 +399,13 @@ impl<'a> Actions<'a> {
             return Err(ActionError::NotAuthorized { action: id, reason });
         }
         // An expired plan is not started; one already under way may finish (its targets are
-        // read again before any call).
-        if action.status == ActionStatus::Approved && now >= action.expires_at {
+        // read again before any call). "Under way" is what the journal holds a signed start
+        // of, not what the status row says.
+        let started = ledger
+            .actions
+            .get(&id)
+            .is_some_and(|e| !e.executions.is_empty());
+        if (action.status == ActionStatus::Approved || !started) && now >= action.expires_at {
             self.expire(id, now).await?;
             return Err(ActionError::Expired {
                 action: id,

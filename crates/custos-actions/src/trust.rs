@@ -310,6 +310,8 @@ pub struct ActionEvidence {
     pub approvals: Vec<Evidence>,
     pub rejections: Vec<Evidence>,
     pub executions: Vec<Evidence>,
+    /// The journal entry that recorded the action verified, if any.
+    pub verified: Option<i64>,
 }
 
 /// A journal entry that does not hold what it claims.
@@ -368,6 +370,11 @@ impl Ledger {
         anchor: &TrustAnchor,
     ) -> std::result::Result<(), String> {
         let signed = entry.detail.get(SIGNED_FIELD);
+        if entry.kind == ActionStatus::Verified.as_str()
+            && let Some(id) = entry.action_id
+        {
+            self.actions.entry(id).or_default().verified = Some(entry.seq);
+        }
         let Some(expected) = expected_statement(&entry.kind) else {
             return match signed {
                 None => Ok(()),
@@ -785,5 +792,90 @@ impl Ledger {
                 });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reversed(value: &Value) -> Value {
+        match value {
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .rev()
+                    .map(|(k, v)| (k.clone(), reversed(v)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+
+    #[test]
+    fn a_signature_survives_the_store_reordering_keys_and_nothing_else() {
+        let key = PrincipalKey::from_token(&SecretString::from("cst_alice_secret"));
+        // The same token gives the same key; another token another key.
+        assert_eq!(
+            key.public(),
+            PrincipalKey::from_token(&SecretString::from(" cst_alice_secret\n")).public()
+        );
+        let other = PrincipalKey::from_token(&SecretString::from("cst_alice_other"));
+        assert_ne!(key.public(), other.public());
+        let signed = key.sign(
+            "alice",
+            Statement::Decide {
+                action_id: 7,
+                plan_hash: "ab".repeat(32),
+                decision: Decision::Approve,
+                at: 100,
+            },
+        );
+        // PostgreSQL's jsonb gives keys back in its own order.
+        let stored = reversed(&serde_json::to_value(&signed).unwrap());
+        let read: Signed = serde_json::from_value(stored.clone()).unwrap();
+        assert!(read.verify(&key.public()));
+        assert!(!read.verify(&other.public()));
+        for (field, forged) in [
+            ("action_id", Value::from(8)),
+            ("at", Value::from(101)),
+            ("decision", Value::from("reject")),
+        ] {
+            let mut tampered = stored.clone();
+            tampered["statement"][field] = forged;
+            let read: Signed = serde_json::from_value(tampered).unwrap();
+            assert!(!read.verify(&key.public()), "{field}");
+        }
+        let mut renamed = read.clone();
+        renamed.signer = "bob".into();
+        assert!(!renamed.verify(&key.public()));
+        let mut extra = stored;
+        extra["statement"]["note"] = Value::from("x");
+        assert!(serde_json::from_value::<Signed>(extra).is_err());
+    }
+
+    #[test]
+    fn public_keys_and_anchors_read_as_written() {
+        let key = PrincipalKey::from_token(&SecretString::from("cst_root_x")).public();
+        assert_eq!(key.to_string().parse::<PublicKey>(), Ok(key));
+        for bad in [
+            "",
+            "ed25519:",
+            "ed25519:zz",
+            "ssh-ed25519 AAAA",
+            &"ed25519:ab".repeat(2),
+        ] {
+            let err = bad.parse::<PublicKey>().unwrap_err();
+            assert!(err.contains("ed25519:<64 hex digits>"), "{bad}: {err}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("custos.anchor");
+        TrustAnchor(key).write_new(&file).unwrap();
+        assert!(
+            TrustAnchor(key).write_new(&file).is_err(),
+            "never overwritten"
+        );
+        assert_eq!(TrustAnchor::load(&file).unwrap(), TrustAnchor(key));
+        let err = TrustAnchor::load(&dir.path().join("missing")).unwrap_err();
+        assert!(err.to_string().contains("no trust anchor"), "{err}");
     }
 }

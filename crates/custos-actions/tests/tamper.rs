@@ -458,3 +458,52 @@ async fn a_store_from_before_signed_approvals_is_refused_until_migrated() {
         .unwrap();
     assert!(verified.inconsistencies.is_empty(), "{verified:?}");
 }
+
+#[tokio::test]
+async fn rows_reset_after_an_execution_or_an_expiry_do_not_run_it_again() {
+    let env = Env::new().await;
+    let snapshot = env.snapshot().await;
+    let (done, _) = request_delete(&env, "key_claims_04").await;
+    env.actions()
+        .approve(&env.alice, done, &snapshot, env.now + 60, "ok")
+        .await
+        .unwrap();
+    env.actions()
+        .execute(&env.bob, done, &env.clients(), env.now + 120)
+        .await
+        .unwrap();
+    // Back to approved, its call records gone: it would be sent again.
+    sql(
+        &env,
+        "DELETE FROM action_calls WHERE action_id = ?1",
+        [done],
+    );
+    sql(
+        &env,
+        "UPDATE actions SET status = 'approved' WHERE id = ?1",
+        [done],
+    );
+    let err = refused_with_nothing_sent(&env, done).await;
+    assert!(err.contains("executed and verified already"), "{err}");
+
+    // An approved plan past its expiry, marked as a failed run to pass for one under way.
+    let (late, _) = request_delete(&env, "key_claims_03").await;
+    env.actions()
+        .approve(&env.alice, late, &snapshot, env.now + 60, "ok")
+        .await
+        .unwrap();
+    sql(
+        &env,
+        "UPDATE actions SET status = 'failed' WHERE id = ?1",
+        [late],
+    );
+    let before = requests(&env);
+    let bob = env.sign_in("bob").await;
+    let err = env
+        .actions()
+        .execute(&bob, late, &env.clients(), env.now + 25 * 3600)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ActionError::Expired { .. }), "{err}");
+    assert_eq!(requests(&env), before);
+}
