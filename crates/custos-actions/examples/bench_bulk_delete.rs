@@ -5,7 +5,7 @@
 //!
 //! `cargo run --release -p custos-actions --example bench_bulk_delete`
 
-use custos_actions::principal::{NewPrincipal, add_principal, authenticate};
+use custos_actions::principal::{NewPrincipal, add_principal, authenticate, bootstrap};
 use custos_actions::{
     Actions, Clients, ExecutionKeys, PlanRequest, SnapshotView, Source, Template,
 };
@@ -106,22 +106,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         email: email.into(),
         manager: None,
     };
-    let token = add_principal(
+    let (token, anchor) = bootstrap(
         &*store,
-        None,
         &principal("alice", PrincipalRole::Admin, &owner_email),
         now,
     )
     .await?;
     let alice = authenticate(&*store, &token).await?;
-    add_principal(
+    let bob_token = add_principal(
         &*store,
-        Some(&alice),
+        &anchor,
+        &alice,
         &principal("bob", PrincipalRole::Operator, "bob@example.com"),
         now,
     )
     .await?;
-    let bob = store.principal("bob").await?.ok_or("bob")?;
+    let bob = authenticate(&*store, &bob_token).await?;
 
     let sim = Simulator::new(
         scenario.clone(),
@@ -144,7 +144,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         config.max_concurrency = 8;
     })?;
 
-    let actions = Actions::new(&*store);
+    let actions = Actions::new(&*store, anchor);
     let snapshot = SnapshotView::latest(&*store, &org_id).await?;
     let request = PlanRequest {
         template: Template::DeleteProjectKey,

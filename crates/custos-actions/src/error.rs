@@ -35,6 +35,30 @@ pub enum ActionError {
     )]
     Unauthenticated(String),
 
+    /// No trust anchor could be read: nothing signed can be checked, so nothing is done.
+    #[error(
+        "no trust anchor (the bootstrap admin's public key) at {}: {reason}; copy the anchor file written by the first `custos users add` (or `custos users anchor` for a store made before signed approvals), or set CUSTOS_TRUST_ANCHOR to the key it holds",
+        path.display()
+    )]
+    NoTrustAnchor {
+        path: std::path::PathBuf,
+        reason: String,
+    },
+
+    /// The principal's signed registration is missing or contradicts its token or its row.
+    #[error("{principal} cannot act: {reason}")]
+    Unregistered { principal: String, reason: String },
+
+    /// The journal does not prove a two-person approval of this plan; nothing was sent.
+    #[error("action {action} is not executable, nothing was sent: {reason}")]
+    NotAuthorized { action: ActionId, reason: String },
+
+    /// The journal's chain is broken, so its signed statements prove nothing.
+    #[error(
+        "the journal is broken ({0}): nothing can be authorized; run `custos actions journal verify`"
+    )]
+    JournalBroken(custos_store::JournalBreak),
+
     /// The principal's role does not allow this.
     #[error("{principal} has the role {role}, which cannot {what}: {hint}")]
     Forbidden {

@@ -5,7 +5,9 @@
 mod common;
 
 use common::Env;
-use custos_actions::principal::{NewPrincipal, add_principal, authenticate, set_disabled};
+use custos_actions::principal::{
+    NewPrincipal, add_principal, authenticate, bootstrap, set_disabled,
+};
 use custos_actions::{ActionError, Template};
 use custos_store::PrincipalRole;
 use secrecy::ExposeSecret;
@@ -117,7 +119,7 @@ async fn principals_bootstrap_authenticate_and_disable() {
         manager: None,
     };
     // The first principal must be an admin; it needs no token.
-    let err = add_principal(&*store, None, &new("op", PrincipalRole::Operator), 1)
+    let err = bootstrap(&*store, &new("op", PrincipalRole::Operator), 1)
         .await
         .unwrap_err();
     assert!(
@@ -125,20 +127,26 @@ async fn principals_bootstrap_authenticate_and_disable() {
             .contains("the first principal must be an admin"),
         "{err}"
     );
-    let root_token = add_principal(&*store, None, &new("root", PrincipalRole::Admin), 1)
+    let (root_token, anchor) = bootstrap(&*store, &new("root", PrincipalRole::Admin), 1)
         .await
         .unwrap();
     let root = authenticate(&*store, &root_token).await.unwrap();
     // Later ones need an admin.
-    let err = add_principal(&*store, None, &new("x", PrincipalRole::Viewer), 1)
+    let err = bootstrap(&*store, &new("x", PrincipalRole::Viewer), 1)
         .await
         .unwrap_err();
     assert!(matches!(err, ActionError::Unauthenticated(_)), "{err}");
-    let op_token = add_principal(&*store, Some(&root), &new("op", PrincipalRole::Operator), 2)
-        .await
-        .unwrap();
+    let op_token = add_principal(
+        &*store,
+        &anchor,
+        &root,
+        &new("op", PrincipalRole::Operator),
+        2,
+    )
+    .await
+    .unwrap();
     let op = authenticate(&*store, &op_token).await.unwrap();
-    let err = add_principal(&*store, Some(&op), &new("y", PrincipalRole::Viewer), 2)
+    let err = add_principal(&*store, &anchor, &op, &new("y", PrincipalRole::Viewer), 2)
         .await
         .unwrap_err();
     assert!(
@@ -156,11 +164,15 @@ async fn principals_bootstrap_authenticate_and_disable() {
             .is_err()
     );
 
-    set_disabled(&*store, &root, "op", true, 3).await.unwrap();
+    set_disabled(&*store, &anchor, &root, "op", true, 3)
+        .await
+        .unwrap();
     let err = authenticate(&*store, &op_token).await.unwrap_err();
     assert!(err.to_string().contains("op is disabled"), "{err}");
     assert!(
-        set_disabled(&*store, &root, "root", true, 3).await.is_err(),
+        set_disabled(&*store, &anchor, &root, "root", true, 3)
+            .await
+            .is_err(),
         "not itself"
     );
 

@@ -429,7 +429,12 @@ pub(crate) fn check_principal(principal: &PrincipalRecord) -> Result<()> {
             "principal {name}: email_sha256 must be 64 hex digits"
         )));
     }
-    if !principal.token_hash.starts_with("$argon2") {
+    check_token_hash(name, &principal.token_hash)
+}
+
+/// Checks a token hash before it is stored.
+pub(crate) fn check_token_hash(name: &str, token_hash: &str) -> Result<()> {
+    if !token_hash.starts_with("$argon2") {
         return Err(Error::InvalidInput(format!(
             "principal {name}: the token hash must be an argon2 PHC string"
         )));
@@ -448,6 +453,9 @@ pub(crate) mod sql {
 
     pub(crate) const SET_PRINCIPAL_DISABLED: &str =
         "UPDATE principals SET disabled = $2 WHERE name = $1";
+
+    pub(crate) const SET_PRINCIPAL_TOKEN: &str =
+        "UPDATE principals SET token_hash = $2 WHERE name = $1";
 
     pub(crate) const INSERT_ACTION: &str = "INSERT INTO actions (org_id, template, \
          requested_by, reason, status, created_at, expires_at, updated_at, plan_hash, plan) \

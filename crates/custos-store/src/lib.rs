@@ -575,6 +575,15 @@ pub trait Store: Send + Sync + std::fmt::Debug {
         note: &JournalNote,
     ) -> Result<bool>;
 
+    /// Replaces a principal's token hash (a re-issued token) and journals `note`, in one
+    /// transaction; whether it exists.
+    async fn set_principal_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        note: &JournalNote,
+    ) -> Result<bool>;
+
     /// Creates a `pending` action and journals `note` (with the new id), in one transaction.
     async fn create_action(&self, action: &NewAction, note: &JournalNote) -> Result<ActionId>;
 

@@ -1128,6 +1128,26 @@ impl Store for PostgresStore {
         Ok(changed > 0)
     }
 
+    async fn set_principal_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        actions::check_token_hash(name, token_hash)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let changed = tx
+            .execute(actions::sql::SET_PRINCIPAL_TOKEN, &[&name, &token_hash])
+            .await
+            .op("re-key a principal")?;
+        if changed > 0 {
+            append_journal_tx(&tx, note).await?;
+        }
+        tx.commit().await.op("commit")?;
+        Ok(changed > 0)
+    }
+
     async fn create_action(&self, action: &NewAction, note: &JournalNote) -> Result<ActionId> {
         let a = action;
         let mut client = self.client().await?;

@@ -1095,6 +1095,29 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_principal_token(
+        &self,
+        name: &str,
+        token_hash: &str,
+        note: &JournalNote,
+    ) -> Result<bool> {
+        actions::check_token_hash(name, token_hash)?;
+        let (name, token_hash, note) = (name.to_owned(), token_hash.to_owned(), note.clone());
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    &q(actions::sql::SET_PRINCIPAL_TOKEN),
+                    params![name, token_hash],
+                )
+                .op("re-key a principal")?;
+            if changed > 0 {
+                append_journal_tx(tx, &note)?;
+            }
+            Ok(changed > 0)
+        })
+        .await
+    }
+
     async fn create_action(&self, action: &NewAction, note: &JournalNote) -> Result<ActionId> {
         let (a, note) = (action.clone(), note.clone());
         self.write(move |tx| {

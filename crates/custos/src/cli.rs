@@ -279,23 +279,20 @@ pub enum FindingsAction {
         /// Why (kept in the finding's history).
         #[arg(long)]
         reason: String,
-        /// Who decides (default: $USER).
-        #[arg(long)]
-        author: Option<String>,
-        /// When the suppression ends (RFC 3339 or a date); the finding reopens then.
+        /// When the suppression ends (RFC 3339 or a date, at most 365 days ahead; default 90
+        /// days); the finding reopens then.
         #[arg(long, value_parser = parse_time)]
         until: Option<i64>,
+        /// You, an operator or above (CUSTOS_TOKEN or --token-file): the suppression's author.
         #[command(flatten)]
-        store: StoreArgs,
+        auth: crate::commands::users::AuthArgs,
     },
     /// Lift a suppression.
     Unsuppress {
         #[command(flatten)]
         id: FindingId,
-        #[arg(long)]
-        author: Option<String>,
         #[command(flatten)]
-        store: StoreArgs,
+        auth: crate::commands::users::AuthArgs,
     },
 }
 

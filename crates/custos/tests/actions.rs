@@ -39,9 +39,48 @@ fn failed(output: Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-#[test]
-fn request_approve_execute_and_verify_the_journal() {
-    let dir = std::env::temp_dir().join(format!("custos-actions-cli-{}", std::process::id()));
+/// A scanned demo organization served by `custos sim serve`, with alice (admin, an owner) and
+/// bob (operator, managed by alice), and the simulator's base URL.
+struct Setup {
+    dir: std::path::PathBuf,
+    sim: std::process::Child,
+    url: String,
+    alice: String,
+    bob: String,
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let _ = self.sim.kill();
+        let _ = self.sim.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Every API request the simulator received, from `/_sim/stats`.
+fn sim_requests(url: &str) -> u64 {
+    use std::io::{Read, Write};
+    let authority = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut stream = std::net::TcpStream::connect(&authority).unwrap();
+    write!(
+        stream,
+        "GET /_sim/stats HTTP/1.0\r\nHost: {authority}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let body = answer.split_once("\r\n\r\n").unwrap().1;
+    let stats: serde_json::Value = serde_json::from_str(body).unwrap();
+    stats["requests"].as_u64().unwrap()
+}
+
+fn setup(name: &str) -> Setup {
+    let dir = std::env::temp_dir().join(format!("custos-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let dir = dir.as_path();
@@ -116,6 +155,19 @@ fn request_approve_execute_and_verify_the_journal() {
     .trim()
     .to_owned();
     assert!(!alice.is_empty() && !bob.is_empty());
+    Setup {
+        dir: dir.to_owned(),
+        sim,
+        url,
+        alice,
+        bob,
+    }
+}
+
+#[test]
+fn request_approve_execute_and_verify_the_journal() {
+    let setup = setup("actions-cli");
+    let (dir, alice, bob) = (setup.dir.as_path(), setup.alice.clone(), setup.bob.clone());
     let listed = ok(custos(dir, Some(&bob))
         .args(["users", "list", "--format", "csv"])
         .output()
@@ -217,8 +269,173 @@ fn request_approve_execute_and_verify_the_journal() {
             .unwrap(),
     );
     assert!(malformed.contains("SEQ:HASH"), "{malformed}");
+}
 
-    sim.kill().unwrap();
-    let _ = sim.wait();
-    let _ = std::fs::remove_dir_all(dir);
+#[test]
+fn a_database_writer_cannot_execute_and_journal_verify_reports_it() {
+    let setup = setup("actions-tamper-cli");
+    let (dir, alice, bob) = (setup.dir.as_path(), &setup.alice, &setup.bob);
+    let anchor = std::fs::read_to_string(dir.join("custos.anchor")).unwrap();
+    assert!(anchor.starts_with("ed25519:"), "{anchor}");
+    let requested = ok(custos(dir, Some(bob))
+        .args([
+            "actions",
+            "request",
+            "delete-invite",
+            "--target",
+            "invite-demo-stale",
+            "--reason",
+            "stale invite",
+        ])
+        .output()
+        .unwrap());
+    let id: i64 = requested
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':')
+        .parse()
+        .unwrap();
+    // bob holds the store file: he approves his own request in its rows.
+    let db = rusqlite::Connection::open(dir.join("custos.db")).unwrap();
+    db.execute(
+        "INSERT INTO approvals (action_id, principal, decision, plan_hash, at, comment) \
+         SELECT id, 'alice', 'approve', plan_hash, 0, '' FROM actions WHERE id = ?1",
+        [id],
+    )
+    .unwrap();
+    db.execute("UPDATE actions SET status = 'approved' WHERE id = ?1", [id])
+        .unwrap();
+    drop(db);
+    let before = sim_requests(&setup.url);
+    let err = failed(
+        custos(dir, Some(bob))
+            .args(["actions", "execute", &id.to_string()])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        err.contains("is not executable, nothing was sent") && err.contains("no signed approval"),
+        "{err}"
+    );
+    assert_eq!(
+        sim_requests(&setup.url),
+        before,
+        "a request reached the API"
+    );
+    let verify = failed(
+        custos(dir, Some(bob))
+            .args(["actions", "journal", "verify"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        verify.contains("journal INCONSISTENT")
+            && verify.contains(&format!(
+                "action {id}: its approve row by alice has no signed approve"
+            )),
+        "{verify}"
+    );
+    // Without the anchor nothing can be checked, so nothing is executed.
+    std::fs::remove_file(dir.join("custos.anchor")).unwrap();
+    let err = failed(
+        custos(dir, Some(alice))
+            .args(["actions", "execute", &id.to_string()])
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("no trust anchor"), "{err}");
+    let err = failed(
+        custos(dir, Some(alice))
+            .env("CUSTOS_TRUST_ANCHOR", "ed25519:00")
+            .args(["actions", "journal", "verify"])
+            .output()
+            .unwrap(),
+    );
+    assert!(err.contains("CUSTOS_TRUST_ANCHOR"), "{err}");
+    let verify = failed(
+        custos(dir, Some(alice))
+            .env("CUSTOS_TRUST_ANCHOR", anchor.trim())
+            .args(["actions", "journal", "verify"])
+            .output()
+            .unwrap(),
+    );
+    assert!(verify.contains("journal INCONSISTENT"), "{verify}");
+}
+
+#[test]
+fn suppressing_a_finding_needs_an_operator_and_a_bounded_end() {
+    let setup = setup("suppress-cli");
+    let dir = setup.dir.as_path();
+    ok(custos(dir, Some(&setup.alice))
+        .args([
+            "users",
+            "add",
+            "vera",
+            "--role",
+            "viewer",
+            "--email",
+            "v@x.example",
+        ])
+        .output()
+        .unwrap());
+    // vera's token as `users rekey` re-issues it: the old one must stop working and the new
+    // one sign in.
+    let vera = ok(custos(dir, Some(&setup.alice))
+        .args(["users", "rekey", "vera"])
+        .output()
+        .unwrap())
+    .trim()
+    .to_owned();
+    let suppress = |token: Option<&str>, until: &[&str]| {
+        custos(dir, token)
+            .args([
+                "findings",
+                "suppress",
+                "--policy",
+                "openai-invite-stale",
+                "--resource",
+                "invite-demo-stale",
+                "--reason",
+                "accepted",
+            ])
+            .args(until)
+            .output()
+            .unwrap()
+    };
+    let err = failed(suppress(None, &[]));
+    assert!(err.contains("no custos token"), "{err}");
+    let err = failed(suppress(Some(&vera), &[]));
+    assert!(
+        err.contains("vera has the role viewer, which cannot suppress findings"),
+        "{err}"
+    );
+    let err = failed(suppress(Some(&setup.bob), &["--until", "2020-01-01"]));
+    assert!(
+        err.contains("--until 2020-01-01T00:00:00Z is in the past"),
+        "{err}"
+    );
+    let far = jiff::Timestamp::now() + jiff::SignedDuration::from_hours(24 * 400);
+    let err = failed(suppress(Some(&setup.bob), &["--until", &far.to_string()]));
+    assert!(err.contains("more than 365 days ahead"), "{err}");
+    let done = ok(suppress(Some(&setup.bob), &[]));
+    assert!(done.contains("suppressed openai-invite-stale"), "{done}");
+    // The author is the signed-in principal, not a name given on the command line.
+    let events = ok(custos(dir, None)
+        .args(["findings", "--status", "suppressed", "--format", "json"])
+        .output()
+        .unwrap());
+    assert!(events.contains("invite-demo-stale"), "{events}");
+    let db = rusqlite::Connection::open(dir.join("custos.db")).unwrap();
+    let detail: String = db
+        .query_row(
+            "SELECT detail FROM finding_events WHERE resource_id = 'invite-demo-stale' \
+             AND event = 'suppressed' ORDER BY id DESC LIMIT 1",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    let detail: serde_json::Value = serde_json::from_str(&detail).unwrap();
+    let author = detail["author"].as_str().unwrap_or_default();
+    assert_eq!(author, "bob");
 }

@@ -4,14 +4,14 @@
 
 #![allow(dead_code)]
 
-use custos_actions::principal::{NewPrincipal, add_principal, authenticate};
+use custos_actions::principal::{NewPrincipal, SignedIn, add_principal, authenticate, bootstrap};
 use custos_actions::{
-    Actions, Clients, ExecutionKeys, PlanRequest, SnapshotView, Source, Template,
+    Actions, Clients, ExecutionKeys, PlanRequest, SnapshotView, Source, Template, TrustAnchor,
 };
 use custos_openai::{Client, ClientConfig, RetryPolicy};
 use custos_sim::demo::demo_scenario;
 use custos_sim::server::{SimConfig, Simulator};
-use custos_store::{PrincipalRecord, PrincipalRole, Store};
+use custos_store::{PrincipalRole, Store};
 use secrecy::SecretString;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,10 +30,14 @@ pub struct Env {
     pub sim: Simulator,
     pub base_url: String,
     pub now: i64,
-    pub alice: PrincipalRecord,
-    pub bob: PrincipalRecord,
-    pub carol: PrincipalRecord,
-    pub vera: PrincipalRecord,
+    pub alice: SignedIn,
+    pub bob: SignedIn,
+    pub carol: SignedIn,
+    pub vera: SignedIn,
+    /// Every principal's token, by name (tests sign in again after changes).
+    pub tokens: BTreeMap<String, SecretString>,
+    /// alice's public key: the store's trust anchor.
+    pub anchor: TrustAnchor,
     /// While set, DELETEs whose path ends with one of these fail with 500.
     pub failing: Arc<std::sync::Mutex<Vec<String>>>,
     pub fail_enabled: Arc<AtomicBool>,
@@ -128,15 +132,15 @@ impl Env {
             email,
             manager: manager.map(Into::into),
         };
-        let alice_token = add_principal(
+        let (alice_token, anchor) = bootstrap(
             &*store,
-            None,
             &add("alice", PrincipalRole::Admin, owner_email(), None),
             now,
         )
         .await
         .unwrap();
         let alice = authenticate(&*store, &alice_token).await.unwrap();
+        let mut tokens = BTreeMap::from([("alice".to_owned(), alice_token)]);
         for (name, role, email, manager) in [
             (
                 "bob",
@@ -147,20 +151,29 @@ impl Env {
             ("carol", PrincipalRole::Approver, reader_email(), None),
             ("vera", PrincipalRole::Viewer, reader_email(), None),
         ] {
-            add_principal(&*store, Some(&alice), &add(name, role, email, manager), now)
-                .await
-                .unwrap();
+            let token = add_principal(
+                &*store,
+                &anchor,
+                &alice,
+                &add(name, role, email, manager),
+                now,
+            )
+            .await
+            .unwrap();
+            tokens.insert(name.to_owned(), token);
         }
         let get = |name: &str| {
             let store = &store;
-            let name = name.to_owned();
-            async move { store.principal(&name).await.unwrap().unwrap() }
+            let token = tokens[name].clone();
+            async move { authenticate(&**store, &token).await.unwrap() }
         };
         Env {
             bob: get("bob").await,
             carol: get("carol").await,
             vera: get("vera").await,
             alice,
+            tokens,
+            anchor,
             _dir: dir,
             db_path,
             store,
@@ -173,7 +186,14 @@ impl Env {
     }
 
     pub fn actions(&self) -> Actions<'_> {
-        Actions::new(&*self.store)
+        Actions::new(&*self.store, self.anchor)
+    }
+
+    /// `name` signed in again (after a change to its row or registration).
+    pub async fn sign_in(&self, name: &str) -> SignedIn {
+        authenticate(&*self.store, &self.tokens[name])
+            .await
+            .unwrap()
     }
 
     pub async fn snapshot(&self) -> SnapshotView {

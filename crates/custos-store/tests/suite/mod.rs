@@ -1586,7 +1586,28 @@ pub async fn principals_round_trip(b: &impl Backend) {
     );
     assert!(store.principal("bob").await.unwrap().unwrap().disabled);
     assert_eq!(store.principal("nobody").await.unwrap(), None);
-    // Two additions and one disabling were journaled; the refusals were not.
+    // A re-issued token replaces only the hash; a hash that is not argon2 is refused.
+    let rekeyed = "$argon2id$v=19$m=19456,t=2,p=1$bmV3$bmV3aGFzaA";
+    assert!(
+        store
+            .set_principal_token("bob", rekeyed, &note("principal_rekeyed"))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .set_principal_token("nobody", rekeyed, &note("x"))
+            .await
+            .unwrap()
+    );
+    assert!(matches!(
+        store.set_principal_token("bob", "plain", &note("x")).await,
+        Err(Error::InvalidInput(_))
+    ));
+    let bob_now = store.principal("bob").await.unwrap().unwrap();
+    assert_eq!(bob_now.token_hash, rekeyed);
+    assert!(bob_now.disabled && bob_now.role == PrincipalRole::Operator);
+    // Two additions, one disabling and one re-key were journaled; the refusals were not.
     let kinds: Vec<String> = store
         .journal()
         .await
@@ -1596,7 +1617,12 @@ pub async fn principals_round_trip(b: &impl Backend) {
         .collect();
     assert_eq!(
         kinds,
-        ["principal_added", "principal_added", "principal_disabled"]
+        [
+            "principal_added",
+            "principal_added",
+            "principal_disabled",
+            "principal_rekeyed"
+        ]
     );
 }
 

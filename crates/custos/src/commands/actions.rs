@@ -149,8 +149,22 @@ pub async fn run(cmd: ActionsCommand) -> anyhow::Result<ExitCode> {
             command: JournalCommand::Verify { auth, expect },
         } => {
             let store = open_store(&auth.store).await?;
+            let anchor = auth.anchor()?;
             authenticate(&*store, auth.token_file.as_deref()).await?;
-            match Actions::new(&*store).verify_journal(&expect).await? {
+            match Actions::new(&*store, anchor)
+                .verify_journal(&expect)
+                .await?
+            {
+                Ok(verified) if !verified.inconsistencies.is_empty() => {
+                    eprintln!(
+                        "journal INCONSISTENT: its hash chain holds ({} entries), but its signed statements contradict the store:",
+                        verified.entries
+                    );
+                    for inconsistency in &verified.inconsistencies {
+                        eprintln!("  {inconsistency}");
+                    }
+                    Ok(ExitCode::FAILURE)
+                }
                 Ok(verified) => {
                     let anchors = if expect.is_empty() {
                         String::new()
@@ -158,9 +172,15 @@ pub async fn run(cmd: ActionsCommand) -> anyhow::Result<ExitCode> {
                         format!(", {} anchor(s) found unchanged", expect.len())
                     };
                     println!(
-                        "journal intact: {} entries, hash chain verified{anchors}",
+                        "journal intact: {} entries, hash chain and signatures verified, every action matches its signed request and approvals{anchors}",
                         verified.entries
                     );
+                    if verified.legacy_actions > 0 {
+                        println!(
+                            "{} action(s) from before signed approvals are unverifiable and can never be executed",
+                            verified.legacy_actions
+                        );
+                    }
                     if let Some(head) = verified.head {
                         println!(
                             "head: {head} (keep it elsewhere; check later with --expect {head})"
@@ -233,7 +253,7 @@ async fn request(args: RequestArgs, now: i64) -> anyhow::Result<ExitCode> {
         now,
         ttl_seconds: args.ttl_hours * 3600,
     };
-    let (id, plan) = Actions::new(&*store)
+    let (id, plan) = Actions::new(&*store, args.auth.anchor()?)
         .request(&principal, &snapshot, &request)
         .await?;
     if args.json {
@@ -324,7 +344,7 @@ async fn resolve_targets(
 async fn decide(args: DecideArgs, now: i64, approve: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.auth.store).await?;
     let principal = authenticate(&*store, args.auth.token_file.as_deref()).await?;
-    let actions = Actions::new(&*store);
+    let actions = Actions::new(&*store, args.auth.anchor()?);
     if approve {
         let (action, _) = actions.load(args.id).await?;
         let snapshot = SnapshotView::latest(&*store, &action.org_id).await?;
@@ -347,7 +367,7 @@ async fn decide(args: DecideArgs, now: i64, approve: bool) -> anyhow::Result<Exi
 async fn execute(args: ExecuteArgs, now: i64) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.auth.store).await?;
     let principal = authenticate(&*store, args.auth.token_file.as_deref()).await?;
-    let actions = Actions::new(&*store);
+    let actions = Actions::new(&*store, args.auth.anchor()?);
     if args.dry_run {
         let calls = actions.dry_run(args.id).await?;
         println!(
@@ -542,7 +562,7 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
 async fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.auth.store).await?;
     authenticate(&*store, args.auth.token_file.as_deref()).await?;
-    let (action, plan) = Actions::new(&*store).load(args.id).await?;
+    let (action, plan) = custos_actions::load(&*store, args.id).await?;
     let approvals = store.approvals(args.id).await?;
     let calls = store.calls(args.id).await?;
     if args.json {

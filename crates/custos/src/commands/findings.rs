@@ -234,54 +234,77 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
-    let author = |given: Option<String>| {
-        given
-            .or_else(|| std::env::var("USER").ok())
-            .unwrap_or_else(|| "unknown".to_owned())
+/// The longest a suppression may last: a finding accepted for good is re-examined at least
+/// once a year.
+const MAX_SUPPRESSION_DAYS: i64 = 365;
+/// How long a suppression lasts when `--until` is not given.
+const DEFAULT_SUPPRESSION_DAYS: i64 = 90;
+
+/// `--until` as Unix seconds: after `now`, at most [`MAX_SUPPRESSION_DAYS`] ahead.
+fn suppression_end(until: Option<i64>, now: i64) -> anyhow::Result<i64> {
+    let Some(end) = until else {
+        return Ok(now + DEFAULT_SUPPRESSION_DAYS * 86_400);
     };
+    let shown = output::time(Some(end));
+    if end <= now {
+        bail!(
+            "--until {shown} is in the past: give a date after now, at most {MAX_SUPPRESSION_DAYS} days ahead"
+        );
+    }
+    if end - now > MAX_SUPPRESSION_DAYS * 86_400 {
+        bail!(
+            "--until {shown} is more than {MAX_SUPPRESSION_DAYS} days ahead: suppress for at most {MAX_SUPPRESSION_DAYS} days, and again then if the finding is still accepted"
+        );
+    }
+    Ok(end)
+}
+
+/// The principal who changes a finding's lifecycle: signed in, an operator or above.
+async fn lifecycle_author(
+    store: &dyn custos_store::Store,
+    auth: &super::users::AuthArgs,
+    what: &'static str,
+) -> anyhow::Result<String> {
+    let principal = super::users::authenticate(store, auth.token_file.as_deref()).await?;
+    custos_actions::principal::require(&principal, custos_store::PrincipalRole::Operator, what)?;
+    Ok(principal.record.name)
+}
+
+async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
     match action {
         FindingsAction::Suppress {
             id,
             reason,
-            author: who,
             until,
-            store,
+            auth,
         } => {
-            let store = context::open_store(&store).await?;
+            let store = context::open_store(&auth.store).await?;
+            let author = lifecycle_author(&*store, &auth, "suppress findings").await?;
             let org = context::org_of_store(store.as_ref(), id.org.as_deref()).await?;
             let now = super::now_unix();
+            let until = suppression_end(until, now)?;
             let suppression = custos_store::Suppression {
                 reason,
-                author: author(who),
+                author,
                 at: now,
-                until,
+                until: Some(until),
             };
             store
                 .suppress_finding(&org, &id.policy, &id.resource, &suppression)
                 .await?;
             println!(
-                "suppressed {} on {} in {org}{}",
+                "suppressed {} on {} in {org} until {}",
                 id.policy,
                 id.resource,
-                until.map_or_else(String::new, |u| format!(" until {}", output::time(Some(u))))
+                output::time(Some(until))
             );
         }
-        FindingsAction::Unsuppress {
-            id,
-            author: who,
-            store,
-        } => {
-            let store = context::open_store(&store).await?;
+        FindingsAction::Unsuppress { id, auth } => {
+            let store = context::open_store(&auth.store).await?;
+            let author = lifecycle_author(&*store, &auth, "lift suppressions").await?;
             let org = context::org_of_store(store.as_ref(), id.org.as_deref()).await?;
             store
-                .unsuppress_finding(
-                    &org,
-                    &id.policy,
-                    &id.resource,
-                    super::now_unix(),
-                    &author(who),
-                )
+                .unsuppress_finding(&org, &id.policy, &id.resource, super::now_unix(), &author)
                 .await?;
             println!(
                 "lifted the suppression of {} on {} in {org}",

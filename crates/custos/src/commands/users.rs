@@ -1,13 +1,15 @@
-//! `custos users add|list|disable`: custos's own principals. The first `users add` of a store
-//! needs no token and must create an admin (the bootstrap); every later change needs an
-//! admin's token (CUSTOS_TOKEN or --token-file).
+//! `custos users add|list|disable|rekey|anchor`: custos's own principals. The first
+//! `users add` of a store needs no token and must create an admin (the bootstrap), whose public
+//! key becomes the trust anchor, written to the anchor file; every later change needs an
+//! admin's token (CUSTOS_TOKEN or --token-file) and the anchor.
 
 use super::context::open_store;
 use super::output;
 use crate::cli::{Format, StoreArgs};
 use anyhow::Context;
-use custos_actions::principal::{self, NewPrincipal};
-use custos_store::{PrincipalRecord, PrincipalRole, Store};
+use custos_actions::TrustAnchor;
+use custos_actions::principal::{self, NewPrincipal, SignedIn};
+use custos_store::{PrincipalRole, Store};
 use secrecy::{ExposeSecret, SecretString};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -20,6 +22,22 @@ pub struct AuthArgs {
     /// A file holding your custos token (CUSTOS_TOKEN takes precedence).
     #[arg(long, env = "CUSTOS_TOKEN_FILE")]
     pub token_file: Option<PathBuf>,
+    /// The trust anchor file (the bootstrap admin's public key): keep it beside the master
+    /// key, where whoever can write to the store cannot change it (CUSTOS_TRUST_ANCHOR, the
+    /// key itself, takes precedence).
+    #[arg(
+        long,
+        env = "CUSTOS_TRUST_ANCHOR_FILE",
+        default_value = "custos.anchor"
+    )]
+    pub trust_anchor: PathBuf,
+}
+
+impl AuthArgs {
+    /// The trust anchor, read from outside the store.
+    pub fn anchor(&self) -> anyhow::Result<TrustAnchor> {
+        Ok(TrustAnchor::load(&self.trust_anchor)?)
+    }
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -48,11 +66,26 @@ pub enum UsersCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Disable a principal (its token stops working).
+    /// Disable a principal (its token stops working, and its approvals no longer let an
+    /// action be executed).
     Disable {
         #[command(flatten)]
         auth: AuthArgs,
         name: String,
+    },
+    /// Issue a new token for a principal and register its signing key (the old token stops
+    /// working): for a lost token, and for every principal of a store made before signed
+    /// approvals, after `custos users anchor`.
+    Rekey {
+        #[command(flatten)]
+        auth: AuthArgs,
+        name: String,
+    },
+    /// Make your own key (an admin's) the trust anchor of a store made before signed
+    /// approvals, and write the anchor file. A store that has an anchor refuses.
+    Anchor {
+        #[command(flatten)]
+        auth: AuthArgs,
     },
 }
 
@@ -70,18 +103,22 @@ pub async fn run(cmd: UsersCommand) -> anyhow::Result<ExitCode> {
             let role: PrincipalRole = role.parse().map_err(|_| {
                 anyhow::anyhow!("--role {role:?}: choose viewer, operator, approver or admin")
             })?;
-            let actor = if store.principals().await?.is_empty() {
-                None
-            } else {
-                Some(authenticate(&*store, auth.token_file.as_deref()).await?)
-            };
             let new = NewPrincipal {
                 name: name.clone(),
                 role,
                 email,
                 manager,
             };
-            let token = principal::add_principal(&*store, actor.as_ref(), &new, now).await?;
+            let token = if store.principals().await?.is_empty() {
+                refuse_existing_anchor(&auth.trust_anchor)?;
+                let (token, anchor) = principal::bootstrap(&*store, &new, now).await?;
+                write_anchor(&anchor, &auth.trust_anchor)?;
+                token
+            } else {
+                let anchor = auth.anchor()?;
+                let actor = authenticate(&*store, auth.token_file.as_deref()).await?;
+                principal::add_principal(&*store, &anchor, &actor, &new, now).await?
+            };
             eprintln!(
                 "added {name} ({role}); its token is printed once below: hand it over securely"
             );
@@ -119,19 +156,61 @@ pub async fn run(cmd: UsersCommand) -> anyhow::Result<ExitCode> {
         }
         UsersCommand::Disable { auth, name } => {
             let store = open_store(&auth.store).await?;
+            let anchor = auth.anchor()?;
             let actor = authenticate(&*store, auth.token_file.as_deref()).await?;
-            principal::set_disabled(&*store, &actor, &name, true, now).await?;
+            principal::set_disabled(&*store, &anchor, &actor, &name, true, now).await?;
             eprintln!("{name} is disabled");
+        }
+        UsersCommand::Rekey { auth, name } => {
+            let store = open_store(&auth.store).await?;
+            let anchor = auth.anchor()?;
+            let actor = authenticate(&*store, auth.token_file.as_deref()).await?;
+            let token = principal::rekey(&*store, &anchor, &actor, &name, now).await?;
+            eprintln!(
+                "{name} has a new token, printed once below (the old one no longer works): hand it over securely"
+            );
+            println!("{}", token.expose_secret());
+        }
+        UsersCommand::Anchor { auth } => {
+            let store = open_store(&auth.store).await?;
+            refuse_existing_anchor(&auth.trust_anchor)?;
+            let actor = authenticate(&*store, auth.token_file.as_deref()).await?;
+            let anchor = principal::adopt_anchor(&*store, &actor, now).await?;
+            write_anchor(&anchor, &auth.trust_anchor)?;
+            eprintln!(
+                "next: `custos users rekey NAME` for every other principal; actions requested before now must be requested again"
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A new store's anchor must not overwrite another store's.
+fn refuse_existing_anchor(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        anyhow::bail!(
+            "the trust anchor file {} exists already (another store's?): pass --trust-anchor with a new path, or remove it if that store is gone",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn write_anchor(anchor: &TrustAnchor, path: &Path) -> anyhow::Result<()> {
+    // Printed first, so that the anchor is not lost if the file cannot be written.
+    eprintln!(
+        "trust anchor {anchor}: written to {}; keep it beside the master key, out of reach of whoever can write to the store (or pin it with CUSTOS_TRUST_ANCHOR)",
+        path.display()
+    );
+    anchor.write_new(path)?;
+    Ok(())
 }
 
 /// The principal of CUSTOS_TOKEN, else of the token file.
 pub async fn authenticate(
     store: &dyn Store,
     token_file: Option<&Path>,
-) -> anyhow::Result<PrincipalRecord> {
+) -> anyhow::Result<SignedIn> {
     let token = match std::env::var("CUSTOS_TOKEN") {
         Ok(token) if !token.trim().is_empty() => SecretString::from(token.trim().to_owned()),
         _ => {
