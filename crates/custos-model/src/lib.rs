@@ -9,6 +9,7 @@
 pub mod api;
 pub mod inventory;
 pub mod page;
+pub mod redact;
 pub mod scenario;
 pub mod unix;
 pub mod usage;
