@@ -39,6 +39,15 @@
 //!   organization marks the leftover `running` scans `abandoned` and deletes their objects.
 //!   One scan per organization runs at a time: a newer `begin_scan` abandons an older running
 //!   one, whose later writes then fail with [`Error::ScanNotRunning`].
+//! - **One scanner per organization.** [`Store::lock_organization`] refuses a second holder at
+//!   once (an OS file lock beside an SQLite file, a session advisory lock on PostgreSQL), and
+//!   the lock dies with its process. Its holder closes a scan left running by a dead process
+//!   as `interrupted`, and its own failed scan as `failed` with the reason
+//!   ([`Store::close_running_scans`]): no scan stays `running` once a later one started.
+//! - **Reading writes nothing.** [`open_read_only`] neither creates, migrates nor writes: an
+//!   outdated schema is refused rather than migrated.
+//! - **Sealed values are never logged**: PostgreSQL binds them through a parameter type whose
+//!   `Debug` hides them, so the driver's debug log of statement parameters cannot show them.
 //! - **Audit events are append-only**, deduplicated by `(org_id, id)`; a trigger refuses any
 //!   update or delete.
 //! - **A finding resolves only when a complete scan no longer observes it.** A partial scan,

@@ -515,6 +515,10 @@ fn a_stopped_scan_is_recorded_failed_with_its_reason_and_the_snapshot_before_it_
     );
     let table = stdout(&run(custos().args(["scans", "--db"]).arg(&db)));
     assert!(table.contains("failed"), "{table}");
+    assert!(
+        table.contains("interrupted (Ctrl-C)"),
+        "the reason is shown: {table}"
+    );
     let users_after = stdout(&run(custos()
         .args(["inventory", "user", "--format", "csv", "--db"])
         .arg(&db)));

@@ -37,6 +37,7 @@ pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
                     .sum::<u64>()
                     .to_string(),
                 failed.join(" "),
+                run.error.clone().unwrap_or_default(),
             ]
         })
         .collect();
@@ -50,6 +51,7 @@ pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
             "status",
             "requests",
             "failed endpoints",
+            "why it ended",
         ],
         &rows,
         &runs,
