@@ -10,6 +10,7 @@
 pub mod api;
 pub mod inventory;
 pub mod page;
+pub mod redact;
 pub mod scenario;
 pub mod text;
 pub mod unix;

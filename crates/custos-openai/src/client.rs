@@ -12,6 +12,7 @@
 use crate::retry::{self, Idempotency};
 use crate::{ApiError, Error, Query, Result, RetryPolicy};
 use bytes::Bytes;
+use custos_model::redact;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
@@ -125,7 +126,7 @@ impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
         f.debug_struct("Client")
-            .field("base_url", &inner.base_url)
+            .field("base_url", &redact::url(&inner.base_url))
             .field("api_key", &"[REDACTED]")
             .field("requests_per_second", &inner.requests_per_second)
             .field("max_concurrency", &inner.max_concurrency)
@@ -140,11 +141,13 @@ impl Client {
     /// HTTP header, and zero limits. Nothing is sent.
     pub fn new(config: ClientConfig) -> Result<Client> {
         let base_url = config.base_url.trim_end_matches('/').to_owned();
+        // Errors show the URL redacted: a refused one may carry a `?key=` or a user name.
+        let shown = redact::url(&base_url);
         let parsed = Url::parse(&base_url)
-            .map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
+            .map_err(|e| Error::Config(format!("base URL {shown:?} is not a URL: {e}")))?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(Error::Config(format!(
-                "base URL {base_url:?} must start with https:// (or http:// for a local simulator)"
+                "base URL {shown:?} must start with https:// (or http:// for a local simulator)"
             )));
         }
         if !parsed.username().is_empty() || parsed.password().is_some() {
@@ -155,7 +158,7 @@ impl Client {
         }
         if parsed.query().is_some() || parsed.fragment().is_some() {
             return Err(Error::Config(format!(
-                "base URL {base_url:?} must not have a query or a fragment"
+                "base URL {shown:?} must not have a query or a fragment"
             )));
         }
         if config.max_concurrency == 0 {
@@ -649,7 +652,7 @@ fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadBody> {
         Category::Syntax | Category::Io => BadBody {
             message: format!(
                 "the body is not valid JSON ({}); a proxy may have garbled it",
-                redact_quoted(&error.to_string())
+                redact::quoted(&error.to_string())
             ),
             transient: true,
         },
@@ -657,7 +660,7 @@ fn decode_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, BadBody> {
             message: format!(
                 "{}{}; the API's format may have changed: report it with the request id",
                 path.map(|p| format!("at `{p}`: ")).unwrap_or_default(),
-                redact_quoted(&error.to_string())
+                redact::quoted(&error.to_string())
             ),
             transient: false,
         },
@@ -762,30 +765,6 @@ fn scrub_keys(text: &str) -> String {
     out
 }
 
-/// Replaces the content of every `"..."` in `text` (serde quotes the offending value) with `…`.
-fn redact_quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut quoted = false;
-    let mut escaped = false;
-    for c in text.chars() {
-        if !quoted {
-            out.push(c);
-            quoted = c == '"';
-        } else if escaped {
-            escaped = false;
-        } else if c == '\\' {
-            escaped = true;
-        } else if c == '"' {
-            out.push_str("…\"");
-            quoted = false;
-        }
-    }
-    if quoted {
-        out.push('…');
-    }
-    out
-}
-
 /// The error and its causes, without the URL (its query may hold data).
 fn describe_transport(error: reqwest::Error) -> String {
     let timeout = error.is_timeout();
@@ -822,15 +801,6 @@ mod tests {
             "Incorrect API key provided: sk-***."
         );
         assert_eq!(scrub_keys("task-1 and sk-ab"), "task-1 and sk-ab");
-    }
-
-    #[test]
-    fn redacts_quoted_values() {
-        assert_eq!(
-            redact_quoted(r#"invalid type: string "sk-\"x", expected u64 at line 1"#),
-            r#"invalid type: string "…", expected u64 at line 1"#
-        );
-        assert_eq!(redact_quoted("missing field `id`"), "missing field `id`");
     }
 
     #[test]

@@ -178,6 +178,7 @@ mod tests {
             org_id: "org-1".into(),
             started_at: id,
             finished_at: Some(id),
+            error: None,
             status: ScanStatus::Partial,
             endpoints: failed
                 .iter()

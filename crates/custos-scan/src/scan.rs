@@ -180,6 +180,8 @@ pub async fn scan(
         .upsert_organization(org_id, org_name)
         .await
         .map_err(fail)?;
+    // `now` is the scan's clock (as of which it reads); it finishes that much later.
+    let began = std::time::Instant::now();
     let scan_id = store.begin_scan(org_id, options.now).await.map_err(fail)?;
     options.reach(Stage::Begun);
     let marks = Marks::load(store, org_id).await.map_err(fail)?;
@@ -292,8 +294,9 @@ pub async fn scan(
     } else {
         ScanStatus::Partial
     };
+    let elapsed = i64::try_from(began.elapsed().as_secs()).unwrap_or(i64::MAX);
     store
-        .finish_scan(scan_id, options.now, status)
+        .finish_scan(scan_id, options.now.saturating_add(elapsed), status)
         .await
         .map_err(fail)?;
     Ok(ScanSummary {

@@ -39,6 +39,28 @@ pub enum Error {
         known: i64,
     },
 
+    /// A store opened read-only needs a migration, which only a writer can run.
+    #[error(
+        "{location} has schema {found}, older than this build's {known}, and was opened read-only, so it cannot be migrated: run a command that writes (such as `custos scan`) once with write access, then read again"
+    )]
+    OutdatedReadOnly {
+        location: String,
+        found: i64,
+        known: i64,
+    },
+
+    /// A command that only reads was pointed at an SQLite file that does not exist.
+    #[error(
+        "there is no store at {location}: run `custos scan` to create it, or point --db (CUSTOS_DB) at an existing one"
+    )]
+    Missing { location: String },
+
+    /// Another scan of the organization holds its lock.
+    #[error(
+        "organization {org_id} is already being scanned by {holder}: wait for that scan to end (or stop it), then scan again; a lock left by a process that died is released with it"
+    )]
+    ScanInProgress { org_id: String, holder: String },
+
     /// The SQLite file cannot be opened or created.
     #[error("cannot open {location} (check the path and its permissions)")]
     Open {

@@ -39,6 +39,15 @@
 //!   organization marks the leftover `running` scans `abandoned` and deletes their objects.
 //!   One scan per organization runs at a time: a newer `begin_scan` abandons an older running
 //!   one, whose later writes then fail with [`Error::ScanNotRunning`].
+//! - **One scanner per organization.** [`Store::lock_organization`] refuses a second holder at
+//!   once (an OS file lock beside an SQLite file, a session advisory lock on PostgreSQL), and
+//!   the lock dies with its process. Its holder closes a scan left running by a dead process
+//!   as `interrupted`, and its own failed scan as `failed` with the reason
+//!   ([`Store::close_running_scans`]): no scan stays `running` once a later one started.
+//! - **Reading writes nothing.** [`open_read_only`] neither creates, migrates nor writes: an
+//!   outdated schema is refused rather than migrated.
+//! - **Sealed values are never logged**: PostgreSQL binds them through a parameter type whose
+//!   `Debug` hides them, so the driver's debug log of statement parameters cannot show them.
 //! - **Audit events are append-only**, deduplicated by `(org_id, id)`; a trigger refuses any
 //!   update or delete.
 //! - **A finding resolves only when a complete scan no longer observes it.** A partial scan,
@@ -79,6 +88,7 @@ pub mod crypto;
 mod error;
 mod lifecycle;
 mod location;
+mod lock;
 mod migrate;
 mod postgres;
 mod postgres_tls;
@@ -97,9 +107,10 @@ pub use actions::{
 pub use crypto::{SealedSecret, email_hash};
 pub use error::{BoxError, Error, Result};
 pub use location::Location;
+pub use lock::ScanLock;
 
 /// The schema version this build writes (the number of its last migration).
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Identifies a scan; increases with every [`Store::begin_scan`].
 pub type ScanId = i64;
@@ -143,6 +154,12 @@ stored_name_enum! {
         /// Never finished (the process died, or a newer scan of the organization started); its
         /// objects were deleted.
         Abandoned = "abandoned",
+        /// Ended by its process with an error (a store failure, a deadline, Ctrl-C): the
+        /// reason is in [`ScanRun::error`]; its objects were deleted.
+        Failed = "failed",
+        /// Found still running by the next scan of its organization, which held the
+        /// organization's lock: the process running it died. Its objects were deleted.
+        Interrupted = "interrupted",
     }
 }
 
@@ -181,9 +198,13 @@ pub struct ScanRun {
     pub org_id: String,
     /// Unix seconds.
     pub started_at: i64,
-    /// Unix seconds; `None` while running or when abandoned by a crash.
+    /// Unix seconds; `None` while running or when abandoned by a crash; for a failed or
+    /// interrupted scan, when that was recorded.
     pub finished_at: Option<i64>,
     pub status: ScanStatus,
+    /// Why a failed or interrupted scan ended.
+    #[serde(default)]
+    pub error: Option<String>,
     /// In the order they were recorded.
     pub endpoints: Vec<EndpointRun>,
 }
@@ -380,6 +401,24 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Every organization, by id.
     async fn organizations(&self) -> Result<Vec<(String, Option<String>)>>;
 
+    /// Takes the lock that lets one scan of `org_id` run at a time, for as long as the returned
+    /// [`ScanLock`] lives (or until [`ScanLock::release`]). A lock held elsewhere, by this or
+    /// another process, is refused at once with [`Error::ScanInProgress`] naming its `holder`
+    /// (a description such as `custos scan, pid 42`). A process that dies releases its locks:
+    /// an OS file lock (SQLite) or a session advisory lock (PostgreSQL) ends with it.
+    async fn lock_organization(&self, org_id: &str, holder: &str) -> Result<ScanLock>;
+
+    /// Ends every `running` scan of the locked organization as `status` (`Failed` or
+    /// `Interrupted`) at `at` with `reason`, deleting their objects, and returns their ids.
+    /// Only the holder of the lock may: no scan of the organization can be running elsewhere.
+    async fn close_running_scans(
+        &self,
+        lock: &ScanLock,
+        at: i64,
+        status: ScanStatus,
+        reason: &str,
+    ) -> Result<Vec<ScanId>>;
+
     /// Starts a scan of `org_id` (registering the organization if needed). Running scans of
     /// that organization left by a crash or superseded are marked abandoned and their objects
     /// deleted, in the same transaction.
@@ -542,6 +581,10 @@ pub trait Store: Send + Sync + std::fmt::Debug {
     /// Stores (or replaces) a sealed credential.
     async fn put_secret(&self, name: &str, sealed: &SealedSecret) -> Result<()>;
 
+    /// Stores (or replaces) several sealed credentials in one transaction: all or none (a
+    /// master-key rotation must not leave some under each key).
+    async fn put_secrets(&self, secrets: &[(String, SealedSecret)]) -> Result<()>;
+
     /// A sealed credential, if stored.
     async fn secret(&self, name: &str) -> Result<Option<SealedSecret>>;
 
@@ -638,11 +681,31 @@ pub trait Store: Send + Sync + std::fmt::Debug {
 ///   (`options=-c search_path=NAME` selects a schema).
 ///
 /// Refuses, without writing anything, a file that is not a custos database and a store written
-/// by a newer custos.
+/// by a newer custos. A new SQLite file (and its `-wal` and `-shm`) is readable by its owner
+/// only (mode 0600), like the master key file.
 pub async fn open(url: &str) -> Result<Box<dyn Store>> {
+    open_with(url, Access::ReadWrite).await
+}
+
+/// Opens the store at `url` for a command that only reads: nothing is created, migrated or
+/// written, so a read-only file (or a read-only PostgreSQL role) can be read. A store whose
+/// schema is older than this build is refused with [`Error::OutdatedReadOnly`] (it would need
+/// a migration), a missing SQLite file with [`Error::Missing`]. Writes through it fail.
+pub async fn open_read_only(url: &str) -> Result<Box<dyn Store>> {
+    open_with(url, Access::ReadOnly).await
+}
+
+/// Whether a store is opened to write (create, migrate) or only to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+async fn open_with(url: &str, access: Access) -> Result<Box<dyn Store>> {
     Ok(match Location::parse(url)? {
-        Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path).await?),
+        Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path, access).await?),
         Location::SqliteMemory => Box::new(sqlite::SqliteStore::open_memory().await?),
-        Location::Postgres(url) => Box::new(postgres::PostgresStore::open(&url).await?),
+        Location::Postgres(url) => Box::new(postgres::PostgresStore::open(&url, access).await?),
     })
 }

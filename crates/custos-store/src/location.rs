@@ -37,6 +37,15 @@ impl Location {
                     reason: "unknown scheme; use a path, sqlite://PATH or postgres://...".into(),
                 });
             }
+            None if is_connection_string(url) => {
+                return Err(Error::InvalidUrl {
+                    url: redact(url),
+                    reason:
+                        "a libpq connection string is not accepted; give postgres://USER@HOST/DB \
+                             (the password in PGPASSWORD or ~/.pgpass) or a file path"
+                            .into(),
+                });
+            }
             None => url,
         };
         if path.is_empty() {
@@ -48,7 +57,13 @@ impl Location {
         Ok(Location::Sqlite(PathBuf::from(path)))
     }
 
-    /// The location as it may be shown to a user: a PostgreSQL password is replaced by `***`.
+    /// `url` (a `--db` value) as it may be shown, whether or not it parses.
+    pub fn shown(url: &str) -> String {
+        Location::parse(url).map_or_else(|_| redact(url), |location| location.redacted())
+    }
+
+    /// The location as it may be shown to a user: a PostgreSQL password (and any
+    /// credential-looking parameter) is replaced by `***`.
     pub fn redacted(&self) -> String {
         match self {
             Location::Sqlite(path) => path.display().to_string(),
@@ -75,38 +90,22 @@ fn has_scheme(url: &str) -> bool {
     })
 }
 
-/// `url` without its password (or, if it cannot be parsed, only its scheme and host part
-/// after the last `@`, so that nothing secret leaks from a malformed URL either).
+/// `url` as it may be shown: [`custos_model::redact::url`], the one redaction every crate uses.
 pub(crate) fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) => {
-            if parsed.password().is_some() {
-                // Only fails for URLs that cannot have a password, which this one has.
-                let _ = parsed.set_password(Some("***"));
-            }
-            // The query can carry `password=...` as well.
-            if parsed.query_pairs().any(|(k, _)| k == "password") {
-                let pairs: Vec<(String, String)> = parsed
-                    .query_pairs()
-                    .map(|(k, v)| {
-                        let v = if k == "password" {
-                            "***".into()
-                        } else {
-                            v.into_owned()
-                        };
-                        (k.into_owned(), v)
-                    })
-                    .collect();
-                parsed.query_pairs_mut().clear().extend_pairs(pairs);
-            }
-            parsed.to_string()
-        }
-        Err(_) => match (url.split_once("://"), url.rsplit_once('@')) {
-            (Some((scheme, _)), Some((_, host))) => format!("{scheme}://***@{host}"),
-            (Some((scheme, _)), None) => format!("{scheme}://(unparsable URL)"),
-            _ => "(unparsable URL)".into(),
-        },
-    }
+    custos_model::redact::url(url)
+}
+
+/// Whether a bare `--db` value is a libpq connection string (`host=db password=...`) rather
+/// than a path: opening it as a file would create one named after the password.
+fn is_connection_string(text: &str) -> bool {
+    const KEYWORDS: [&str; 7] = [
+        "host", "hostaddr", "port", "dbname", "user", "password", "sslmode",
+    ];
+    text.split_whitespace().all(|word| word.contains('='))
+        && text.split_whitespace().any(|word| {
+            word.split_once('=')
+                .is_some_and(|(key, _)| KEYWORDS.contains(&key))
+        })
 }
 
 #[cfg(test)]
@@ -155,5 +154,18 @@ mod tests {
         assert!(!shown.contains("hunter"), "{shown}");
         assert!(shown.contains("custos:***@db:5432/c"), "{shown}");
         assert!(!redact("postgres://u:hunter2@[bad").contains("hunter2"));
+    }
+
+    #[test]
+    fn a_connection_string_is_refused_without_showing_its_password() {
+        let err = Location::parse("host=db user=u password=hunter2 dbname=c")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("hunter2"), "{err}");
+        assert!(err.contains("password=***"), "{err}");
+        assert_eq!(
+            Location::parse("my=file.db").unwrap(),
+            Location::Sqlite(PathBuf::from("my=file.db"))
+        );
     }
 }

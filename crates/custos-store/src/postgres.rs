@@ -4,10 +4,12 @@
 //! The store lives in the first schema of the connection's search path, so one database can
 //! hold several stores (the test suite gives each test its own schema).
 
+use crate::Access;
 use crate::actions::{self, JournalEntry, JournalNote};
 use crate::error::Op;
 use crate::lifecycle::{self, FindingKey, FindingState, NewEvent, ObservedFinding, StateChange};
 use crate::location::redact;
+use crate::lock::{self, Guard, ScanLock};
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
 use crate::postgres_tls;
 use crate::rows::{self, Columns, CostRow, EndpointRow, ScanRow};
@@ -94,6 +96,43 @@ const SET_FINDING_STATES: &str = "UPDATE findings f SET status = c.status, \
      AS c (policy_id, resource_id, status, resolved_at, reason, author, suppressed_at, until) \
      WHERE f.org_id = $1 AND f.policy_id = c.policy_id AND f.resource_id = c.resource_id";
 
+/// Who holds an organization's scan lock (the advisory lock `$1` of this database).
+const LOCK_HOLDER: &str = "SELECT a.application_name, a.pid FROM pg_locks l \
+     JOIN pg_stat_activity a ON a.pid = l.pid \
+     WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+     AND l.classid::int8 = ($1::int8 >> 32) & 4294967295 \
+     AND l.objid::int8 = $1::int8 & 4294967295 \
+     LIMIT 1";
+
+/// A parameter whose value never reaches a log: tokio-postgres logs every statement's
+/// parameters with their `Debug` at debug level (`-vv`, `CUSTOS_LOG=debug`), and sealed
+/// credentials must not be copied into log files, whatever the level.
+struct Unlogged<T>(T);
+
+impl<T> std::fmt::Debug for Unlogged<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("(sealed, not logged)")
+    }
+}
+
+impl<T: ToSql> ToSql for Unlogged<T> {
+    fn to_sql(
+        &self,
+        ty: &Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<tokio_postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
+    {
+        self.0.to_sql(ty, out)
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        T::accepts(ty)
+    }
+
+    tokio_postgres::types::to_sql_checked!();
+}
+
 /// A PostgreSQL store.
 pub(crate) struct PostgresStore {
     pool: Pool,
@@ -169,8 +208,8 @@ async fn set_action_status(
 }
 
 impl PostgresStore {
-    /// Connects, checks the schema version and migrates.
-    pub(crate) async fn open(url: &str) -> Result<Self> {
+    /// Connects, checks the schema version and migrates (only checks, when reading only).
+    pub(crate) async fn open(url: &str, access: Access) -> Result<Self> {
         let shown = redact(url);
         let invalid = |reason: String| Error::InvalidUrl {
             url: shown.clone(),
@@ -192,7 +231,7 @@ impl PostgresStore {
             .build()
             .map_err(|e| Error::backend(BACKEND, "create the connection pool", e))?;
         let store = PostgresStore { pool, url: shown };
-        store.migrate().await?;
+        store.migrate(access).await?;
         Ok(store)
     }
 
@@ -209,13 +248,15 @@ impl PostgresStore {
     }
 
     /// Applies pending migrations under an advisory lock; refuses a newer schema before
-    /// writing anything.
-    async fn migrate(&self) -> Result<()> {
+    /// writing anything. Reading only, refuses a schema that would need a migration.
+    async fn migrate(&self, access: Access) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.op("begin the migration")?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
-            .await
-            .op("lock the schema for migration")?;
+        if access == Access::ReadWrite {
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .await
+                .op("lock the schema for migration")?;
+        }
         let exists: bool = tx
             .query_one("SELECT to_regclass('schema_version') IS NOT NULL", &[])
             .await
@@ -232,6 +273,13 @@ impl PostgresStore {
         let pending = migrate::pending(&self.url, current, migrate::POSTGRES)?;
         if pending.is_empty() {
             return Ok(());
+        }
+        if access == Access::ReadOnly {
+            return Err(Error::OutdatedReadOnly {
+                location: self.url.clone(),
+                found: current,
+                known: migrate::latest(migrate::POSTGRES),
+            });
         }
         tx.batch_execute(CREATE_VERSION_TABLE)
             .await
@@ -619,6 +667,84 @@ impl Store for PostgresStore {
         .await
     }
 
+    async fn lock_organization(&self, org_id: &str, holder: &str) -> Result<ScanLock> {
+        // A connection of its own, out of the pool: the session lock lives as long as it.
+        let client = Object::take(self.client().await?);
+        let schema: String = client
+            .query_one("SELECT current_schema()", &[])
+            .await
+            .op("read the current schema")?
+            .col(0)?;
+        let key = lock::advisory_key(&schema, org_id);
+        let locked: bool = client
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+            .await
+            .op("take the scan lock")?
+            .col(0)?;
+        if !locked {
+            let holder = client
+                .query_opt(LOCK_HOLDER, &[&key])
+                .await
+                .op("find who holds the scan lock")?
+                .map(|r| -> Result<String> {
+                    let (name, pid): (Option<String>, i32) = (r.col(0)?, r.col(1)?);
+                    Ok(match name.filter(|n| !n.is_empty()) {
+                        Some(name) => format!("{name} (PostgreSQL backend pid {pid})"),
+                        None => format!("PostgreSQL backend pid {pid}"),
+                    })
+                })
+                .transpose()?
+                .unwrap_or_else(|| "another session".to_owned());
+            return Err(Error::ScanInProgress {
+                org_id: org_id.to_owned(),
+                holder,
+            });
+        }
+        client
+            .execute(
+                "SELECT set_config('application_name', $1, false)",
+                &[&holder],
+            )
+            .await
+            .op("name the scan lock's holder")?;
+        Ok(ScanLock::new(
+            org_id,
+            Guard::Postgres {
+                client: Some(client),
+                key,
+            },
+        ))
+    }
+
+    async fn close_running_scans(
+        &self,
+        lock: &ScanLock,
+        at: i64,
+        status: ScanStatus,
+        reason: &str,
+    ) -> Result<Vec<ScanId>> {
+        rows::check_closing(status, reason)?;
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let closed = tx
+            .query(
+                sql::CLOSE_RUNNING,
+                &[&lock.org_id(), &status.as_str(), &at, &reason],
+            )
+            .await
+            .op("close running scans")?
+            .iter()
+            .map(|r| r.col(0))
+            .collect::<Result<Vec<ScanId>>>()?;
+        for id in &closed {
+            tx.execute(sql::DELETE_SCAN_OBJECTS, &[id])
+                .await
+                .op("delete a closed scan's objects")?;
+        }
+        tx.commit().await.op("commit")?;
+        Ok(closed)
+    }
+
     async fn begin_scan(&self, org_id: &str, started_at: i64) -> Result<ScanId> {
         let mut client = self.client().await?;
         let tx = client.transaction().await.op("begin a transaction")?;
@@ -751,6 +877,7 @@ impl Store for PostgresStore {
                     started_at: r.col(2)?,
                     finished_at: r.col(3)?,
                     status: r.col(4)?,
+                    error: r.col(5)?,
                 })
             })
             .collect::<Result<_>>()?;
@@ -1031,11 +1158,27 @@ impl Store for PostgresStore {
     }
 
     async fn put_secret(&self, name: &str, sealed: &SealedSecret) -> Result<()> {
-        let params: [&(dyn ToSql + Sync); 4] =
-            [&name, &sealed.key_id, &sealed.nonce, &sealed.ciphertext];
+        let (nonce, ciphertext) = (Unlogged(&sealed.nonce), Unlogged(&sealed.ciphertext));
+        let params: [&(dyn ToSql + Sync); 4] = [&name, &sealed.key_id, &nonce, &ciphertext];
         self.execute("store a credential", sql::PUT_SECRET, &params)
             .await?;
         Ok(())
+    }
+
+    async fn put_secrets(&self, secrets: &[(String, SealedSecret)]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.op("begin a transaction")?;
+        let statement = tx
+            .prepare_cached(sql::PUT_SECRET)
+            .await
+            .op("store credentials")?;
+        for (name, sealed) in secrets {
+            let (nonce, ciphertext) = (Unlogged(&sealed.nonce), Unlogged(&sealed.ciphertext));
+            tx.execute(&statement, &[name, &sealed.key_id, &nonce, &ciphertext])
+                .await
+                .op("store credentials")?;
+        }
+        tx.commit().await.op("commit")
     }
 
     async fn secret(&self, name: &str) -> Result<Option<SealedSecret>> {

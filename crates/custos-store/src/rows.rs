@@ -20,6 +20,7 @@ pub(crate) struct ScanRow {
     pub started_at: i64,
     pub finished_at: Option<i64>,
     pub status: String,
+    pub error: Option<String>,
 }
 
 /// A `scan_endpoints` row.
@@ -47,6 +48,7 @@ pub(crate) fn scan_runs(scans: Vec<ScanRow>, endpoints: Vec<EndpointRow>) -> Res
                 started_at: row.started_at,
                 finished_at: row.finished_at,
                 status: row.status.parse()?,
+                error: row.error,
                 endpoints: Vec::new(),
             };
             // Endpoints of scans absent from `scans` (none, as both queries share a filter)
@@ -208,9 +210,25 @@ pub(crate) fn to_u64(what: &'static str, value: i64) -> Result<u64> {
 
 /// Refuses `Running` as the end state of a scan.
 pub(crate) fn check_final(status: ScanStatus) -> Result<()> {
-    if status == ScanStatus::Running {
+    match status {
+        ScanStatus::Complete | ScanStatus::Partial | ScanStatus::Abandoned => Ok(()),
+        other => Err(Error::InvalidInput(format!(
+            "a scan finishes complete, partial or abandoned, not {other} (a failed or \
+             interrupted scan is closed, with its reason, by the holder of its lock)"
+        ))),
+    }
+}
+
+/// Refuses a status [`crate::Store::close_running_scans`] cannot set, or a blank reason.
+pub(crate) fn check_closing(status: ScanStatus, reason: &str) -> Result<()> {
+    if !matches!(status, ScanStatus::Failed | ScanStatus::Interrupted) {
+        return Err(Error::InvalidInput(format!(
+            "running scans are closed as failed or interrupted, not {status}"
+        )));
+    }
+    if reason.trim().is_empty() {
         return Err(Error::InvalidInput(
-            "a scan finishes complete, partial or abandoned, not running".into(),
+            "a failed or interrupted scan needs its reason".into(),
         ));
     }
     Ok(())

@@ -17,6 +17,11 @@ pub(crate) const ORGS: &str = "SELECT org_id, name FROM organizations ORDER BY o
 pub(crate) const ABANDON_RUNNING: &str = "UPDATE scans SET status = 'abandoned' \
      WHERE org_id = $1 AND status = 'running' RETURNING id";
 
+/// Closes the organization's running scans as failed or interrupted, with their reason; their
+/// objects are deleted next, as for abandoned ones.
+pub(crate) const CLOSE_RUNNING: &str = "UPDATE scans SET status = $2, finished_at = $3, error = $4 \
+     WHERE org_id = $1 AND status = 'running' RETURNING id";
+
 pub(crate) const DELETE_SCAN_OBJECTS: &str = "DELETE FROM objects WHERE scan_id = $1";
 
 pub(crate) const INSERT_SCAN: &str = "INSERT INTO scans (org_id, started_at, status) \
@@ -242,7 +247,8 @@ impl crate::ScanFilter<'_> {
 
     pub(crate) fn scans_sql(self) -> String {
         format!(
-            "SELECT id, org_id, started_at, finished_at, status FROM scans WHERE {} ORDER BY id",
+            "SELECT id, org_id, started_at, finished_at, status, error FROM scans WHERE {} \
+             ORDER BY id",
             self.condition()
         )
     }

@@ -4,9 +4,11 @@
 //! WAL is in the file system before the commit returns) and, at worst, the last commits are
 //! lost on a power cut, which for a re-runnable scan is the right trade for its speed.
 
+use crate::Access;
 use crate::actions::{self, JournalEntry, JournalNote};
 use crate::error::Op;
 use crate::lifecycle::{self, FindingKey, FindingState, NewEvent, ObservedFinding, StateChange};
+use crate::lock::{self, ScanLock};
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
 use crate::rows::{self, Columns, CostRow, EndpointRow, ScanRow};
 use crate::sql;
@@ -16,11 +18,13 @@ use crate::{
     ObjectRecord, PrincipalRecord, Result, ScanFilter, ScanId, ScanRun, ScanStatus, SealedSecret,
     Store, Suppression, UsageRecord,
 };
+use rusqlite::OpenFlags;
 use rusqlite::types::FromSql;
 use rusqlite::{
     Connection, ErrorCode, OptionalExtension, Transaction, TransactionBehavior, params,
 };
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,6 +43,10 @@ const WAL_AUTOCHECKPOINT_PAGES: i64 = 16 * 1024;
 pub(crate) struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     location: String,
+    /// The database file (scan lock files live beside it); None in memory.
+    path: Option<PathBuf>,
+    /// Organizations being scanned, for an in-memory store.
+    memory_locks: Arc<Mutex<BTreeSet<String>>>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -111,19 +119,30 @@ fn set_action_status(
 }
 
 impl SqliteStore {
-    /// Opens or creates the file at `path`.
-    pub(crate) async fn open(path: PathBuf) -> Result<Self> {
+    /// Opens the file at `path`: to write (created, mode 0600, if missing) or only to read.
+    pub(crate) async fn open(path: PathBuf, access: Access) -> Result<Self> {
         let location = path.display().to_string();
         let shown = location.clone();
+        let file = path.clone();
         let conn = spawn(move || {
-            let conn = Connection::open(&path).map_err(|e| Error::Open {
+            let open_error = |e: rusqlite::Error| Error::Open {
                 location: shown.clone(),
                 source: e.into(),
-            })?;
-            init(conn, &shown, true)
+            };
+            let conn = match access {
+                Access::ReadWrite => {
+                    create_private(&file, &shown)?;
+                    Connection::open(&file).map_err(open_error)?
+                }
+                Access::ReadOnly if !file.exists() => {
+                    return Err(Error::Missing { location: shown });
+                }
+                Access::ReadOnly => open_read_only(&file).map_err(open_error)?,
+            };
+            init(conn, &shown, Some(access))
         })
         .await?;
-        Ok(Self::new(conn, location))
+        Ok(Self::new(conn, location, Some(path)))
     }
 
     /// Opens a private in-memory database.
@@ -132,16 +151,18 @@ impl SqliteStore {
         let shown = location.clone();
         let conn = spawn(move || {
             let conn = Connection::open_in_memory().op("open an in-memory database")?;
-            init(conn, &shown, false)
+            init(conn, &shown, None)
         })
         .await?;
-        Ok(Self::new(conn, location))
+        Ok(Self::new(conn, location, None))
     }
 
-    fn new(conn: Connection, location: String) -> Self {
+    fn new(conn: Connection, location: String, path: Option<PathBuf>) -> Self {
         SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
             location,
+            path,
+            memory_locks: Arc::default(),
         }
     }
 
@@ -207,9 +228,51 @@ async fn spawn<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static
         .map_err(|e| Error::backend(BACKEND, "run a database task", e))?
 }
 
+/// Creates a missing database file readable by its owner only; SQLite gives the `-wal` and
+/// `-shm` files it creates beside it the same mode. An existing file keeps its mode.
+fn create_private(path: &Path, location: &str) -> Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(Error::Open {
+            location: location.to_owned(),
+            source: e.into(),
+        }),
+    }
+}
+
+/// Opens an existing file without creating or writing anything. A WAL database needs its
+/// `-shm` file, which a read-only directory may not let SQLite create: then the file is read
+/// as immutable (nobody can be writing it, since nobody could create that file either).
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    // Other errors (not a database...) are for `init` to report.
+    match conn.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(())) {
+        Err(e) if is_code(&e, ErrorCode::CannotOpen) => match immutable_uri(path) {
+            Some(uri) => Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI),
+            None => Err(e),
+        },
+        _ => Ok(conn),
+    }
+}
+
+/// `file:///ABSOLUTE/PATH?immutable=1`.
+fn immutable_uri(path: &Path) -> Option<String> {
+    let mut uri = url::Url::from_file_path(std::path::absolute(path).ok()?).ok()?;
+    uri.set_query(Some("immutable=1"));
+    Some(uri.into())
+}
+
 /// Checks what the file holds, refuses what is not ours or too new, then configures the
-/// connection and migrates. Nothing is written before the checks pass.
-fn init(mut conn: Connection, location: &str, file: bool) -> Result<Connection> {
+/// connection and migrates (`access` is None in memory). Nothing is written before the checks
+/// pass; nothing at all when reading only: an outdated schema is then refused.
+fn init(mut conn: Connection, location: &str, access: Option<Access>) -> Result<Connection> {
+    let file = access.is_some();
     conn.busy_timeout(BUSY_TIMEOUT).op("set the busy timeout")?;
     let not_ours = |e: rusqlite::Error| {
         if is_code(&e, ErrorCode::NotADatabase) {
@@ -239,13 +302,27 @@ fn init(mut conn: Connection, location: &str, file: bool) -> Result<Connection> 
         });
     };
     let pending = migrate::pending(location, current, migrate::SQLITE)?;
-
-    conn.pragma_update(None, "foreign_keys", "ON")
-        .op("enable foreign keys")?;
+    // Off while migrating (the bundled SQLite turns them on by default): a migration that
+    // rebuilds a table (a CHECK cannot be altered) drops the old one, which with foreign keys
+    // on would cascade into the rows that refer to it. On again below, before any other write.
+    conn.pragma_update(None, "foreign_keys", "OFF")
+        .op("disable foreign keys while migrating")?;
     // A snapshot's primary-key index outgrows the default 2 MiB cache at ~100,000 objects,
     // after which every insert reads pages back: 64 MiB keeps a million-object index warm.
     conn.pragma_update(None, "cache_size", -CACHE_KIB)
         .op("set the cache size")?;
+    if access == Some(Access::ReadOnly) {
+        if !pending.is_empty() {
+            return Err(Error::OutdatedReadOnly {
+                location: location.to_owned(),
+                found: current,
+                known: migrate::latest(migrate::SQLITE),
+            });
+        }
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .op("enable foreign keys")?;
+        return Ok(conn);
+    }
     if file {
         let mode: String = conn
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
@@ -284,6 +361,8 @@ fn init(mut conn: Connection, location: &str, file: bool) -> Result<Connection> 
         }
         tx.commit().op("commit the migration")?;
     }
+    conn.pragma_update(None, "foreign_keys", "ON")
+        .op("enable foreign keys")?;
     Ok(conn)
 }
 
@@ -493,6 +572,43 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn lock_organization(&self, org_id: &str, holder: &str) -> Result<ScanLock> {
+        let Some(path) = &self.path else {
+            return lock::lock_in_memory(&self.memory_locks, org_id, holder);
+        };
+        let mut name = path.file_name().unwrap_or_default().to_os_string();
+        name.push(format!("-scan-{}.lock", lock::org_digest(org_id)));
+        let lock_path = path.with_file_name(name);
+        let (org_id, holder) = (org_id.to_owned(), holder.to_owned());
+        spawn(move || lock::lock_file(&lock_path, &org_id, &holder)).await
+    }
+
+    async fn close_running_scans(
+        &self,
+        lock: &ScanLock,
+        at: i64,
+        status: ScanStatus,
+        reason: &str,
+    ) -> Result<Vec<ScanId>> {
+        rows::check_closing(status, reason)?;
+        let (org_id, reason) = (lock.org_id().to_owned(), reason.to_owned());
+        self.write(move |tx| {
+            let closed: Vec<ScanId> = tx
+                .prepare(&q(sql::CLOSE_RUNNING))
+                .and_then(|mut st| {
+                    st.query_map(params![org_id, status.as_str(), at, reason], |r| r.get(0))?
+                        .collect()
+                })
+                .op("close running scans")?;
+            for id in &closed {
+                tx.execute(&q(sql::DELETE_SCAN_OBJECTS), [id])
+                    .op("delete a closed scan's objects")?;
+            }
+            Ok(closed)
+        })
+        .await
+    }
+
     async fn begin_scan(&self, org_id: &str, started_at: i64) -> Result<ScanId> {
         let org_id = org_id.to_owned();
         self.write(move |tx| {
@@ -618,6 +734,7 @@ impl Store for SqliteStore {
                                 started_at: r.get(2)?,
                                 finished_at: r.get(3)?,
                                 status: r.get(4)?,
+                                error: r.get(5)?,
                             })
                         })?
                         .collect::<rusqlite::Result<Vec<_>>>()
@@ -990,6 +1107,26 @@ impl Store for SqliteStore {
                 params![name, sealed.key_id, sealed.nonce, sealed.ciphertext],
             )
             .op("store a credential")?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn put_secrets(&self, secrets: &[(String, SealedSecret)]) -> Result<()> {
+        let secrets = secrets.to_vec();
+        self.write(move |tx| {
+            let mut st = tx
+                .prepare_cached(&q(sql::PUT_SECRET))
+                .op("store credentials")?;
+            for (name, sealed) in secrets {
+                st.execute(params![
+                    name,
+                    sealed.key_id,
+                    sealed.nonce,
+                    sealed.ciphertext
+                ])
+                .op("store credentials")?;
+            }
             Ok(())
         })
         .await

@@ -4,6 +4,7 @@ mod suite;
 
 use custos_store::Error;
 use std::path::PathBuf;
+use suite::Backend as _;
 
 /// A fresh database file in its own temporary directory.
 struct Sqlite {
@@ -129,4 +130,147 @@ async fn in_memory_store_works() {
         .unwrap();
     assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, scan);
     assert_eq!(store.backend(), "sqlite");
+}
+
+/// The names in a directory, sorted.
+fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_store_and_its_wal_files_are_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let b = backend("private").await.unwrap();
+    let store = custos_store::open(b.path.to_str().unwrap()).await.unwrap();
+    // A write while open: the -wal and -shm files exist now.
+    store.upsert_organization("org-1", None).await.unwrap();
+    let lock = store.lock_organization("org-1", "the test").await.unwrap();
+    let dir = b.path.parent().unwrap();
+    let files = names(dir);
+    assert!(
+        files.len() >= 4,
+        "the store, its -wal, -shm and a lock file: {files:?}"
+    );
+    for name in &files {
+        let mode = std::fs::metadata(dir.join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600, "{name} has mode {mode:o}");
+    }
+    lock.release().await.unwrap();
+}
+
+/// A store for reading: a finished scan, the store closed (so its -wal is checkpointed away).
+async fn finished_store(b: &Sqlite) -> i64 {
+    let store = custos_store::open(b.path.to_str().unwrap()).await.unwrap();
+    let scan = store.begin_scan("org-1", 10).await.unwrap();
+    store
+        .put_objects(
+            scan,
+            &[custos_store::ObjectRecord {
+                kind: "user".into(),
+                id: "u1".into(),
+                project_id: None,
+                data: serde_json::json!({"id": "u1"}),
+            }],
+        )
+        .await
+        .unwrap();
+    store
+        .finish_scan(scan, 20, custos_store::ScanStatus::Complete)
+        .await
+        .unwrap();
+    scan
+}
+
+#[tokio::test]
+async fn a_read_only_open_reads_and_writes_nothing() {
+    let b = backend("read_only").await.unwrap();
+    let scan = finished_store(&b).await;
+    let dir = b.path.parent().unwrap().to_owned();
+    let files_before = names(&dir);
+    let bytes_before = std::fs::read(&b.path).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&b.path, std::fs::Permissions::from_mode(0o400)).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o500)).unwrap();
+    }
+    // Root ignores modes: then SQLite may create the -wal and -shm files a WAL reader uses.
+    let enforced = std::fs::File::create(dir.join("probe")).is_err();
+    let _ = std::fs::remove_file(dir.join("probe"));
+
+    let store = custos_store::open_read_only(b.path.to_str().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, scan);
+    assert_eq!(store.objects(scan, None).await.unwrap().len(), 1);
+    assert_eq!(store.organizations().await.unwrap().len(), 1);
+    let refused = store.upsert_organization("org-2", None).await.unwrap_err();
+    assert!(refused.to_string().contains("readonly"), "{refused}");
+    drop(store);
+
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        std::fs::set_permissions(&b.path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    assert_eq!(
+        std::fs::read(&b.path).unwrap(),
+        bytes_before,
+        "not a byte written"
+    );
+    if enforced {
+        assert_eq!(names(&dir), files_before, "no file created beside it");
+    }
+}
+
+#[tokio::test]
+async fn a_read_only_open_refuses_an_outdated_or_missing_store_without_touching_it() {
+    let b = backend("read_only_outdated").await.unwrap();
+    finished_store(&b).await;
+    b.exec_raw(&format!(
+        "DELETE FROM schema_version WHERE version = {}",
+        custos_store::SCHEMA_VERSION
+    ))
+    .await
+    .unwrap();
+    let bytes_before = std::fs::read(&b.path).unwrap();
+    let err = custos_store::open_read_only(b.path.to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::OutdatedReadOnly { .. }), "{err}");
+    let message = err.to_string();
+    assert!(
+        message.contains(&format!(
+            "has schema {}, older than this build's {}",
+            custos_store::SCHEMA_VERSION - 1,
+            custos_store::SCHEMA_VERSION
+        )) && message.contains("opened read-only"),
+        "{message}"
+    );
+    assert_eq!(std::fs::read(&b.path).unwrap(), bytes_before);
+    // Opened to write, it migrates as usual.
+    drop(custos_store::open(b.path.to_str().unwrap()).await.unwrap());
+    assert!(
+        custos_store::open_read_only(b.path.to_str().unwrap())
+            .await
+            .is_ok()
+    );
+
+    let missing = b.path.with_file_name("missing.db");
+    let err = custos_store::open_read_only(missing.to_str().unwrap())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Missing { .. }), "{err}");
+    assert!(!missing.exists(), "reading does not create a store");
 }

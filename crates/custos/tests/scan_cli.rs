@@ -47,9 +47,14 @@ fn fast_config(db: &Path) -> PathBuf {
 }
 
 fn scan(db: &Path, sim: &Sim) -> Command {
+    scan_url(db, &sim.url)
+}
+
+/// A scan of the simulator at `url`.
+fn scan_url(db: &Path, url: &str) -> Command {
     let mut command = custos();
     command
-        .args(["scan", "--org", ORG, "--base-url", &sim.url, "--db"])
+        .args(["scan", "--org", ORG, "--base-url", url, "--db"])
         .arg(db)
         .arg("--config")
         .arg(fast_config(db))
@@ -179,7 +184,8 @@ fn a_scan_killed_at_any_stage_leaves_the_previous_snapshot_and_the_next_one_comp
         assert!(rerun.status.success(), "{stage}: {}", stderr(&rerun));
         let runs = scans(&db);
         let statuses: Vec<&str> = runs.iter().map(|r| r["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["complete", "abandoned", "complete"], "{stage}");
+        // The rerun, holding the lock, closed the dead process's scan as interrupted.
+        assert_eq!(statuses, ["complete", "interrupted", "complete"], "{stage}");
         let events = run(custos()
             .args(["inventory", "audit_event", "--format", "json", "--db"])
             .arg(&db));
@@ -296,5 +302,415 @@ fn a_corrupt_store_is_refused_and_left_untouched() {
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("custos.db"), "{}", stderr(&output));
     assert_eq!(std::fs::read(&db).unwrap(), garbage);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const CANARY: &str = "CANARY-pg-s3cr3t";
+
+/// Every output of a run, for canary checks.
+fn all_output(output: &Output) -> String {
+    format!("{}{}", stdout(output), stderr(output))
+}
+
+#[test]
+fn store_urls_and_base_urls_never_show_their_credentials() {
+    let dir = temp_dir("scan", "canary");
+    let db_urls = [
+        format!("postgres://custos:{CANARY}@127.0.0.1:1/custos"),
+        format!("postgres://custos@127.0.0.1:1/custos?password={CANARY}&sslmode=disable"),
+        format!("postgresql://custos:{CANARY}@[bad/custos"),
+        format!("host=127.0.0.1 user=custos password={CANARY}"),
+    ];
+    let commands: [&[&str]; 14] = [
+        &["scans"],
+        &["inventory", "user"],
+        &["diff"],
+        &["findings"],
+        &["report", "spend-by-project"],
+        &["segment", "active-projects"],
+        &["orgs", "list"],
+        &["orgs", "remove", ORG],
+        &["orgs", "rotate-master-key", "--new-key-file", "new.key"],
+        &["scan", "--org", ORG, "--base-url", "http://127.0.0.1:1/v1"],
+        &["users", "list"],
+        &["actions", "list"],
+        &["actions", "journal"],
+        &[
+            "evidence",
+            "export",
+            "--month",
+            "2026-10",
+            "--out",
+            "pack.tar.gz",
+        ],
+    ];
+    for db in &db_urls {
+        for args in commands {
+            let output = run(custos()
+                .current_dir(&dir)
+                .arg("-vv")
+                .args(args)
+                .arg("--db")
+                .arg(db)
+                .env("OPENAI_ADMIN_KEY", "sk-admin-test"));
+            let shown = all_output(&output);
+            assert!(!output.status.success(), "{args:?} {db}: {shown}");
+            assert!(!shown.contains(CANARY), "{args:?} {db}: {shown}");
+        }
+    }
+    // A connection string is refused, not created as a file named after the password.
+    assert!(
+        std::fs::read_dir(&dir).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .contains(CANARY))
+    );
+
+    // A base URL with a key in its query, on the command line: refused, the key not shown.
+    let db = dir.join("custos.db");
+    for base_url in [
+        format!("http://127.0.0.1:1/v1?key={CANARY}"),
+        format!("http://127.0.0.1:1/v1?api_key={CANARY}#frag"),
+        format!("http://{CANARY}@127.0.0.1:1/v1"),
+    ] {
+        let output = run(custos()
+            .arg("-vv")
+            .args(["scan", "--org", ORG, "--base-url", &base_url, "--db"])
+            .arg(&db)
+            .env("OPENAI_ADMIN_KEY", "sk-admin-test"));
+        let shown = all_output(&output);
+        assert!(!output.status.success(), "{base_url}: {shown}");
+        assert!(!shown.contains(CANARY), "{base_url}: {shown}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `custos sim serve` with latency, so that a scan lasts long enough to be raced.
+fn slow_sim(latency_ms: u64) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = custos()
+        .args(["sim", "serve", "--latency-ms", &latency_ms.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the simulator");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line.trim().to_owned())
+}
+
+/// Waits (up to 60 s) until the scan of process `pid` holds its lock on the store at `db`:
+/// the lock file beside it names that process.
+fn wait_for_lock_holder(db: &Path, pid: u32) {
+    let wanted = format!("custos scan (pid {pid}");
+    let dir = db.parent().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.to_string_lossy().ends_with(".lock") {
+                let holder = std::fs::read_to_string(&path).unwrap_or_default();
+                if holder.contains(&wanted) {
+                    return;
+                }
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    panic!("the scan of pid {pid} did not take the lock within 60 s");
+}
+
+#[test]
+fn a_second_scan_of_an_organization_is_refused_at_once_and_the_first_completes() {
+    let dir = temp_dir("scan", "lock");
+    let db = dir.join("custos.db");
+    let (mut sim_child, url) = slow_sim(300);
+    let mut first = scan_url(&db, &url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lock_holder(&db, first.id());
+
+    let second = run(&mut scan_url(&db, &url));
+    assert_eq!(second.status.code(), Some(1), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(&format!(
+            "organization {ORG} is already being scanned by custos scan (pid {}",
+            first.id()
+        )),
+        "{}",
+        stderr(&second)
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the second scan was refused while the first still ran"
+    );
+
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let runs = scans(&db);
+    assert_eq!(runs.len(), 1, "the refused scan recorded nothing: {runs:?}");
+    assert_eq!(runs[0]["status"], "complete");
+    assert!(
+        runs[0]["finished_at"].as_i64().unwrap() > runs[0]["started_at"].as_i64().unwrap(),
+        "a scan through 300 ms of latency per request lasts seconds: {}",
+        runs[0]
+    );
+    let _ = sim_child.kill();
+    let _ = sim_child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_stopped_scan_is_recorded_failed_with_its_reason_and_the_snapshot_before_it_stays() {
+    let dir = temp_dir("scan", "stopped");
+    let db = dir.join("custos.db");
+    let fast = Sim::start();
+    assert!(run(&mut scan(&db, &fast)).status.success());
+    let users_before = stdout(&run(custos()
+        .args(["inventory", "user", "--format", "csv", "--db"])
+        .arg(&db)));
+
+    let (mut sim_child, url) = slow_sim(500);
+    let child = scan_url(&db, &url)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for_lock_holder(&db, child.id());
+    // Past the next whole second, so that the recorded end differs from the start.
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    let signalled = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let stopped = child.wait_with_output().unwrap();
+    assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));
+    assert!(
+        stderr(&stopped).contains("interrupted (Ctrl-C)"),
+        "{}",
+        stderr(&stopped)
+    );
+
+    let runs = scans(&db);
+    assert_eq!(runs.len(), 2);
+    let failed = &runs[1];
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert!(
+        failed["error"]
+            .as_str()
+            .unwrap()
+            .contains("the scan was interrupted (Ctrl-C)"),
+        "{failed}"
+    );
+    assert!(
+        failed["finished_at"].as_i64().unwrap() > failed["started_at"].as_i64().unwrap(),
+        "{failed}"
+    );
+    let table = stdout(&run(custos().args(["scans", "--db"]).arg(&db)));
+    assert!(table.contains("failed"), "{table}");
+    assert!(
+        table.contains("interrupted (Ctrl-C)"),
+        "the reason is shown: {table}"
+    );
+    let users_after = stdout(&run(custos()
+        .args(["inventory", "user", "--format", "csv", "--db"])
+        .arg(&db)));
+    assert_eq!(
+        users_after, users_before,
+        "the snapshot before it is the latest"
+    );
+    // The lock went with the process: the next scan runs.
+    assert!(run(&mut scan(&db, &fast)).status.success());
+    let _ = sim_child.kill();
+    let _ = sim_child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn read_commands_neither_create_nor_write_a_store() {
+    let dir = temp_dir("scan", "readonly");
+    let missing = dir.join("typo.db");
+    for args in [
+        &["scans"][..],
+        &["inventory", "user"],
+        &["findings"],
+        &["orgs", "list"],
+    ] {
+        let output = run(custos().args(args).arg("--db").arg(&missing));
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(
+            stderr(&output).contains("there is no store at") && stderr(&output).contains("typo.db"),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "nothing was created"
+    );
+
+    // A store one migration behind this build: a reader says so and writes nothing (opening
+    // it to write would migrate it).
+    let db = dir.join("custos.db");
+    let sim = Sim::start();
+    assert!(run(&mut scan(&db, &sim)).status.success());
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute(
+            "DELETE FROM schema_version WHERE version = ?1",
+            [custos_store::SCHEMA_VERSION],
+        )
+        .unwrap();
+    let bytes = std::fs::read(&db).unwrap();
+    for args in [
+        &["scans"][..],
+        &["inventory", "user"],
+        &["findings"],
+        &["report", "spend-by-project"],
+    ] {
+        let output = run(custos().args(args).arg("--db").arg(&db));
+        assert_eq!(
+            output.status.code(),
+            Some(1),
+            "{args:?}: {}",
+            stdout(&output)
+        );
+        assert!(
+            stderr(&output).contains(&format!(
+                "older than this build's {}, and was opened read-only",
+                custos_store::SCHEMA_VERSION
+            )),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    assert_eq!(std::fs::read(&db).unwrap(), bytes, "reading wrote nothing");
+    // A writer migrates it; then it reads again.
+    assert!(run(&mut scan(&db, &sim)).status.success());
+    assert_eq!(scans(&db).len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_failed_master_key_rotation_leaves_no_new_key_file() {
+    let dir = temp_dir("scan", "rotate");
+    let db = dir.join("custos.db");
+    let master = dir.join("master.key");
+    let add = |org: &str, env_key: Option<&str>| {
+        let mut command = custos();
+        command
+            .args(["orgs", "add", org, "--key-env", "ADMIN_KEY", "--db"])
+            .arg(&db)
+            .arg("--master-key-file")
+            .arg(&master)
+            .env("ADMIN_KEY", "sk-admin-rotate");
+        if let Some(key) = env_key {
+            command.env("CUSTOS_MASTER_KEY", key);
+        }
+        let output = run(&mut command);
+        assert!(output.status.success(), "{}", stderr(&output));
+    };
+    add("org-a", None);
+    // One key sealed under another master key: the current one cannot open it.
+    add("org-b", Some(&"ab".repeat(32)));
+    let new_key = dir.join("new.key");
+    let rotated = run(custos()
+        .args(["orgs", "rotate-master-key", "--db"])
+        .arg(&db)
+        .arg("--master-key-file")
+        .arg(&master)
+        .arg("--new-key-file")
+        .arg(&new_key));
+    assert_eq!(rotated.status.code(), Some(1), "{}", stdout(&rotated));
+    assert!(
+        stderr(&rotated).contains("nothing was re-encrypted"),
+        "{}",
+        stderr(&rotated)
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".key") || n.ends_with(".partial"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["master.key"],
+        "no new (or partial) key file is left"
+    );
+    // The old key still opens what it sealed.
+    let list = run(custos().args(["orgs", "list", "--db"]).arg(&db));
+    assert!(list.status.success(), "{}", stderr(&list));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A fresh PostgreSQL schema for `name` and a URL that selects it; None (skip) when the test
+/// server (`crates/custos-store/ci-postgres.sh`) is unreachable, unless CI is set.
+fn postgres_schema(name: &str) -> Option<String> {
+    let base = std::env::var("CUSTOS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://custos:custos@127.0.0.1:5432/custos_test".to_owned());
+    let schema = format!("custos_cli_{name}");
+    let created = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
+            ))
+            .await
+    });
+    if let Err(e) = created {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PostgreSQL is unreachable ({e}) and CI is set"
+        );
+        eprintln!("SKIP {name}: PostgreSQL is unreachable ({e})");
+        return None;
+    }
+    let separator = if base.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{base}{separator}options=-c%20search_path%3D{schema}"
+    ))
+}
+
+#[test]
+fn debug_logs_on_postgres_never_hold_sealed_keys() {
+    let Some(url) = postgres_schema("sealed_logs") else {
+        return;
+    };
+    let dir = temp_dir("scan", "sealed-logs");
+    let added = run(custos()
+        .arg("-vv")
+        .args(["orgs", "add", ORG, "--key-env", "ADMIN_KEY", "--db", &url])
+        .arg("--master-key-file")
+        .arg(dir.join("master.key"))
+        .env("ADMIN_KEY", "sk-admin-sealed-logs"));
+    assert!(added.status.success(), "{}", stderr(&added));
+    let logs = stderr(&added);
+    assert!(
+        logs.contains("executing statement"),
+        "-vv logs the driver's statements with their parameters: {logs}"
+    );
+    let sealed = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = custos_store::open(&url).await.unwrap();
+        store.secrets().await.unwrap()
+    });
+    assert_eq!(sealed.len(), 1);
+    let (_, sealed) = &sealed[0];
+    for (what, bytes) in [("nonce", &sealed.nonce), ("ciphertext", &sealed.ciphertext)] {
+        let logged = format!("{bytes:?}");
+        let inner = logged.trim_matches(['[', ']']);
+        assert!(!logs.contains(inner), "the {what} is in the logs: {logs}");
+    }
+    assert!(logs.contains("(sealed, not logged)"), "{logs}");
     let _ = std::fs::remove_dir_all(&dir);
 }

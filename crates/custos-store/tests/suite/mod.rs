@@ -43,7 +43,8 @@ macro_rules! store_suite {
             secrets_round_trip, bad_input_refused, newer_schema_refused, crash_mid_write,
             findings_lifecycle, findings_suppression, findings_refused,
             finding_events_append_only, findings_survive_migration, principals_round_trip,
-            actions_lifecycle, journal_chain_and_tamper);
+            actions_lifecycle, journal_chain_and_tamper, scan_lock_one_holder_per_organization,
+            failed_and_interrupted_scans_keep_their_reason, secrets_replaced_together);
 
         /// Not a test on its own: the child process of `crash_mid_write`.
         #[tokio::test]
@@ -837,6 +838,10 @@ fn crash_batch(n: usize) -> Vec<ObjectRecord> {
 /// (or, so that it always ends, for at most a minute's worth of batches).
 pub async fn crash_child(url: &str) {
     let store = custos_store::open(url).await.expect("child: open");
+    let _lock = store
+        .lock_organization("org-1", "the crash child")
+        .await
+        .expect("child: lock");
     let scan = store
         .begin_scan("org-1", 1_000)
         .await
@@ -888,6 +893,10 @@ pub async fn crash_mid_write(b: &impl Backend) {
         child.wait().unwrap();
 
         let store = open(b).await;
+        // The dead child's scan lock died with it (PostgreSQL notices the closed connection
+        // within moments).
+        let lock = lock_within(&*store, "org-1", std::time::Duration::from_secs(30)).await;
+        lock.release().await.unwrap();
         let latest = store.latest_scan("org-1").await.unwrap().unwrap();
         assert_eq!(
             latest.id, previous,
@@ -923,6 +932,200 @@ pub async fn crash_mid_write(b: &impl Backend) {
     );
     assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, next);
     assert_eq!(store.objects(next, None).await.unwrap().len(), CHILD_BATCH);
+}
+
+/// The scan lock of `org`, retried until `limit` while another holder still has it.
+async fn lock_within(
+    store: &dyn Store,
+    org: &str,
+    limit: std::time::Duration,
+) -> custos_store::ScanLock {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match store.lock_organization(org, "the test").await {
+            Ok(lock) => return lock,
+            Err(Error::ScanInProgress { .. }) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("the lock of {org} was not released within {limit:?}: {e}"),
+        }
+    }
+}
+
+/// Two handles on one store stand for two processes: the second scan of an organization is
+/// refused at once, naming the organization and the holder; other organizations are free, and
+/// a released lock can be taken again.
+pub async fn scan_lock_one_holder_per_organization(b: &impl Backend) {
+    let (first, second) = (open(b).await, open(b).await);
+    let lock = first
+        .lock_organization("org-1", "custos scan (pid 4242)")
+        .await
+        .unwrap();
+    assert_eq!(lock.org_id(), "org-1");
+    let refused = second
+        .lock_organization("org-1", "custos scan (pid 5353)")
+        .await
+        .unwrap_err();
+    let message = refused.to_string();
+    match &refused {
+        Error::ScanInProgress { org_id, holder } => {
+            assert_eq!(org_id, "org-1");
+            assert!(holder.contains("custos scan (pid 4242)"), "{holder}");
+        }
+        other => panic!("not a lock refusal: {other}"),
+    }
+    assert!(
+        message.contains("organization org-1 is already being scanned by custos scan (pid 4242)"),
+        "{message}"
+    );
+    // The same handle cannot take it twice either.
+    assert!(matches!(
+        first.lock_organization("org-1", "again").await,
+        Err(Error::ScanInProgress { .. })
+    ));
+    let other_org = second
+        .lock_organization("org-2", "scan of org-2")
+        .await
+        .unwrap();
+    lock.release().await.unwrap();
+    let again = second
+        .lock_organization("org-1", "custos scan (pid 5353)")
+        .await
+        .unwrap();
+    assert!(matches!(
+        first.lock_organization("org-1", "third").await,
+        Err(Error::ScanInProgress { holder, .. }) if holder.contains("pid 5353")
+    ));
+    again.release().await.unwrap();
+    other_org.release().await.unwrap();
+}
+
+/// The holder of the lock closes a scan that failed (and one found left running) with its
+/// reason: not visible, objects gone, no more writes, the previous snapshot still the latest,
+/// other organizations untouched.
+pub async fn failed_and_interrupted_scans_keep_their_reason(b: &impl Backend) {
+    let store = open(b).await;
+    let kept = full_scan(&*store, "org-1", 100, &[object("user", "u1", None)]).await;
+    let elsewhere = store.begin_scan("org-2", 150).await.unwrap();
+    let lock = store.lock_organization("org-1", "the test").await.unwrap();
+    let failing = store.begin_scan("org-1", 200).await.unwrap();
+    store
+        .put_objects(failing, &[object("user", "u2", None)])
+        .await
+        .unwrap();
+    for (status, reason) in [(ScanStatus::Complete, "done"), (ScanStatus::Failed, "  ")] {
+        assert!(matches!(
+            store.close_running_scans(&lock, 250, status, reason).await,
+            Err(Error::InvalidInput(_))
+        ));
+    }
+    assert!(matches!(
+        store.finish_scan(failing, 250, ScanStatus::Failed).await,
+        Err(Error::InvalidInput(_))
+    ));
+    let closed = store
+        .close_running_scans(
+            &lock,
+            260,
+            ScanStatus::Failed,
+            "the scan deadline of 1 h passed",
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed, [failing]);
+    let run = store.scan(failing).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            run.status,
+            run.started_at,
+            run.finished_at,
+            run.error.as_deref()
+        ),
+        (
+            ScanStatus::Failed,
+            200,
+            Some(260),
+            Some("the scan deadline of 1 h passed")
+        )
+    );
+    assert!(matches!(
+        store.objects(failing, None).await,
+        Err(Error::ScanNotVisible {
+            status: ScanStatus::Failed,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store
+            .put_objects(failing, &[object("user", "u3", None)])
+            .await,
+        Err(Error::ScanNotRunning {
+            status: ScanStatus::Failed,
+            ..
+        })
+    ));
+    assert_eq!(store.latest_scan("org-1").await.unwrap().unwrap().id, kept);
+
+    let left = store.begin_scan("org-1", 300).await.unwrap();
+    let closed = store
+        .close_running_scans(&lock, 310, ScanStatus::Interrupted, "its process died")
+        .await
+        .unwrap();
+    assert_eq!(closed, [left]);
+    let run = store.scan(left).await.unwrap().unwrap();
+    assert_eq!(
+        (run.status, run.error.as_deref()),
+        (ScanStatus::Interrupted, Some("its process died"))
+    );
+    assert!(
+        store
+            .close_running_scans(&lock, 320, ScanStatus::Interrupted, "again")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.scan(elsewhere).await.unwrap().unwrap().status,
+        ScanStatus::Running,
+        "another organization's scan is not the lock holder's to close"
+    );
+    lock.release().await.unwrap();
+}
+
+/// Several credentials are stored in one transaction: when one is refused, none changed.
+pub async fn secrets_replaced_together(b: &impl Backend) {
+    let store = open(b).await;
+    let (old, new) = (
+        MasterKey::from_bytes([1; 32]),
+        MasterKey::from_bytes([2; 32]),
+    );
+    let seal = |key: &MasterKey, name: &str| {
+        (
+            name.to_owned(),
+            crypto::seal(key, name, &SecretString::from(format!("sk-{name}"))).unwrap(),
+        )
+    };
+    let before = vec![seal(&old, "a"), seal(&old, "b")];
+    store.put_secrets(&before).await.unwrap();
+    assert_eq!(store.secrets().await.unwrap(), before);
+    let refuse_b = match b.dialect() {
+        "sqlite" => "CREATE TRIGGER refuse_b BEFORE UPDATE ON secrets WHEN NEW.name = 'b' \
+                     BEGIN SELECT RAISE(ABORT, 'refused'); END;"
+            .to_owned(),
+        _ => "CREATE FUNCTION refuse_b() RETURNS trigger LANGUAGE plpgsql AS \
+              $$ BEGIN RAISE EXCEPTION 'refused'; END $$; \
+              CREATE TRIGGER refuse_b BEFORE UPDATE ON secrets FOR EACH ROW \
+              WHEN (NEW.name = 'b') EXECUTE FUNCTION refuse_b();"
+            .to_owned(),
+    };
+    b.exec_raw(&refuse_b).await.unwrap();
+    let after = vec![seal(&new, "a"), seal(&new, "b")];
+    assert!(store.put_secrets(&after).await.is_err());
+    assert_eq!(
+        store.secrets().await.unwrap(),
+        before,
+        "nothing was replaced"
+    );
 }
 
 fn finding(policy: &str, resource: &str, message: &str) -> FindingObservation {
@@ -1486,6 +1689,9 @@ pub async fn findings_survive_migration(b: &impl Backend) {
          VALUES ('org-1', 1, 2, 'complete'); \
          INSERT INTO objects (scan_id, kind, id, project_id, data) \
          VALUES ((SELECT MAX(id) FROM scans), 'user', 'u1', NULL, '{\"id\":\"u1\"}'); \
+         INSERT INTO scan_endpoints (scan_id, endpoint, scope, kinds, ok, error, requests, items) \
+         VALUES ((SELECT MAX(id) FROM scans), 'GET /organization/users', NULL, '[\"user\"]', \
+         TRUE, NULL, 1, 1); \
          INSERT INTO audit_events (org_id, id, effective_at, kind, data) \
          VALUES ('org-1', 'e1', 1, 'api_key.created', '{}')",
     )
@@ -1498,6 +1704,12 @@ pub async fn findings_survive_migration(b: &impl Backend) {
         [("org-1".to_string(), Some("Old".to_string()))]
     );
     let old = store.latest_scan("org-1").await.unwrap().unwrap();
+    // The scans table rebuilt by migration 5 (SQLite) kept its rows and their endpoints.
+    assert_eq!(
+        (old.started_at, old.finished_at, &old.error),
+        (1, Some(2), &None)
+    );
+    assert_eq!(old.endpoints.len(), 1, "{old:?}");
     assert_eq!(
         store.objects(old.id, None).await.unwrap()[0].data,
         json!({"id": "u1"})

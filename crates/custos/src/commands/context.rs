@@ -4,7 +4,7 @@ use crate::cli::{ConfigArgs, StoreArgs};
 use anyhow::{Context, bail};
 use custos_config::{Config, DEFAULT_BASE_URL, KeySource, OrganizationConfig};
 use custos_store::crypto::{self, MasterKey};
-use custos_store::{ScanRun, Store};
+use custos_store::{Location, ScanRun, Store};
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 
@@ -17,10 +17,19 @@ pub fn load_config(args: &ConfigArgs) -> anyhow::Result<Config> {
     }
 }
 
+/// The store, to write (created and migrated as needed).
 pub async fn open_store(args: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
     custos_store::open(&args.db)
         .await
-        .with_context(|| format!("cannot open the store {}", args.db))
+        .with_context(|| format!("cannot open the store {}", Location::shown(&args.db)))
+}
+
+/// The store, for a command that only reads: nothing is created, migrated or written, so a
+/// read-only file can be read.
+pub async fn open_store_read_only(args: &StoreArgs) -> anyhow::Result<Box<dyn Store>> {
+    custos_store::open_read_only(&args.db)
+        .await
+        .with_context(|| format!("cannot read the store {}", Location::shown(&args.db)))
 }
 
 /// The name under which an organization's key is stored.

@@ -121,9 +121,10 @@ pub async fn record_scan_findings(
         }
     }
     let complete = run.status == ScanStatus::Complete;
-    let finished = run.finished_at.unwrap_or(run.started_at);
+    // Observed as of the snapshot's time (what the policies were evaluated at), not when the
+    // scan happened to finish: the same scenario and clock give the same findings.
     let changes = store
-        .record_findings(&run.org_id, run.id, finished, complete, &observed)
+        .record_findings(&run.org_id, run.id, run.started_at, complete, &observed)
         .await?;
     Ok(Recorded {
         changes,

@@ -141,7 +141,7 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
         return lifecycle(action).await;
     }
     let config = context::load_config(&args.config)?;
-    let store = context::open_store(&args.store).await?;
+    let store = context::open_store_read_only(&args.store).await?;
     let registry = evaluate::registry(&config)?;
     let min_severity = parse_severity(args.severity.as_deref(), "--severity")?;
     let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 const MAX_TABLE_COLUMNS: usize = 7;
 
 pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
-    let store = context::open_store(&args.store).await?;
+    let store = context::open_store_read_only(&args.store).await?;
     let runs = store.scans(args.org.as_deref()).await?;
     let rows: Vec<Vec<String>> = runs
         .iter()
@@ -37,6 +37,7 @@ pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
                     .sum::<u64>()
                     .to_string(),
                 failed.join(" "),
+                run.error.clone().unwrap_or_default(),
             ]
         })
         .collect();
@@ -50,6 +51,7 @@ pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
             "status",
             "requests",
             "failed endpoints",
+            "why it ended",
         ],
         &rows,
         &runs,
@@ -74,7 +76,7 @@ pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
         print(args.format, &["kind", "endpoint"], &rows, &rows)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let store = context::open_store(&args.store).await?;
+    let store = context::open_store_read_only(&args.store).await?;
     let org = context::org_of_store(store.as_ref(), args.org.as_deref()).await?;
     let records: Vec<ObjectRecord> = match args.kind.as_str() {
         "audit_event" => store
@@ -199,7 +201,7 @@ fn cell(value: Option<&Value>) -> String {
 }
 
 pub async fn drift(args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let store = context::open_store(&args.store).await?;
+    let store = context::open_store_read_only(&args.store).await?;
     let org = context::org_of_store(store.as_ref(), args.org.as_deref()).await?;
     let to = context::scan_or_latest(store.as_ref(), &org, args.to).await?;
     let from = match args.from {

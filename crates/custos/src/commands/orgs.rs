@@ -5,9 +5,11 @@ use super::output;
 use crate::cli::{Format, OrgsAddArgs, OrgsCommand, RotateArgs};
 use anyhow::{Context, bail};
 use custos_config::KeySource;
+use custos_store::SealedSecret;
 use custos_store::crypto::{self, MasterKey};
 use secrecy::SecretString;
 use std::io::BufRead;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub async fn run(command: OrgsCommand) -> anyhow::Result<ExitCode> {
@@ -83,7 +85,7 @@ async fn list(
     config: &crate::cli::ConfigArgs,
 ) -> anyhow::Result<ExitCode> {
     let config = context::load_config(config)?;
-    let store = context::open_store(args).await?;
+    let store = context::open_store_read_only(args).await?;
     let stored = store.secrets().await?;
     let known = store.organizations().await?;
     let mut ids: Vec<String> = config.organizations.iter().map(|o| o.id.clone()).collect();
@@ -159,42 +161,51 @@ async fn remove(org: &str, args: &crate::cli::StoreArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// Opens every secret with the current key and seals it under the new one; nothing is
-/// written unless every secret opened. Secrets already under the new key (a rotation that was
-/// interrupted) are left as they are, so rerunning finishes the job.
+/// Opens every secret with the current key and seals it under the new one, all in one
+/// transaction; nothing is written unless every secret opened. A new key file is written as
+/// `NEW.partial` first and renamed into place only once the re-sealed secrets committed, so a
+/// failed rotation leaves no new key file behind (and the old key still opens everything).
+/// Secrets already under the new key (a rotation that was interrupted) are left as they are,
+/// and a `.partial` file whose key already seals stored secrets is that rotation's key: rerunning
+/// finishes the job.
 async fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
     let store = context::open_store(&args.store).await?;
     let current = MasterKey::load(Some(&args.master_key_file))?;
-    let (new, created) = if args.new_key_file.exists() {
-        (MasterKey::from_file(&args.new_key_file)?, false)
-    } else {
-        (MasterKey::generate_file(&args.new_key_file)?, true)
-    };
-    if new.key_id() == current.key_id() {
-        bail!(
-            "the new master key is the current one (key id {}): give another file",
-            new.key_id()
-        );
-    }
     let secrets = store.secrets().await?;
-    let mut opened = Vec::new();
-    for (name, sealed) in secrets.iter().filter(|(_, s)| s.key_id != new.key_id()) {
-        let plain = crypto::open(&current, name, sealed).with_context(|| {
-            format!("opening the stored key {name:?}; nothing was re-encrypted")
-        })?;
-        opened.push((name, plain));
+    let partial = partial_key_file(&args.new_key_file);
+    let (new, pending) = if args.new_key_file.exists() {
+        (MasterKey::from_file(&args.new_key_file)?, None)
+    } else {
+        let (key, fresh) = pending_key(&partial, &secrets)?;
+        (key, Some(fresh))
+    };
+    let resealed = reseal(&current, &new, &secrets);
+    let committed = match resealed {
+        Ok(resealed) => store.put_secrets(&resealed).await.map_err(Into::into),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = committed {
+        // A key file created by this run seals nothing: the transaction did not commit.
+        if pending == Some(true) {
+            let _ = std::fs::remove_file(&partial);
+        }
+        return Err(e);
     }
-    for (name, plain) in opened {
-        store
-            .put_secret(name, &crypto::seal(&new, name, &plain)?)
-            .await?;
+    if pending.is_some() {
+        std::fs::rename(&partial, &args.new_key_file).with_context(|| {
+            format!(
+                "the stored keys are re-encrypted under the key in {}, which could not be renamed: rename it to {} by hand",
+                partial.display(),
+                args.new_key_file.display()
+            )
+        })?;
     }
     println!(
         "re-encrypted {} stored key(s) from master key {} to {}{}; keep {} and retire the old key",
         secrets.len(),
         current.key_id(),
         new.key_id(),
-        if created {
+        if pending.is_some() {
             " (new key file created, mode 0600)"
         } else {
             ""
@@ -202,4 +213,54 @@ async fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
         args.new_key_file.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a new master key waits until the secrets re-sealed under it have committed.
+fn partial_key_file(new_key_file: &Path) -> PathBuf {
+    let mut name = new_key_file.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    new_key_file.with_file_name(name)
+}
+
+/// The key to rotate to when its file does not exist yet, and whether it is fresh: the
+/// `.partial` key of an earlier run if stored secrets are already sealed with it (that run
+/// committed but did not rename), else a new one (replacing a `.partial` that seals nothing).
+fn pending_key(
+    partial: &Path,
+    secrets: &[(String, SealedSecret)],
+) -> anyhow::Result<(MasterKey, bool)> {
+    if partial.exists() {
+        let earlier = MasterKey::from_file(partial)?;
+        if secrets.iter().any(|(_, s)| s.key_id == earlier.key_id()) {
+            return Ok((earlier, false));
+        }
+        std::fs::remove_file(partial)
+            .with_context(|| format!("removing the unused key file {}", partial.display()))?;
+    }
+    Ok((MasterKey::generate_file(partial)?, true))
+}
+
+/// Every secret not yet under `new`, opened with `current` and sealed with `new`; the first
+/// one that does not open stops everything.
+fn reseal(
+    current: &MasterKey,
+    new: &MasterKey,
+    secrets: &[(String, SealedSecret)],
+) -> anyhow::Result<Vec<(String, SealedSecret)>> {
+    if new.key_id() == current.key_id() {
+        bail!(
+            "the new master key is the current one (key id {}): give another file",
+            new.key_id()
+        );
+    }
+    secrets
+        .iter()
+        .filter(|(_, s)| s.key_id != new.key_id())
+        .map(|(name, sealed)| {
+            let plain = crypto::open(current, name, sealed).with_context(|| {
+                format!("opening the stored key {name:?}; nothing was re-encrypted")
+            })?;
+            Ok((name.clone(), crypto::seal(new, name, &plain)?))
+        })
+        .collect()
 }

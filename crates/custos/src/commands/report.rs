@@ -22,7 +22,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let config = context::load_config(&args.config)?;
-    let store = context::open_store(&args.store).await?;
+    let store = context::open_store_read_only(&args.store).await?;
     let mut options = ReportOptions::new(args.as_of.unwrap_or_else(super::now_unix));
     options.currency = args
         .currency

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use custos_config::ScanSettings;
 use custos_openai::{Client, ClientConfig};
 use custos_scan::scan::{ScanOptions, ScanSummary, Stage, scan};
-use custos_store::Store;
+use custos_store::{ScanStatus, Store};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -100,13 +100,91 @@ pub async fn scan_target(
     let bar = progress_bar();
     options.progress = Some(progress_reporter(bar.clone()));
     options.checkpoint = crash_hook();
-    let summary = scan(&client, store, &target.id, target.name.as_deref(), &options)
-        .await
-        .with_context(|| format!("scanning organization {}", target.id))?;
+
+    // One scan of an organization at a time: a second is refused here, before any request.
+    let lock = store
+        .lock_organization(&target.id, &lock_holder(now))
+        .await?;
+    let started = Instant::now();
+    let clock = || now.saturating_add(i64::try_from(started.elapsed().as_secs()).unwrap_or(0));
+    // Holding the lock, any scan of this organization still running was left by a process
+    // that died: it is closed as interrupted rather than shown as running forever.
+    store
+        .close_running_scans(&lock, now, ScanStatus::Interrupted, INTERRUPTED)
+        .await?;
+    let outcome = tokio::select! {
+        result = scan(&client, store, &target.id, target.name.as_deref(), &options) => {
+            result.with_context(|| format!("scanning organization {}", target.id))
+        }
+        stopped = stop_signal() => Err(anyhow::anyhow!("{stopped}")),
+    };
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    Ok(summary)
+    match outcome {
+        Ok(summary) => {
+            lock.release().await?;
+            Ok(summary)
+        }
+        Err(error) => {
+            // The scan this process started (the only one running, under the lock) ends as
+            // failed with its reason; if even that write fails, the next scan closes it.
+            let reason = format!("{error:#}");
+            if let Err(e) = store
+                .close_running_scans(&lock, clock(), ScanStatus::Failed, &reason)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record the scan as failed");
+            }
+            if let Err(e) = lock.release().await {
+                tracing::warn!(error = %e, "could not release the scan lock");
+            }
+            Err(error)
+        }
+    }
+}
+
+/// The reason recorded on a scan found running by the next one.
+const INTERRUPTED: &str =
+    "its process stopped before the scan finished (killed, or the machine went down)";
+
+/// Who holds a scan lock, as a second scan's refusal shows it.
+fn lock_holder(now: i64) -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .map_or_else(String::new, |h| format!(" on {h}"));
+    format!(
+        "custos scan (pid {}{host}, started {})",
+        std::process::id(),
+        output::time(Some(now))
+    )
+}
+
+/// Resolves when the user stops the process (Ctrl-C, or SIGTERM on Unix), with what happened.
+async fn stop_signal() -> &'static str {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut terminate) = signal(SignalKind::terminate()) else {
+            return interrupted().await;
+        };
+        tokio::select! {
+            stopped = interrupted() => stopped,
+            _ = terminate.recv() => "the scan was stopped by SIGTERM",
+        }
+    }
+    #[cfg(not(unix))]
+    interrupted().await
+}
+
+async fn interrupted() -> &'static str {
+    match tokio::signal::ctrl_c().await {
+        Ok(()) => "the scan was interrupted (Ctrl-C)",
+        // No signal handler: never resolve, the scan runs to its end.
+        Err(_) => std::future::pending().await,
+    }
 }
 
 /// A bar on a terminal; elsewhere the log says how far the walk is.

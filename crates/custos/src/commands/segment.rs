@@ -27,7 +27,7 @@ pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
         );
     };
     let config = context::load_config(&args.config)?;
-    let store = context::open_store(&args.store).await?;
+    let store = context::open_store_read_only(&args.store).await?;
     let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
     let registry = evaluate::registry(&config)?;
     let mut results = Vec::new();
