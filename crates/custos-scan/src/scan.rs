@@ -86,6 +86,9 @@ pub struct ScanOptions {
     pub audit_overlap_seconds: i64,
     /// Projects walked at the same time.
     pub project_concurrency: usize,
+    /// How long reading the organization may take (`[scan] deadline`); what is unread then is
+    /// recorded as failed and the scan is partial.
+    pub deadline: std::time::Duration,
     /// Keep email addresses instead of their hashes.
     pub keep_emails: bool,
     /// Clients holding project keys, by project id.
@@ -103,6 +106,7 @@ impl std::fmt::Debug for ScanOptions {
             .field("refetch_days", &self.refetch_days)
             .field("audit_overlap_seconds", &self.audit_overlap_seconds)
             .field("project_concurrency", &self.project_concurrency)
+            .field("deadline", &self.deadline)
             .field("keep_emails", &self.keep_emails)
             .field("project_keys", &self.project_clients.keys())
             .finish_non_exhaustive()
@@ -118,6 +122,7 @@ impl ScanOptions {
             refetch_days: 3,
             audit_overlap_seconds: 3_600,
             project_concurrency: 4,
+            deadline: crate::collect::DEFAULT_DEADLINE,
             keep_emails: false,
             project_clients: BTreeMap::new(),
             progress: None,
@@ -191,6 +196,7 @@ pub async fn scan(
             now: options.now,
             windows: windows.clone(),
             project_concurrency: options.project_concurrency,
+            deadline: options.deadline,
             project_clients: options.project_clients.clone(),
             progress: options.progress.clone(),
         },
