@@ -346,3 +346,27 @@ async fn the_scan_deadline_records_every_unread_endpoint_as_failed() {
         second.failures
     );
 }
+
+#[tokio::test]
+async fn one_id_in_two_projects_lists_fails_that_kind_instead_of_the_scan() {
+    // Each list alone is fine; together they give two `project_role` objects one identity,
+    // which the store would refuse for the whole scan.
+    let hostile: Hostile = Box::new(|path, query, n| match path {
+        "/v1/organization/projects" => {
+            Some(page(vec![project("proj_1"), project("proj_2")], false))
+        }
+        "/v1/projects/proj_1/roles" | "/v1/projects/proj_2/roles" => Some(page(
+            vec![json!({"object": "role", "id": "role_x", "name": "x"})],
+            false,
+        )),
+        _ => healthy(path, query, n),
+    });
+    fails_only(
+        hostile,
+        &["GET /projects/{project_id}/roles"],
+        "two project_role objects have the id \"role_x\"",
+        |_| {},
+        |_| {},
+    )
+    .await;
+}
