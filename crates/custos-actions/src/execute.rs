@@ -498,13 +498,15 @@ async fn verify(
                     .as_str()
                     .unwrap_or_default()
                     .to_owned();
-                let found = read_item(&clients.write, &creates.read_path(&id))
-                    .await
-                    .map_err(|source| ActionError::ReadFailed {
-                        action,
-                        what: format!("created object {id}"),
-                        source,
-                    })?;
+                let found = match creates.read_path(&id) {
+                    Ok(path) => read_item(&clients.write, &path).await,
+                    Err(invalid) => Err(invalid),
+                };
+                let found = found.map_err(|source| ActionError::ReadFailed {
+                    action,
+                    what: format!("created object {id}"),
+                    source,
+                })?;
                 match found {
                     Some(_) => (TargetStatus::Verified, id, None),
                     None => (

@@ -4,6 +4,7 @@
 
 use crate::template::{ObjectKind, ParamKind, Risk, Template};
 use crate::{ActionError, Result};
+use custos_openai::endpoints::{Operation, operations as ops};
 use custos_store::ObjectRecord;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -116,13 +117,14 @@ pub enum Creates {
 }
 
 impl Creates {
-    /// Where the created object is read back.
-    pub fn read_path(self, id: &str) -> String {
+    /// Where the created object is read back; refused when the API named it with an id that
+    /// cannot name one object.
+    pub fn read_path(self, id: &str) -> custos_openai::Result<String> {
         match self {
-            Creates::Project => format!("/organization/projects/{id}"),
-            Creates::AdminApiKey => format!("/organization/admin_api_keys/{id}"),
-            Creates::Certificate => format!("/organization/certificates/{id}"),
-            Creates::Invite => format!("/organization/invites/{id}"),
+            Creates::Project => ops::RETRIEVE_PROJECT.fill(&[id]),
+            Creates::AdminApiKey => ops::RETRIEVE_ADMIN_API_KEY.fill(&[id]),
+            Creates::Certificate => ops::RETRIEVE_CERTIFICATE.fill(&[id]),
+            Creates::Invite => ops::RETRIEVE_INVITE.fill(&[id]),
         }
     }
 }
@@ -302,6 +304,9 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
                 kinds[0]
             ))
         })?;
+    // An id that cannot name one object would send the calls to another path.
+    custos_openai::check_id(id).map_err(|e| invalid(e.to_string()))?;
+    let path = |op: &Operation, args: &[&str]| op.fill(args).map_err(|e| invalid(e.to_string()));
     let data = &record.data;
     let project = record.project_id.clone();
     let p = project.as_deref().unwrap_or_default();
@@ -331,7 +336,7 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
     match template {
         Template::ArchiveProject => {
             require("status", "active")?;
-            calls.push(post(format!("/organization/projects/{id}/archive"), None));
+            calls.push(post(path(&ops::ARCHIVE_PROJECT, &[id])?, None));
             target.expect = Expectation::Field {
                 field: "status".into(),
                 value: json!("archived"),
@@ -340,15 +345,15 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
         Template::DeleteOrgCertificate => {
             // The API deletes only inactive certificates: deactivating first is idempotent.
             calls.push(post(
-                "/organization/certificates/deactivate".into(),
+                path(&ops::DEACTIVATE_ORGANIZATION_CERTIFICATES, &[])?,
                 Some(json!({"certificate_ids": [id]})),
             ));
-            calls.push(delete(format!("/organization/certificates/{id}")));
+            calls.push(delete(path(&ops::DELETE_CERTIFICATE, &[id])?));
         }
         Template::DeleteProjectCertificate => {
             require_bool(data, "active", id, spec.name)?;
             calls.push(post(
-                format!("/organization/projects/{p}/certificates/deactivate"),
+                path(&ops::DEACTIVATE_PROJECT_CERTIFICATES, &[p])?,
                 Some(json!({"certificate_ids": [own_id]})),
             ));
             target.expect = Expectation::Field {
@@ -356,13 +361,13 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
                 value: json!(false),
             };
         }
-        Template::DeleteUser => calls.push(delete(format!("/organization/users/{id}"))),
+        Template::DeleteUser => calls.push(delete(path(&ops::DELETE_USER, &[id])?)),
         Template::DeleteInvite => {
             require("status", "pending")?;
-            calls.push(delete(format!("/organization/invites/{id}")));
+            calls.push(delete(path(&ops::DELETE_INVITE, &[id])?));
         }
         Template::DeleteAdminKey => {
-            calls.push(delete(format!("/organization/admin_api_keys/{id}")));
+            calls.push(delete(path(&ops::DELETE_ADMIN_API_KEY, &[id])?));
         }
         Template::DeleteProjectKey => {
             // The API refuses these: a service account's key goes with its account.
@@ -371,34 +376,32 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
                     "{id} belongs to a service account: use delete-service-account on it"
                 )));
             }
-            calls.push(delete(format!("/organization/projects/{p}/api_keys/{id}")));
+            calls.push(delete(path(&ops::DELETE_PROJECT_API_KEY, &[p, id])?));
         }
         Template::DeleteFile => {
-            calls.push(delete(format!("/files/{id}")));
+            calls.push(delete(path(&ops::DELETE_FILE, &[id])?));
             project_key = project.clone();
         }
         Template::RemoveProjectUser => {
-            calls.push(delete(format!("/organization/projects/{p}/users/{own_id}")));
+            calls.push(delete(path(&ops::DELETE_PROJECT_USER, &[p, own_id])?));
         }
         Template::DowngradeOwner => {
             require("role", "owner")?;
-            let (path, role) = match kind {
-                ObjectKind::User => (format!("/organization/users/{id}"), "reader"),
-                _ => (
-                    format!("/organization/projects/{p}/users/{own_id}"),
-                    "member",
-                ),
+            let (call_path, role) = match kind {
+                ObjectKind::User => (path(&ops::MODIFY_USER, &[id])?, "reader"),
+                _ => (path(&ops::MODIFY_PROJECT_USER, &[p, own_id])?, "member"),
             };
-            calls.push(post(path, Some(json!({"role": role}))));
+            calls.push(post(call_path, Some(json!({"role": role}))));
             target.expect = Expectation::Field {
                 field: "role".into(),
                 value: json!(role),
             };
         }
         Template::DeleteServiceAccount => {
-            calls.push(delete(format!(
-                "/organization/projects/{p}/service_accounts/{id}"
-            )));
+            calls.push(delete(path(
+                &ops::DELETE_PROJECT_SERVICE_ACCOUNT,
+                &[p, id],
+            )?));
         }
         Template::SetProjectSpendLimit => {
             require("status", "active")?;
@@ -411,7 +414,7 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
                 .map(|r| guarded(ObjectKind::ProjectSpendLimit, &r.data))
                 .unwrap_or_else(|| guarded(ObjectKind::ProjectSpendLimit, &Value::Null));
             calls.push(post(
-                format!("/organization/projects/{id}/spend_limit"),
+                path(&ops::UPDATE_PROJECT_SPEND_LIMIT, &[id])?,
                 Some(json!({"threshold_amount": cents, "currency": "USD", "interval": "month"})),
             ));
             target.expect = Expectation::Field {
@@ -876,6 +879,46 @@ mod tests {
                 "-----BEGIN CERTIFICATE-----\n{body}=\n-----END CERTIFICATE-----"
             ))
             .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_target_id_that_cannot_name_one_object_is_refused_and_ids_are_encoded() {
+        // A snapshot written before ids were checked at ingest may hold such objects; a plan
+        // on them would DELETE `/organization/users/..`, which a URL resolves to the list.
+        let user = |id: &str| record("user", id, None, json!({"id": id, "role": "reader"}));
+        let member = |id: &str| {
+            let own = id.rsplit('/').next().unwrap_or(id);
+            record(
+                "project_user",
+                id,
+                Some("proj_a"),
+                json!({"id": own, "role": "owner"}),
+            )
+        };
+        let snapshot = SnapshotView::new(
+            "org-1",
+            7,
+            1000,
+            vec![user(".."), user("u\n1"), user("u/1?x"), member("proj_a/..")],
+        );
+        for (template, id) in [
+            (Template::DeleteUser, ".."),
+            (Template::DeleteUser, "u\n1"),
+            (Template::RemoveProjectUser, "proj_a/.."),
+        ] {
+            let error = build_plan(&snapshot, &request(template, &[id])).unwrap_err();
+            assert!(
+                error.to_string().contains("cannot name one object"),
+                "{id:?}: {error}"
+            );
+        }
+        let plan = build_plan(&snapshot, &request(Template::DeleteUser, &["u/1?x"])).unwrap();
+        assert_eq!(plan.calls[0].path, "/organization/users/u%2F1%3Fx");
+        assert!(Creates::Project.read_path("..").is_err());
+        assert_eq!(
+            Creates::Invite.read_path("inv_1").unwrap(),
+            "/organization/invites/inv_1"
         );
     }
 }

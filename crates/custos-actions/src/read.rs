@@ -5,6 +5,7 @@
 use crate::execute::Clients;
 use crate::plan::PlannedTarget;
 use crate::template::ObjectKind;
+use custos_openai::endpoints::operations as ops;
 use custos_openai::{Query, Result};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
@@ -39,9 +40,9 @@ pub async fn read_targets(
     for ((kind, project), members) in groups {
         let client = clients.for_kind(kind, project);
         match list_path(kind, project) {
-            Some((path, query))
-                if members.len() >= LIST_FROM || item_path(kind, members[0].1).is_none() =>
-            {
+            Some(list) if members.len() >= LIST_FROM || item_path(kind, members[0].1).is_none() => {
+                let (path, query) =
+                    list.map_err(|e| (format!("the list of {}", kind.snapshot_kind()), e))?;
                 let listed = read_list(client, &path, query)
                     .await
                     .map_err(|e| (format!("the list {path}"), e))?;
@@ -58,10 +59,13 @@ pub async fn read_targets(
             }
             _ => {
                 let reads = stream::iter(members.into_iter().map(|(index, target)| async move {
-                    let path = item_path(kind, target).unwrap_or_default();
-                    read_item(client, &path)
-                        .await
-                        .map(|value| (index, value))
+                    let read = match item_path(kind, target) {
+                        Some(Ok(path)) => read_item(client, &path).await,
+                        Some(Err(invalid)) => Err(invalid),
+                        // Only kinds with a list have no item path, and they read the list.
+                        None => Ok(None),
+                    };
+                    read.map(|value| (index, value))
                         .map_err(|e| (format!("{} {}", kind.snapshot_kind(), target.id), e))
                 }))
                 .buffer_unordered(READ_CONCURRENCY)
@@ -124,54 +128,53 @@ async fn read_list(client: &custos_openai::Client, path: &str, base: Query) -> R
     }
 }
 
-/// Where one object is read, if it can be read alone.
-fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<String> {
-    let id = &target.id;
+/// Where one object is read, if it can be read alone; refused when an id cannot name one
+/// object.
+fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<Result<String>> {
+    let id = target.id.as_str();
     let p = target.project_id.as_deref().unwrap_or_default();
     let own = id.rsplit('/').next().unwrap_or(id);
     Some(match kind {
-        ObjectKind::Project => format!("/organization/projects/{id}"),
-        ObjectKind::Certificate => format!("/organization/certificates/{id}"),
+        ObjectKind::Project => ops::RETRIEVE_PROJECT.fill(&[id]),
+        ObjectKind::Certificate => ops::RETRIEVE_CERTIFICATE.fill(&[id]),
         ObjectKind::ProjectCertificate => return None,
-        ObjectKind::User => format!("/organization/users/{id}"),
-        ObjectKind::Invite => format!("/organization/invites/{id}"),
-        ObjectKind::AdminApiKey => format!("/organization/admin_api_keys/{id}"),
-        ObjectKind::ProjectApiKey => format!("/organization/projects/{p}/api_keys/{id}"),
-        ObjectKind::File => format!("/files/{id}"),
-        ObjectKind::ProjectUser => format!("/organization/projects/{p}/users/{own}"),
-        ObjectKind::ServiceAccount => {
-            format!("/organization/projects/{p}/service_accounts/{id}")
-        }
-        ObjectKind::ProjectSpendLimit => format!("/organization/projects/{p}/spend_limit"),
+        ObjectKind::User => ops::RETRIEVE_USER.fill(&[id]),
+        ObjectKind::Invite => ops::RETRIEVE_INVITE.fill(&[id]),
+        ObjectKind::AdminApiKey => ops::RETRIEVE_ADMIN_API_KEY.fill(&[id]),
+        ObjectKind::ProjectApiKey => ops::RETRIEVE_PROJECT_API_KEY.fill(&[p, id]),
+        ObjectKind::File => ops::RETRIEVE_FILE.fill(&[id]),
+        ObjectKind::ProjectUser => ops::RETRIEVE_PROJECT_USER.fill(&[p, own]),
+        ObjectKind::ServiceAccount => ops::RETRIEVE_PROJECT_SERVICE_ACCOUNT.fill(&[p, id]),
+        ObjectKind::ProjectSpendLimit => ops::RETRIEVE_PROJECT_SPEND_LIMIT.fill(&[p]),
     })
 }
 
 /// The list that holds a kind's objects, if it has one.
-fn list_path(kind: ObjectKind, project: Option<&str>) -> Option<(String, Query)> {
+fn list_path(kind: ObjectKind, project: Option<&str>) -> Option<Result<(String, Query)>> {
     let p = project.unwrap_or_default();
     let mut query = Query::new();
     let path = match kind {
         ObjectKind::Project => {
             query.set("include_archived", true);
-            "/organization/projects".to_owned()
+            ops::LIST_PROJECTS.fill(&[])
         }
-        ObjectKind::Certificate => "/organization/certificates".to_owned(),
-        ObjectKind::ProjectCertificate => format!("/organization/projects/{p}/certificates"),
-        ObjectKind::User => "/organization/users".to_owned(),
-        ObjectKind::Invite => "/organization/invites".to_owned(),
-        ObjectKind::AdminApiKey => "/organization/admin_api_keys".to_owned(),
+        ObjectKind::Certificate => ops::LIST_ORGANIZATION_CERTIFICATES.fill(&[]),
+        ObjectKind::ProjectCertificate => ops::LIST_PROJECT_CERTIFICATES.fill(&[p]),
+        ObjectKind::User => ops::LIST_USERS.fill(&[]),
+        ObjectKind::Invite => ops::LIST_INVITES.fill(&[]),
+        ObjectKind::AdminApiKey => ops::LIST_ADMIN_API_KEYS.fill(&[]),
         ObjectKind::ProjectApiKey => {
             // By default the API lists only keys whose owner still has access: a key absent
             // from that list is not gone.
             query.set("owner_project_access", "any");
-            format!("/organization/projects/{p}/api_keys")
+            ops::LIST_PROJECT_API_KEYS.fill(&[p])
         }
-        ObjectKind::File => "/files".to_owned(),
-        ObjectKind::ProjectUser => format!("/organization/projects/{p}/users"),
-        ObjectKind::ServiceAccount => format!("/organization/projects/{p}/service_accounts"),
+        ObjectKind::File => ops::LIST_FILES.fill(&[]),
+        ObjectKind::ProjectUser => ops::LIST_PROJECT_USERS.fill(&[p]),
+        ObjectKind::ServiceAccount => ops::LIST_PROJECT_SERVICE_ACCOUNTS.fill(&[p]),
         ObjectKind::ProjectSpendLimit => return None,
     };
-    Some((path, query))
+    Some(path.map(|path| (path, query)))
 }
 
 /// The snapshot id of a listed item (memberships are `project/item`).

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
@@ -86,6 +87,76 @@ pub struct ScanSettings {
     /// that arrive late are not missed (they are deduplicated by id).
     #[serde(default = "default_audit_overlap_minutes")]
     pub audit_overlap_minutes: u32,
+    /// Most items one list may hold; a longer one (a server answering `has_more: true`
+    /// forever, say) fails that endpoint instead of filling the memory.
+    #[serde(default = "default_max_items_per_list")]
+    pub max_items_per_list: u64,
+    /// Largest answer read, in bytes; a larger one fails its endpoint and is not retried.
+    #[serde(default = "default_max_response_bytes")]
+    pub max_response_bytes: u64,
+    /// How long reading one organization may take; what is unread then is unknown.
+    #[serde(default = "default_deadline")]
+    pub deadline: ConfigDuration,
+    /// The longest single wait a throttled answer (`Retry-After`) may ask for; a longer one
+    /// fails that endpoint at once.
+    #[serde(default = "default_max_retry_wait")]
+    pub max_retry_wait: ConfigDuration,
+    /// Limit of one request, from its first send to its last answer, retries included.
+    #[serde(default = "default_max_request_time")]
+    pub max_request_time: ConfigDuration,
+}
+
+/// A length of time in `custos.toml`: a number of seconds (`3600`) or a string with units
+/// (`"1h"`, `"90s"`, `"1h 30m"`, also ISO 8601 `"PT1H"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ConfigDuration(pub Duration);
+
+impl<'de> Deserialize<'de> for ConfigDuration {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = ConfigDuration;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a duration: a number of seconds (3600) or a string with units (\"1h\", \"90s\")",
+                )
+            }
+
+            fn visit_u64<E: serde::de::Error>(self, seconds: u64) -> Result<Self::Value, E> {
+                Ok(ConfigDuration(Duration::from_secs(seconds)))
+            }
+
+            fn visit_i64<E: serde::de::Error>(self, seconds: i64) -> Result<Self::Value, E> {
+                u64::try_from(seconds)
+                    .map(|s| ConfigDuration(Duration::from_secs(s)))
+                    .map_err(|_| E::custom(format!("{seconds} s: a duration cannot be negative")))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                let not_a_duration = |e: jiff::Error| {
+                    E::custom(format!(
+                        "{text:?} is not a duration ({e}); write e.g. \"1h\", \"90s\", \"1h 30m\" or a number of seconds"
+                    ))
+                };
+                // A span, so that days are accepted (as 24 hours: a limit is not a calendar).
+                let span: jiff::Span = text.trim().parse().map_err(not_a_duration)?;
+                let parsed = span
+                    .to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+                    .map_err(not_a_duration)?;
+                Duration::try_from(parsed)
+                    .map(ConfigDuration)
+                    .map_err(|_| E::custom(format!("{text:?}: a duration cannot be negative")))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+impl std::fmt::Display for ConfigDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} s", self.0.as_secs_f64())
+    }
 }
 
 /// A numeric setting with the range it must lie in, checked when the file is loaded so that an
@@ -204,7 +275,53 @@ impl Default for ScanSettings {
             usage_refetch_days: default_refetch_days(),
             history_days: default_history_days(),
             audit_overlap_minutes: default_audit_overlap_minutes(),
+            max_items_per_list: default_max_items_per_list(),
+            max_response_bytes: default_max_response_bytes(),
+            deadline: default_deadline(),
+            max_retry_wait: default_max_retry_wait(),
+            max_request_time: default_max_request_time(),
         }
+    }
+}
+
+impl ScanSettings {
+    /// The hostile-server limits within their ranges: each names its key and the range.
+    fn check_limits(&self) -> Result<(), String> {
+        const SECOND: Duration = Duration::from_secs(1);
+        const HOUR: Duration = Duration::from_secs(3600);
+        fn within<T: PartialOrd + std::fmt::Display>(
+            key: &str,
+            value: T,
+            min: T,
+            max: T,
+        ) -> Result<(), String> {
+            if min <= value && value <= max {
+                Ok(())
+            } else {
+                Err(format!(
+                    "scan.{key}: {value} is outside the allowed range {min} ..= {max}"
+                ))
+            }
+        }
+        let span = |from: Duration, to: Duration| (ConfigDuration(from), ConfigDuration(to));
+        let (min, max) = span(SECOND, 7 * 24 * HOUR);
+        within("deadline", self.deadline, min, max)?;
+        let (min, max) = span(Duration::ZERO, HOUR);
+        within("max_retry_wait", self.max_retry_wait, min, max)?;
+        let (min, max) = span(SECOND, 24 * HOUR);
+        within("max_request_time", self.max_request_time, min, max)?;
+        within(
+            "max_items_per_list",
+            self.max_items_per_list,
+            1,
+            1_000_000_000,
+        )?;
+        within(
+            "max_response_bytes",
+            self.max_response_bytes,
+            1 << 10,
+            16 << 30,
+        )
     }
 }
 
@@ -222,6 +339,21 @@ fn default_history_days() -> u32 {
 }
 fn default_audit_overlap_minutes() -> u32 {
     60
+}
+fn default_max_items_per_list() -> u64 {
+    1_000_000
+}
+fn default_max_response_bytes() -> u64 {
+    64 << 20
+}
+fn default_deadline() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(3600))
+}
+fn default_max_retry_wait() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(60))
+}
+fn default_max_request_time() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(120))
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -329,6 +461,7 @@ impl Config {
                 }
             }
         }
+        self.scan.check_limits()?;
         let mut seen = std::collections::BTreeSet::new();
         for (i, org) in self.organizations.iter().enumerate() {
             check_organization_id(&org.id).map_err(|e| format!("organizations[{i}].id: {e}"))?;
@@ -592,5 +725,66 @@ fx_rates = { USD = { EUR = 0.92 } }
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn hostile_server_limits_have_defaults_durations_with_units_and_ranges() {
+        let defaults = parse("").unwrap().scan;
+        assert_eq!(defaults.max_items_per_list, 1_000_000);
+        assert_eq!(defaults.max_response_bytes, 64 << 20);
+        assert_eq!(defaults.deadline, ConfigDuration(Duration::from_secs(3600)));
+        assert_eq!(
+            defaults.max_retry_wait,
+            ConfigDuration(Duration::from_secs(60))
+        );
+        assert_eq!(
+            defaults.max_request_time,
+            ConfigDuration(Duration::from_secs(120))
+        );
+
+        let scan = parse(
+            "[scan]\ndeadline = \"1h 30m\"\nmax_retry_wait = 15\nmax_request_time = \"PT2M\"\n\
+             max_items_per_list = 5000\nmax_response_bytes = 1048576\n",
+        )
+        .unwrap()
+        .scan;
+        assert_eq!(scan.deadline.0, Duration::from_secs(5400));
+        assert_eq!(scan.max_retry_wait.0, Duration::from_secs(15));
+        assert_eq!(scan.max_request_time.0, Duration::from_secs(120));
+        assert_eq!(scan.max_items_per_list, 5000);
+
+        for (text, names) in [
+            (
+                "[scan]\ndeadline = \"soon\"\n",
+                ["\"soon\" is not a duration", "line 2"],
+            ),
+            ("[scan]\ndeadline = -5\n", ["cannot be negative", "line 2"]),
+            (
+                "[scan]\ndeadline = \"30 days\"\n",
+                ["scan.deadline", "604800 s"],
+            ),
+            (
+                "[scan]\nmax_retry_wait = \"2h\"\n",
+                ["scan.max_retry_wait", "3600 s"],
+            ),
+            (
+                "[scan]\nmax_request_time = 0\n",
+                ["scan.max_request_time", "1 s"],
+            ),
+            (
+                "[scan]\nmax_items_per_list = 0\n",
+                ["scan.max_items_per_list", "1 ..="],
+            ),
+            (
+                "[scan]\nmax_response_bytes = 10\n",
+                ["scan.max_response_bytes", "1024"],
+            ),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            for name in names {
+                assert!(err.contains(name), "{name:?} missing from {err:?}");
+            }
+            assert!(err.contains("custos.toml"), "{err}");
+        }
     }
 }

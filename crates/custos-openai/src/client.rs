@@ -1,10 +1,17 @@
 //! The HTTP core every endpoint goes through: authentication, URL and query building, the
 //! retry loop, the client-side rate limiter, the concurrency bound and answer decoding.
 //!
-//! One attempt of a request waits, in this order, for a concurrency permit, for the shared
-//! "not before" instant a 429 may have set, and for the rate limiter; so retries are rate
-//! limited like first attempts, and a throttled answer slows every request of the client, not
-//! only the one that saw it.
+//! One attempt of a request waits, in this order, for a concurrency permit, for the "not
+//! before" instant a 429 may have set on its route (the operation, e.g.
+//! `GET /organization/users/{user_id}/roles`), and for the rate limiter; so retries are rate
+//! limited like first attempts, and a throttled answer slows every request of that route, but
+//! not the others.
+//!
+//! What a hostile or broken server can cost is bounded: one wait at most
+//! [`RetryPolicy::max_retry_after`] (a longer `Retry-After` fails the request at once), one
+//! request at most [`ClientConfig::max_request_time`] from its first send to the end of its
+//! last body (attempts and the waits between them), one answer at most
+//! [`ClientConfig::max_response_bytes`], one list at most [`ClientConfig::max_list_items`].
 //!
 //! The API key leaves its [`SecretString`] once, in [`Client::new`], to become a header value
 //! marked sensitive; nothing else reads it.
@@ -20,7 +27,7 @@ use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -46,11 +53,25 @@ pub struct ClientConfig {
     pub timeout: Duration,
     /// Limit of establishing a connection (default 10 s).
     pub connect_timeout: Duration,
+    /// Limit of one request from its first send to the end of its last answer, every
+    /// attempt and the waits between them included (default 120 s).
+    pub max_request_time: Duration,
+    /// Largest answer body read, in bytes (default 64 MiB); a larger one is refused.
+    pub max_response_bytes: u64,
+    /// Most items one paged list may hold (default 1,000,000); a longer one is refused.
+    pub max_list_items: u64,
     /// When and how long to retry.
     pub retry: RetryPolicy,
     /// The `User-Agent` header (default `custos/<version>`).
     pub user_agent: String,
 }
+
+/// Default of [`ClientConfig::max_response_bytes`]: 64 MiB.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 64 << 20;
+/// Default of [`ClientConfig::max_list_items`].
+pub const DEFAULT_MAX_LIST_ITEMS: u64 = 1_000_000;
+/// Default of [`ClientConfig::max_request_time`].
+pub const DEFAULT_MAX_REQUEST_TIME: Duration = Duration::from_secs(120);
 
 impl ClientConfig {
     /// The defaults, for `base_url` and `api_key`.
@@ -62,6 +83,9 @@ impl ClientConfig {
             max_concurrency: 8,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
+            max_request_time: DEFAULT_MAX_REQUEST_TIME,
+            max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
+            max_list_items: DEFAULT_MAX_LIST_ITEMS,
             retry: RetryPolicy::default(),
             user_agent: concat!("custos/", env!("CARGO_PKG_VERSION")).to_owned(),
         }
@@ -93,7 +117,7 @@ pub struct ClientStats {
 }
 
 /// An Admin API client. Cheap to clone: the clones share the connection pool, the rate
-/// limiter, the concurrency bound and the counters.
+/// limiter, the concurrency bound, the routes' hold-offs and the counters.
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -110,9 +134,12 @@ struct Inner {
     limiter: Option<DefaultDirectRateLimiter>,
     max_concurrency: usize,
     permits: Semaphore,
-    /// Milliseconds after `epoch` before which no attempt starts (set from 429 answers).
-    not_before_ms: AtomicU64,
-    epoch: Instant,
+    max_request_time: Duration,
+    max_response_bytes: u64,
+    max_list_items: u64,
+    /// Per route (`GET /organization/users`), the instant before which no attempt of it starts
+    /// (set from 429 answers). One entry per route ever throttled: bounded by the operations.
+    not_before: Mutex<HashMap<String, Instant>>,
     requests: AtomicU64,
     retries: AtomicU64,
     throttled: AtomicU64,
@@ -166,9 +193,17 @@ impl Client {
                 "max_concurrency must be at least 1".to_owned(),
             ));
         }
-        if config.timeout.is_zero() || config.connect_timeout.is_zero() {
+        if config.timeout.is_zero()
+            || config.connect_timeout.is_zero()
+            || config.max_request_time.is_zero()
+        {
             return Err(Error::Config(
-                "timeout and connect_timeout must be longer than zero".to_owned(),
+                "timeout, connect_timeout and max_request_time must be longer than zero".to_owned(),
+            ));
+        }
+        if config.max_response_bytes == 0 || config.max_list_items == 0 {
+            return Err(Error::Config(
+                "max_response_bytes and max_list_items must be at least 1".to_owned(),
             ));
         }
         let auth = bearer(&config.api_key)?;
@@ -197,8 +232,10 @@ impl Client {
                     .map(|rps| RateLimiter::direct(Quota::per_second(rps))),
                 max_concurrency: config.max_concurrency,
                 permits: Semaphore::new(config.max_concurrency),
-                not_before_ms: AtomicU64::new(0),
-                epoch: Instant::now(),
+                max_request_time: config.max_request_time,
+                max_response_bytes: config.max_response_bytes,
+                max_list_items: config.max_list_items,
+                not_before: Mutex::new(HashMap::new()),
                 requests: AtomicU64::new(0),
                 retries: AtomicU64::new(0),
                 throttled: AtomicU64::new(0),
@@ -211,6 +248,11 @@ impl Client {
     /// The API root requests are sent below, without a trailing slash.
     pub fn base_url(&self) -> &str {
         &self.inner.base_url
+    }
+
+    /// Most items a paged list may hold ([`ClientConfig::max_list_items`]).
+    pub(crate) fn max_list_items(&self) -> u64 {
+        self.inner.max_list_items
     }
 
     /// A snapshot of the counters.
@@ -310,9 +352,17 @@ impl Client {
         }
     }
 
-    /// `base_url` + `path` + the percent-encoded query.
+    /// `base_url` + `path` + the percent-encoded query. Refused when URL parsing would change
+    /// the path (a `..` or `.` segment, however encoded, is resolved away), so that a request
+    /// reaches exactly the object it names.
     fn url(&self, path: &str, query: &Query) -> Result<Url> {
         let separator = if path.starts_with('/') { "" } else { "/" };
+        if moves_when_parsed(path) {
+            return Err(Error::Config(format!(
+                "path {path:?} is not one object's path (a `.` or `..` segment, `\\`, `?` or \
+                 `#` in it would send the request elsewhere); nothing was sent"
+            )));
+        }
         let mut url = Url::parse(&format!("{}{separator}{path}", self.inner.base_url))
             .map_err(|e| Error::Config(format!("path {path:?} does not make a URL: {e}")))?;
         if !query.pairs().is_empty() {
@@ -321,14 +371,26 @@ impl Client {
         Ok(url)
     }
 
-    /// Sends `call` until it succeeds, fails for good or runs out of retries.
+    /// Sends `call` until it succeeds, fails for good, runs out of retries or out of
+    /// `max_request_time`.
     async fn execute<T>(&self, call: Call<'_>, decode: Decoder<T>) -> Result<Reply<T>> {
         let url = self.url(call.path, call.query)?;
         let idempotency = Idempotency::of(&call.method);
+        let route = call.endpoint();
         let policy = &self.inner.retry;
+        // Set when the first attempt is sent: waiting for a permit before that is the client's
+        // queue, not this request's time.
+        let mut deadline = None;
         let mut retry = 0;
         loop {
-            let failure = match self.attempt(&call, &url, idempotency, decode, retry).await {
+            let attempt = Attempt {
+                call: &call,
+                route: &route,
+                url: &url,
+                idempotency,
+                retry,
+            };
+            let failure = match self.attempt(&attempt, decode, &mut deadline).await {
                 Ok(answer) => return Ok(answer),
                 Err(failure) => failure,
             };
@@ -337,8 +399,8 @@ impl Client {
                 .is_some_and(|wait| wait > policy.max_retry_after);
             let wait = failure.retry_after.unwrap_or_else(|| policy.backoff(retry));
             if failure.throttled && !too_long {
-                // Slow down every request of the client, whether or not this one is retried.
-                self.hold_off(wait);
+                // Slow down every request of this route, whether or not this one is retried.
+                self.hold_off(&route, wait);
             }
             if !failure.retryable || retry >= policy.max_retries {
                 return Err(failure.error);
@@ -349,6 +411,15 @@ impl Client {
                     path = call.path,
                     wait_ms = millis(wait),
                     "the API asks to wait longer than max_retry_after; giving up"
+                );
+                return Err(failure.error);
+            }
+            if deadline.is_some_and(|deadline| Instant::now() + wait >= deadline) {
+                tracing::debug!(
+                    method = %call.method,
+                    path = call.path,
+                    wait_ms = millis(wait),
+                    "waiting to retry would pass max_request_time; giving up"
                 );
                 return Err(failure.error);
             }
@@ -366,21 +437,34 @@ impl Client {
         }
     }
 
-    /// One attempt: wait for a permit, the shared hold-off and the rate limiter, send, read
-    /// the whole body, and classify the outcome.
+    /// One attempt: wait for the route's hold-off, a permit and the rate limiter, send, read
+    /// the body (at most `max_response_bytes` of it), and classify the outcome. The exchange
+    /// ends at `deadline`, which the first attempt sets to `max_request_time` from its send.
     async fn attempt<T>(
         &self,
-        call: &Call<'_>,
-        url: &Url,
-        idempotency: Idempotency,
+        attempt: &Attempt<'_>,
         decode: Decoder<T>,
-        retry: u32,
+        deadline: &mut Option<Instant>,
     ) -> Result<Reply<T>, Failure> {
         let inner = &self.inner;
-        // The semaphore is never closed, so acquiring fails only in theory; going on without
-        // a permit then is better than failing the request.
-        let _permit = inner.permits.acquire().await.ok();
-        self.wait_hold_off().await;
+        let Attempt {
+            call,
+            route,
+            url,
+            idempotency,
+            retry,
+        } = *attempt;
+        // A held-off request waits without a permit, so that a throttled route does not
+        // occupy the slots of the others; it checks again once it has one.
+        let _permit = loop {
+            self.wait_hold_off(route).await;
+            // The semaphore is never closed, so acquiring fails only in theory; going on
+            // without a permit then is better than failing the request.
+            let permit = inner.permits.acquire().await.ok();
+            if self.hold_off_left(route).is_none() {
+                break permit;
+            }
+        };
         if let Some(limiter) = &inner.limiter {
             limiter.until_ready().await;
         }
@@ -402,45 +486,29 @@ impl Client {
         }
 
         inner.requests.fetch_add(1, Ordering::Relaxed);
-        *lock(&inner.by_endpoint).entry(call.endpoint()).or_insert(0) += 1;
+        *lock(&inner.by_endpoint)
+            .entry(route.to_owned())
+            .or_insert(0) += 1;
         let started = Instant::now();
-        let response = match request.send().await {
-            Ok(response) => response,
-            Err(error) => {
-                let sent = !error.is_connect();
-                return Err(transport_failure(
-                    call,
-                    idempotency,
-                    retry,
-                    started,
-                    error,
-                    sent,
-                ));
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let request_id = headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(error) => {
-                return Err(transport_failure(
-                    call,
-                    idempotency,
-                    retry,
-                    started,
-                    error,
-                    true,
-                ));
-            }
-        };
-        inner.bytes_received.fetch_add(
-            u64::try_from(body.len()).unwrap_or(u64::MAX),
-            Ordering::Relaxed,
-        );
+        let deadline = *deadline.get_or_insert(started + inner.max_request_time);
+        let exchange = self.exchange(request, attempt, started);
+        let (status, headers, request_id, body) =
+            match tokio::time::timeout_at(deadline, exchange).await {
+                Ok(answer) => answer?,
+                Err(_elapsed) => {
+                    return Err(Failure {
+                        retryable: false,
+                        retry_after: None,
+                        throttled: false,
+                        error: Error::RequestTimeLimit {
+                            method: call.method.to_string(),
+                            path: call.path.to_owned(),
+                            limit_ms: millis(inner.max_request_time),
+                            attempts: retry + 1,
+                        },
+                    });
+                }
+            };
         tracing::debug!(
             method = %call.method,
             path = call.path,
@@ -478,52 +546,122 @@ impl Client {
         let retry_after = retry::retry_after(&headers, SystemTime::now());
         Err(Failure {
             retryable: idempotency.retries_status(status, &headers),
-            // A server that names a time to come back is overloaded for every request.
+            // A server that names a time to come back is overloaded for this route.
             throttled: throttled || retry_after.is_some(),
             retry_after,
             error: Error::Api(api_error(status, call, &headers, &body, request_id)),
         })
     }
 
-    /// Delays every attempt of this client (and its clones) until `wait` from now.
-    fn hold_off(&self, wait: Duration) {
+    /// Sends `request` and reads its answer: status, headers, request id and body, the body
+    /// refused once it is larger than `max_response_bytes` (declared or streamed).
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+        attempt: &Attempt<'_>,
+        started: Instant,
+    ) -> Result<(StatusCode, HeaderMap, Option<String>, Vec<u8>), Failure> {
         let inner = &self.inner;
-        let until = (Instant::now() + wait).saturating_duration_since(inner.epoch);
-        inner
-            .not_before_ms
-            .fetch_max(millis(until), Ordering::Relaxed);
+        let limit = inner.max_response_bytes;
+        let too_large = |size: String| Failure {
+            // The same request would get the same answer.
+            retryable: false,
+            retry_after: None,
+            throttled: false,
+            error: Error::ResponseTooLarge {
+                method: attempt.call.method.to_string(),
+                path: attempt.call.path.to_owned(),
+                size,
+                limit,
+            },
+        };
+        let mut response = request.send().await.map_err(|error| {
+            let sent = !error.is_connect();
+            transport_failure(attempt, started, error, sent)
+        })?;
+        if let Some(declared) = response.content_length().filter(|&n| n > limit) {
+            return Err(too_large(format!("it declares {declared} bytes")));
+        }
+        let status = response.status();
+        let headers = response.headers().clone();
+        let request_id = headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        // The declared length (within the limit) sizes the buffer once.
+        let capacity = response.content_length().unwrap_or(0);
+        let mut body = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| transport_failure(attempt, started, error, true))?
+        {
+            inner.bytes_received.fetch_add(
+                u64::try_from(chunk.len()).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            let total = u64::try_from(body.len() + chunk.len()).unwrap_or(u64::MAX);
+            if total > limit {
+                return Err(too_large("the body passed it while streaming".to_owned()));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((status, headers, request_id, body))
     }
 
-    /// Sleeps until the hold-off set by [`Client::hold_off`] has passed.
-    async fn wait_hold_off(&self) {
-        let inner = &self.inner;
+    /// Delays every attempt of `route` (on this client and its clones) until `wait` from now.
+    fn hold_off(&self, route: &str, wait: Duration) {
+        let until = Instant::now() + wait;
+        let mut not_before = lock(&self.inner.not_before);
+        let entry = not_before.entry(route.to_owned()).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    /// How long `route` is still held off, if it is.
+    fn hold_off_left(&self, route: &str) -> Option<Duration> {
+        let until = *lock(&self.inner.not_before).get(route)?;
+        Some(until.saturating_duration_since(Instant::now())).filter(|left| !left.is_zero())
+    }
+
+    /// Sleeps until the hold-off set on `route` by [`Client::hold_off`] has passed.
+    async fn wait_hold_off(&self, route: &str) {
         // Again after each sleep: another throttled answer may have moved the instant on.
-        loop {
-            let not_before =
-                inner.epoch + Duration::from_millis(inner.not_before_ms.load(Ordering::Relaxed));
-            let now = Instant::now();
-            if not_before <= now {
-                return;
-            }
+        while let Some(left) = self.hold_off_left(route) {
             tracing::debug!(
-                wait_ms = millis(not_before - now),
+                route,
+                wait_ms = millis(left),
                 "holding off after a throttled answer"
             );
-            tokio::time::sleep_until(not_before).await;
+            tokio::time::sleep(left).await;
         }
     }
+}
+
+/// Whether URL parsing (WHATWG, as the `url` crate and reqwest do it) would change `path`: a
+/// dot segment (`.`, `..`, also percent-encoded as `%2e`) is resolved away, `\\` is read as
+/// `/`, and `?` or `#` end the path.
+fn moves_when_parsed(path: &str) -> bool {
+    path.contains(['?', '#', '\\'])
+        || path.split('/').any(|segment| {
+            let decoded = segment.to_ascii_lowercase().replace("%2e", ".");
+            decoded == "." || decoded == ".."
+        })
 }
 
 /// The failure of an attempt that got no complete answer. `sent`: the request may have
 /// reached the server (anything but a connection error), so only an idempotent one is retried.
 fn transport_failure(
-    call: &Call<'_>,
-    idempotency: Idempotency,
-    retry: u32,
+    attempt: &Attempt<'_>,
     started: Instant,
     error: reqwest::Error,
     sent: bool,
 ) -> Failure {
+    let Attempt {
+        call,
+        idempotency,
+        retry,
+        ..
+    } = *attempt;
     let message = describe_transport(error);
     tracing::debug!(
         method = %call.method,
@@ -609,6 +747,18 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One attempt of a call: what is sent, on which route, and which retry it is.
+#[derive(Clone, Copy)]
+struct Attempt<'a> {
+    call: &'a Call<'a>,
+    /// `METHOD /path/{template}`: what hold-offs and counters are kept by.
+    route: &'a str,
+    url: &'a Url,
+    idempotency: Idempotency,
+    /// 0 for the first attempt.
+    retry: u32,
 }
 
 /// A decoded success answer.

@@ -56,6 +56,57 @@ pub enum Error {
     )]
     EmptyPageWithMore { path: String },
 
+    /// An id meant for a request path cannot name one object (see [`crate::check_id`]); the
+    /// request was not sent.
+    #[error("{method} {path}: the id {id} cannot name one object ({reason}); nothing was sent")]
+    InvalidId {
+        method: String,
+        /// The operation's path template.
+        path: String,
+        /// The id, quoted with control characters escaped.
+        id: String,
+        reason: &'static str,
+    },
+
+    /// The answer is larger than `max_response_bytes`: refused from its `Content-Length`, or
+    /// as soon as the body crossed the limit. Not retried: the same request would get the same
+    /// answer.
+    #[error(
+        "{method} {path}: the answer is larger than the limit of {limit} bytes ({size}); stopped \
+         reading it (not retried). If the organization really answers this much, raise \
+         `[scan] max_response_bytes` in custos.toml"
+    )]
+    ResponseTooLarge {
+        method: String,
+        path: String,
+        /// `it declares N bytes`, or `the body passed it while streaming`.
+        size: String,
+        limit: u64,
+    },
+
+    /// A paged list went on past `max_list_items`: a server answering `has_more: true` with
+    /// new items forever would otherwise fill the memory.
+    #[error(
+        "GET {path}: the list has more than {limit} items; stopped reading it (the list is \
+         unknown). If the organization really has that many, raise \
+         `[scan] max_items_per_list` in custos.toml"
+    )]
+    ListTooLong { path: String, limit: u64 },
+
+    /// A request (every attempt, and the waits between them) took longer than
+    /// `max_request_time`.
+    #[error(
+        "{method} {path}: no complete answer within {limit_ms} ms over {attempts} attempt(s) \
+         (connect, headers and body, and the waits between retries); gave up. The API or the \
+         network is too slow: retry later, or raise `[scan] max_request_time` in custos.toml"
+    )]
+    RequestTimeLimit {
+        method: String,
+        path: String,
+        limit_ms: u64,
+        attempts: u32,
+    },
+
     /// The client or a request was configured wrongly; nothing was sent.
     #[error("invalid client configuration: {0}")]
     Config(String),

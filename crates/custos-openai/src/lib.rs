@@ -14,11 +14,16 @@ mod client;
 pub mod endpoints;
 mod error;
 mod paginate;
+mod path;
 mod query;
 mod retry;
 
-pub use client::{Client, ClientConfig, ClientStats, DeleteOutcome};
+pub use client::{
+    Client, ClientConfig, ClientStats, DEFAULT_MAX_LIST_ITEMS, DEFAULT_MAX_REQUEST_TIME,
+    DEFAULT_MAX_RESPONSE_BYTES, DeleteOutcome,
+};
 pub use error::{ApiError, Error, Result};
 pub use paginate::NextAfter;
+pub use path::{InvalidId, check_id};
 pub use query::Query;
 pub use retry::RetryPolicy;

@@ -4,8 +4,11 @@
 //! order and stops after the page with `has_more: false`. A page that cannot be continued ends
 //! the stream with an error after the items already read: a cursor seen before
 //! ([`Error::RepeatingCursor`], which would loop forever), `has_more` on an empty page
-//! ([`Error::EmptyPageWithMore`]), or `has_more` without a cursor ([`Error::Decode`]). A
-//! consumer therefore never mistakes a cut-short list for a complete one.
+//! ([`Error::EmptyPageWithMore`]), `has_more` without a cursor ([`Error::Decode`]), or more
+//! items than the client's `max_list_items` ([`Error::ListTooLong`]: a server answering
+//! `has_more: true` with new items forever would otherwise fill the memory, since each new
+//! cursor is kept to detect loops and the consumer usually keeps the items). A consumer
+//! therefore never mistakes a cut-short list for a complete one.
 
 use crate::{Client, Error, Query, Result};
 use custos_model::page::{Bucket, BucketPage, IdCursorPage, NextCursorPage};
@@ -141,6 +144,8 @@ impl Client {
                 .filter(|(name, _)| name == style.param)
                 .map(|(_, value)| value.clone())
                 .collect();
+            let limit = client.max_list_items();
+            let mut listed: u64 = 0;
             loop {
                 let (page, request_id) = match client.get_with_request_id::<P>(&path, &query).await {
                     Ok(answer) => answer,
@@ -151,6 +156,12 @@ impl Client {
                 };
                 let Page { items, has_more, cursor } = split(page);
                 let empty = items.is_empty();
+                listed = listed.saturating_add(u64::try_from(items.len()).unwrap_or(u64::MAX));
+                if listed > limit {
+                    // Refused before any item of the page is handed on: the list is unknown.
+                    yield Err(Error::ListTooLong { path, limit });
+                    return;
+                }
                 for item in items {
                     yield Ok(item);
                 }

@@ -18,7 +18,8 @@ pub struct RetryPolicy {
     pub initial_backoff: Duration,
     /// Cap of the exponential backoff (default 20 s).
     pub max_backoff: Duration,
-    /// Give up at once when the server asks to wait longer than this (default 120 s).
+    /// The longest single wait: give up at once when the server asks to wait longer than
+    /// this (default 60 s; `[scan] max_retry_wait`).
     pub max_retry_after: Duration,
 }
 
@@ -28,7 +29,7 @@ impl Default for RetryPolicy {
             max_retries: 6,
             initial_backoff: Duration::from_millis(250),
             max_backoff: Duration::from_secs(20),
-            max_retry_after: Duration::from_secs(120),
+            max_retry_after: Duration::from_secs(60),
         }
     }
 }

@@ -922,7 +922,8 @@ async fn the_rate_limiter_spaces_requests_after_a_burst_of_one_second() {
 }
 
 #[tokio::test]
-async fn a_throttled_answer_holds_off_every_request_of_the_client() {
+async fn a_throttled_answer_holds_off_every_request_of_its_route() {
+    // The second request is of the same route (`GET /first`), from a clone of the client.
     let fake = Fake::start(|seen, n| match (seen.path.as_str(), n) {
         ("/v1/first", 0) => raw(429, &[("retry-after-ms", "500")], ""),
         _ => ok(),
@@ -938,18 +939,318 @@ async fn a_throttled_answer_holds_off_every_request_of_the_client() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
-    get_ok(&client, "/second").await.expect("second");
+    get_ok(&client, "/first").await.expect("second");
     let seen = fake.seen();
-    let second = seen
-        .iter()
-        .find(|s| s.path == "/v1/second")
-        .expect("second request");
-    let gap = second.at - seen[0].at;
+    let gap = seen[1].at - seen[0].at;
     assert!(
         ms(gap) >= 450,
-        "the second request went out {gap:?} after the 429"
+        "the next request of the route went out {gap:?} after the 429"
     );
     first.await.expect("task").expect("first, retried");
+}
+
+#[tokio::test]
+async fn a_throttled_route_holds_back_no_other_route() {
+    // `/first` is throttled for 20 s (within the 60 s cap, so it waits); `/second` is not.
+    let fake = Fake::start(|seen, _| match seen.path.as_str() {
+        "/v1/first" => raw(429, &[("retry-after", "20")], ""),
+        _ => ok(),
+    })
+    .await;
+    let mut config = config(fake.base_url(), KEY);
+    config.retry.max_retry_after = Duration::from_secs(60);
+    config.max_concurrency = 1;
+    let client = Client::new(config).expect("client");
+    let first = {
+        let client = client.clone();
+        tokio::spawn(async move { get_ok(&client, "/first").await })
+    };
+    while fake.count() == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // Even with a single permit, the held-off request does not occupy it.
+    tokio::time::timeout(Duration::from_secs(30), get_ok(&client, "/second"))
+        .await
+        .expect("the other route is not held back")
+        .expect("second");
+    let paths: Vec<String> = fake.seen().into_iter().map(|s| s.path).collect();
+    assert_eq!(paths, ["/v1/first", "/v1/second"]);
+    // The throttled route is: another request of it does not go out within the hold-off.
+    let held = tokio::time::timeout(Duration::from_millis(300), get_ok(&client, "/first")).await;
+    assert!(held.is_err(), "the throttled route was not held off");
+    assert_eq!(fake.count(), 2);
+    first.abort();
+}
+
+#[tokio::test]
+async fn a_retry_after_beyond_max_retry_wait_fails_its_request_after_one_attempt() {
+    // The probe's attack: `Retry-After: 100` on one endpoint froze the whole scan for about 12
+    // minutes. With the default cap of 60 s, the request fails at once and nothing is held.
+    let fake = Fake::start(|seen, _| match seen.path.as_str() {
+        "/v1/organization/users" => raw(429, &[("retry-after", "100")], ""),
+        _ => ok(),
+    })
+    .await;
+    let mut config = config(fake.base_url(), KEY);
+    config.retry = RetryPolicy::default();
+    let client = Client::new(config).expect("client");
+    let both = async {
+        futures::join!(
+            get_ok(&client, "/organization/users"),
+            get_ok(&client, "/organization/users"),
+            get_ok(&client, "/organization/invites"),
+        )
+    };
+    let (users, again, invites) = tokio::time::timeout(Duration::from_secs(30), both)
+        .await
+        .expect("nothing waits 100 s");
+    assert_eq!(users.expect_err("throttled").status(), Some(429));
+    assert_eq!(again.expect_err("throttled").status(), Some(429));
+    invites.expect("another endpoint is served");
+    assert_eq!(fake.count(), 3, "one attempt each, no retry");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded costs: answer sizes, list lengths, request times, ids
+// ---------------------------------------------------------------------------------------------
+
+/// A body of `chunks` pieces of 16 KiB of `[` (or endless when `None`), `pause` apart.
+fn streamed_body(chunks: Option<usize>, pause: Duration) -> Body {
+    let pieces = futures::stream::iter(std::iter::repeat_n((), chunks.unwrap_or(usize::MAX))).then(
+        move |()| async move {
+            tokio::time::sleep(pause).await;
+            Ok::<_, std::io::Error>(bytes::Bytes::from(vec![b'['; 16 << 10]))
+        },
+    );
+    Body::from_stream(pieces)
+}
+
+#[tokio::test]
+async fn a_body_declared_larger_than_max_response_bytes_is_refused_unread_and_not_retried() {
+    let fake = Fake::start(|_, _| {
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .header("content-length", (2u64 << 30).to_string())
+            .body(streamed_body(None, Duration::ZERO))
+            .expect("response")
+    })
+    .await;
+    let client = client(&fake);
+    let error = get_ok(&client, "/organization/users")
+        .await
+        .expect_err("too large");
+    assert!(
+        matches!(&error, Error::ResponseTooLarge { limit, .. } if *limit == 64 << 20),
+        "{error:?}"
+    );
+    let text = error.to_string();
+    assert!(text.contains("declares 2147483648 bytes"), "{text}");
+    assert!(text.contains("max_response_bytes"), "{text}");
+    assert_eq!(fake.count(), 1, "not retried");
+    assert_eq!(client.stats().bytes_received, 0, "nothing of it was read");
+}
+
+#[tokio::test]
+async fn a_streamed_body_is_cut_off_as_soon_as_it_crosses_max_response_bytes() {
+    // No Content-Length (chunked), and no end.
+    let fake = Fake::start(|_, _| {
+        Response::builder()
+            .status(200)
+            .body(streamed_body(None, Duration::ZERO))
+            .expect("response")
+    })
+    .await;
+    let mut small = config(fake.base_url(), KEY);
+    small.max_response_bytes = 1 << 20;
+    let client = Client::new(small).expect("client");
+    let error = tokio::time::timeout(
+        Duration::from_secs(30),
+        get_ok(&client, "/organization/users"),
+    )
+    .await
+    .expect("the endless body is not read to its end")
+    .expect_err("too large");
+    assert!(
+        error.to_string().contains("passed it while streaming"),
+        "{error}"
+    );
+    assert_eq!(fake.count(), 1, "not retried");
+    let read = client.stats().bytes_received;
+    assert!(
+        read > 1 << 20 && read <= (1 << 20) + (64 << 10),
+        "read {read} bytes for a limit of 1 MiB"
+    );
+
+    // A body within the limit is still read whole.
+    let within = Fake::start(|_, _| ok()).await;
+    let mut config = config(within.base_url(), KEY);
+    config.max_response_bytes = 12;
+    assert!(
+        get_ok(&Client::new(config).expect("client"), "/x")
+            .await
+            .expect("12 bytes")
+            .ok
+    );
+}
+
+#[tokio::test]
+async fn endless_pages_stop_at_max_list_items() {
+    // Every page is new ids and `has_more: true`, forever.
+    let fake = Fake::start(|seen, n| {
+        let data: Vec<Value> = (0..100)
+            .map(|i| json!({"id": format!("u{n}-{i}")}))
+            .collect();
+        let last = format!("u{n}-99");
+        assert_eq!(seen.param("limit").as_deref(), None);
+        json_answer(
+            200,
+            &json!({"object": "list", "data": data, "has_more": true, "last_id": last}),
+        )
+    })
+    .await;
+    let mut config = config(fake.base_url(), KEY);
+    config.max_list_items = 250;
+    let client = Client::new(config).expect("client");
+    let results: Vec<Result<Item>> = tokio::time::timeout(
+        Duration::from_secs(30),
+        client
+            .paginate_id("/organization/users", Query::new(), NextAfter::LastId)
+            .collect(),
+    )
+    .await
+    .expect("the walk ends");
+    assert_eq!(results.len(), 201, "two whole pages, then the error");
+    let error = results
+        .last()
+        .expect("error")
+        .as_ref()
+        .expect_err("too long");
+    assert!(
+        matches!(error, Error::ListTooLong { path, limit: 250 } if path == "/organization/users"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("max_items_per_list"), "{error}");
+    assert_eq!(fake.count(), 3, "no page is asked for after the limit");
+}
+
+#[tokio::test]
+async fn a_slowloris_answer_is_bounded_by_max_request_time_across_retries() {
+    // Headers at once, then 16 KiB every 100 ms, forever: each attempt times out, and without
+    // a total bound every retry would start the wait again (7 x 60 s with the defaults).
+    let fake = Fake::start(|_, _| {
+        Response::builder()
+            .status(200)
+            .body(streamed_body(None, Duration::from_millis(100)))
+            .expect("response")
+    })
+    .await;
+    let mut slow = config(fake.base_url(), KEY);
+    slow.timeout = Duration::from_millis(300);
+    slow.max_request_time = Duration::from_secs(1);
+    slow.max_response_bytes = u64::MAX;
+    slow.retry = fast_retries(6);
+    let client = Client::new(slow).expect("client");
+    let error = tokio::time::timeout(
+        Duration::from_secs(30),
+        get_ok(&client, "/organization/users"),
+    )
+    .await
+    .expect("bounded")
+    .expect_err("never answers");
+    assert!(
+        (2..=4).contains(&fake.count()),
+        "{} attempts of 300 ms within 1 s",
+        fake.count()
+    );
+    assert!(
+        matches!(
+            error,
+            Error::RequestTimeLimit { .. } | Error::Transport { .. }
+        ),
+        "{error:?}"
+    );
+
+    // An attempt longer than the whole budget ends at the budget, without a retry.
+    let mut patient = config(fake.base_url(), KEY);
+    patient.timeout = Duration::from_secs(60);
+    patient.max_request_time = Duration::from_millis(500);
+    patient.max_response_bytes = u64::MAX;
+    let before = fake.count();
+    let error = get_ok(
+        &Client::new(patient).expect("client"),
+        "/organization/users",
+    )
+    .await
+    .expect_err("never answers");
+    assert!(
+        matches!(
+            error,
+            Error::RequestTimeLimit {
+                attempts: 1,
+                limit_ms: 500,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("max_request_time"), "{error}");
+    assert_eq!(fake.count(), before + 1);
+}
+
+#[tokio::test]
+async fn ids_are_encoded_and_those_that_cannot_name_one_object_are_never_sent() {
+    let fake = Fake::start(|_, _| {
+        json_answer(
+            200,
+            &json!({"id": "x", "object": "deleted", "deleted": true}),
+        )
+    })
+    .await;
+    let client = client(&fake);
+    for id in ["..", ".", "", "user\n1"] {
+        let error = client.retrieve_user(id).await.expect_err(id);
+        assert!(
+            matches!(error, Error::InvalidId { .. }),
+            "{id:?}: {error:?}"
+        );
+        let error = client.delete_user(id).await.expect_err(id);
+        assert!(
+            matches!(error, Error::InvalidId { .. }),
+            "{id:?}: {error:?}"
+        );
+        let roles: Vec<Result<custos_model::api::AssignedRole>> = client
+            .list_user_role_assignments(id, &Default::default())
+            .collect()
+            .await;
+        assert!(
+            matches!(roles.as_slice(), [Err(Error::InvalidId { .. })]),
+            "{id:?}: {roles:?}"
+        );
+    }
+    // A path built by hand is checked too: a dot segment, however encoded, would be resolved.
+    for path in [
+        "/organization/users/..",
+        "/organization/users/%2e%2E",
+        "/organization/users/.%2E/roles",
+        "/organization/users/a\\..",
+    ] {
+        let error = get_ok(&client, path).await.expect_err(path);
+        assert!(error.to_string().contains("nothing was sent"), "{error}");
+    }
+    assert_eq!(fake.count(), 0, "nothing was sent");
+
+    // Reserved characters stay inside their segment; a dot inside an id is kept.
+    client.delete_user("u/1?x#y%").await.expect("delete");
+    client.delete_user("...").await.expect("delete");
+    let paths: Vec<String> = fake.seen().into_iter().map(|s| s.path).collect();
+    assert_eq!(
+        paths,
+        [
+            "/v1/organization/users/u%2F1%3Fx%23y%25",
+            "/v1/organization/users/..."
+        ]
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1022,6 +1323,9 @@ async fn the_canary_key_appears_in_no_error_debug_output_or_log() {
     // The test runs on one thread (current-thread runtime), so a thread-local default
     // subscriber sees the client, reqwest/hyper and the fake server.
     let _guard = tracing::subscriber::set_default(subscriber);
+    // Another test may have hit the client's log call sites first, with no subscriber on its
+    // thread, and left them cached as disabled: ask every call site again.
+    tracing::callsite::rebuild_interest_cache();
 
     let fake = Fake::start(|seen, _| {
         // A careless server that echoes the Authorization header back.

@@ -4,8 +4,18 @@
 //! not set (spend limit, model permissions, ...) answers 404 and becomes `None`; any other
 //! failure is recorded as an [`EndpointFailure`] so that callers can tell "none" from
 //! "unknown": a failed request is never an empty answer.
+//!
+//! A list is also failed, whole, when an object in it has an id that cannot name one object
+//! (empty, `.`, `..`, a control character: see [`custos_openai::check_id`]) or when two of its
+//! objects share an id: either would store one object under another's identity, or make a
+//! later request reach another object. And every endpoint still unread when the collection's
+//! deadline passes is recorded as failed, so a server that never finishes cannot hold a scan.
 
-use custos_model::api::{UsageKind, UsageResult};
+use custos_model::api::{
+    AdminApiKey, AssignedRole, Certificate, File, Group, GroupMember, Invite, Project,
+    ProjectApiKey, ProjectGroup, ProjectUser, RateLimit, Role, ServiceAccount, SpendAlert,
+    UsageKind, UsageResult, User, VectorStore,
+};
 pub use custos_model::inventory::{EndpointFailure, Inventory, ProjectInventory};
 use custos_model::page::Bucket;
 use custos_openai::endpoints::{
@@ -14,7 +24,9 @@ use custos_openai::endpoints::{
 };
 use custos_openai::{Client, Error};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::time::Duration;
+use tokio::time::Instant;
 
 pub(crate) const DAY: i64 = 86_400;
 
@@ -24,6 +36,9 @@ pub const USAGE_GROUPING: [&str; 4] = ["project_id", "user_id", "api_key_id", "m
 /// Lists under one project's users or groups read at the same time (projects are walked
 /// several at a time already; the client bounds the total in flight).
 const PER_PROJECT_WIDTH: usize = 4;
+
+/// Default of [`CollectOptions::deadline`]: one hour.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(3600);
 
 /// Told how the walk goes: (what, done, total).
 pub type Progress = std::sync::Arc<dyn Fn(&str, usize, usize) + Send + Sync>;
@@ -37,6 +52,8 @@ pub struct CollectOptions {
     pub windows: Windows,
     /// Projects walked at the same time (the client bounds requests in flight and their rate).
     pub project_concurrency: usize,
+    /// How long the whole collection may take; what is unread then is recorded as failed.
+    pub deadline: Duration,
     /// Clients holding project keys, by project id, for files and vector stores.
     pub project_clients: BTreeMap<String, Client>,
     pub progress: Option<Progress>,
@@ -48,6 +65,7 @@ impl std::fmt::Debug for CollectOptions {
             .field("now", &self.now)
             .field("windows", &self.windows)
             .field("project_concurrency", &self.project_concurrency)
+            .field("deadline", &self.deadline)
             .field("project_keys", &self.project_clients.keys())
             .finish_non_exhaustive()
     }
@@ -60,8 +78,18 @@ impl CollectOptions {
             now,
             windows: Windows::days(now, days),
             project_concurrency: 4,
+            deadline: DEFAULT_DEADLINE,
             project_clients: BTreeMap::new(),
             progress: None,
+        }
+    }
+
+    /// The deadline of a collection starting now (the scan's deadline counts from here: the
+    /// store writes after it are bounded by the store).
+    fn deadline(&self) -> Deadline {
+        Deadline {
+            at: Instant::now() + self.deadline,
+            after: self.deadline,
         }
     }
 
@@ -116,14 +144,91 @@ impl Collected {
     }
 }
 
+/// An object of a listed collection, named by its id.
+trait Identified {
+    fn id(&self) -> &str;
+}
+
+macro_rules! identified_by {
+    ($field:ident: $($kind:ty),+) => {
+        $(impl Identified for $kind {
+            fn id(&self) -> &str {
+                &self.$field
+            }
+        })+
+    };
+}
+
+identified_by!(id: User, Invite, AdminApiKey, Certificate, Group, Role, SpendAlert, Project,
+    ProjectUser, ServiceAccount, ProjectApiKey, RateLimit, File, VectorStore, AssignedRole,
+    GroupMember);
+identified_by!(group_id: ProjectGroup);
+
+/// The list, or why it cannot be stored: an id that cannot name one object, or one id twice.
+fn checked<T: Identified>(items: Vec<T>) -> Result<Vec<T>, Failure> {
+    check_ids(&items).map_err(|message| Failure {
+        status: None,
+        message,
+    })?;
+    Ok(items)
+}
+
+fn check_ids<T: Identified>(items: &[T]) -> Result<(), String> {
+    let mut seen = HashSet::with_capacity(items.len());
+    for (n, item) in items.iter().enumerate() {
+        let id = item.id();
+        if let Err(invalid) = custos_openai::check_id(id) {
+            return Err(format!(
+                "item {n} of the list: {invalid}; the list is unknown and nothing of it is stored"
+            ));
+        }
+        if !seen.insert(id) {
+            return Err(format!(
+                "the id {id:?} appears twice in the list; the list is unknown and nothing of it \
+                 is stored"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// When the collection must end, and the setting that said so (for the failures' message).
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    at: Instant,
+    after: Duration,
+}
+
+impl Deadline {
+    /// `read`, or the failure message when the deadline passes first.
+    async fn bound<T>(&self, read: impl Future<Output = T>) -> Result<T, String> {
+        tokio::time::timeout_at(self.at, read).await.map_err(|_| {
+            format!(
+                "the scan's deadline ({} s, `[scan] deadline` in custos.toml) passed before this \
+                 endpoint was read; it is unknown",
+                self.after.as_secs()
+            )
+        })
+    }
+}
+
 /// Records what each endpoint gave, and its failures, while the collection goes on.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Tally {
+    deadline: Deadline,
     failures: Vec<EndpointFailure>,
     items: BTreeMap<(String, Option<String>), u64>,
 }
 
 impl Tally {
+    fn new(deadline: Deadline) -> Self {
+        Tally {
+            deadline,
+            failures: Vec::new(),
+            items: BTreeMap::new(),
+        }
+    }
+
     fn count(&mut self, endpoint: &str, project_id: Option<&str>, items: usize) {
         let key = (endpoint.to_owned(), project_id.map(str::to_owned));
         *self.items.entry(key).or_insert(0) += items as u64;
@@ -136,30 +241,69 @@ impl Tally {
         }
     }
 
-    fn note(&mut self, endpoint: &str, project_id: Option<&str>, error: &Error) {
-        tracing::warn!(endpoint, project_id, %error, "endpoint failed; its data is unknown");
+    fn note(&mut self, endpoint: &str, project_id: Option<&str>, failure: Failure) {
+        let Failure { status, message } = failure;
+        tracing::warn!(endpoint, project_id, error = %message, "endpoint failed; its data is unknown");
         self.failures.push(EndpointFailure {
             endpoint: endpoint.to_owned(),
             project_id: project_id.map(str::to_owned),
-            status: error.status(),
-            message: error.to_string(),
+            status,
+            message,
         });
     }
 
-    /// Every item of a list, or an empty list and a recorded failure.
-    async fn list<T>(
+    /// Every item of a stream, within the deadline.
+    async fn read_all<T>(
+        &self,
+        stream: BoxStream<'static, custos_openai::Result<T>>,
+    ) -> Result<Vec<T>, Failure> {
+        match self.deadline.bound(stream.try_collect::<Vec<T>>()).await {
+            Ok(Ok(items)) => Ok(items),
+            Ok(Err(error)) => Err(Failure::from(&error)),
+            Err(message) => Err(Failure {
+                status: None,
+                message,
+            }),
+        }
+    }
+
+    /// Every object of a list, or an empty list and a recorded failure (the list's ids
+    /// checked: see the module documentation).
+    async fn list<T: Identified>(
         &mut self,
         endpoint: &str,
         project_id: Option<&str>,
         stream: BoxStream<'static, custos_openai::Result<T>>,
     ) -> Vec<T> {
-        match stream.try_collect::<Vec<T>>().await {
+        let read = self.read_all(stream).await.and_then(checked);
+        self.keep(endpoint, project_id, read)
+    }
+
+    /// Every item of a time series (audit events, buckets), or an empty list and a recorded
+    /// failure. Their ids name no request path, and repeated audit events are deduplicated
+    /// when stored.
+    async fn series<T>(
+        &mut self,
+        endpoint: &str,
+        stream: BoxStream<'static, custos_openai::Result<T>>,
+    ) -> Vec<T> {
+        let read = self.read_all(stream).await;
+        self.keep(endpoint, None, read)
+    }
+
+    fn keep<T>(
+        &mut self,
+        endpoint: &str,
+        project_id: Option<&str>,
+        read: Result<Vec<T>, Failure>,
+    ) -> Vec<T> {
+        match read {
             Ok(items) => {
                 self.count(endpoint, project_id, items.len());
                 items
             }
-            Err(error) => {
-                self.note(endpoint, project_id, &error);
+            Err(failure) => {
+                self.note(endpoint, project_id, failure);
                 Vec::new()
             }
         }
@@ -167,7 +311,7 @@ impl Tally {
 
     /// The list under each owner (a user's roles), `width` owners at a time, keyed by owner id;
     /// an owner whose list failed is absent from the map and recorded as a failure.
-    async fn per_owner<T: Send + 'static>(
+    async fn per_owner<T: Identified + Send + 'static>(
         &mut self,
         endpoint: &str,
         project_id: Option<&str>,
@@ -176,11 +320,12 @@ impl Tally {
         list: impl Fn(&str) -> BoxStream<'static, custos_openai::Result<T>>,
     ) -> BTreeMap<String, Vec<T>> {
         // Unordered, so that one slow answer does not hold the others' slots; sorted after.
-        let mut answers: Vec<(usize, String, custos_openai::Result<Vec<T>>)> =
+        let this = &*self;
+        let mut answers: Vec<(usize, String, Result<Vec<T>, Failure>)> =
             futures::stream::iter(owners.into_iter().enumerate())
                 .map(|(n, owner)| {
                     let stream = list(&owner);
-                    async move { (n, owner, stream.try_collect::<Vec<T>>().await) }
+                    async move { (n, owner, this.read_all(stream).await.and_then(checked)) }
                 })
                 .buffer_unordered(width.max(1))
                 .collect()
@@ -193,7 +338,7 @@ impl Tally {
                     self.count(endpoint, project_id, items.len());
                     lists.insert(owner, items);
                 }
-                Err(error) => self.note(endpoint, project_id, &error),
+                Err(failure) => self.note(endpoint, project_id, failure),
             }
         }
         lists
@@ -206,19 +351,46 @@ impl Tally {
         project_id: Option<&str>,
         read: impl Future<Output = custos_openai::Result<T>>,
     ) -> Option<T> {
-        match read.await {
-            Ok(value) => {
+        match self.deadline.bound(read).await {
+            Ok(Ok(value)) => {
                 self.count(endpoint, project_id, 1);
                 Some(value)
             }
-            Err(error) if error.is_not_found() => {
+            Ok(Err(error)) if error.is_not_found() => {
                 self.count(endpoint, project_id, 0);
                 None
             }
-            Err(error) => {
-                self.note(endpoint, project_id, &error);
+            Ok(Err(error)) => {
+                self.note(endpoint, project_id, Failure::from(&error));
                 None
             }
+            Err(message) => {
+                self.note(
+                    endpoint,
+                    project_id,
+                    Failure {
+                        status: None,
+                        message,
+                    },
+                );
+                None
+            }
+        }
+    }
+}
+
+/// Why an endpoint could not be read.
+#[derive(Debug)]
+struct Failure {
+    status: Option<u16>,
+    message: String,
+}
+
+impl From<&Error> for Failure {
+    fn from(error: &Error) -> Self {
+        Failure {
+            status: error.status(),
+            message: error.to_string(),
         }
     }
 }
@@ -229,10 +401,11 @@ impl Tally {
 /// per-object lists (a user's roles) run `project_concurrency` at a time: with latency, a walk
 /// that waited for each answer in turn would use a fraction of the rate limit.
 pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Collected {
+    let deadline = options.deadline();
     let ((mut inventory, mut tally), (projects, project_tally), (series, series_tally)) = futures::join!(
-        collect_organization(client, options),
-        collect_projects(client, options),
-        collect_series(client, options),
+        collect_organization(client, options, deadline),
+        collect_projects(client, options, deadline),
+        collect_series(client, options, deadline),
     );
     inventory.projects = projects;
     inventory.audit_logs = series.audit_logs;
@@ -248,8 +421,12 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
 }
 
 /// The organization-level lists and settings, and the lists under each user and group.
-async fn collect_organization(client: &Client, options: &CollectOptions) -> (Inventory, Tally) {
-    let mut tally = Tally::default();
+async fn collect_organization(
+    client: &Client,
+    options: &CollectOptions,
+    deadline: Deadline,
+) -> (Inventory, Tally) {
+    let mut tally = Tally::new(deadline);
     let mut inventory = Inventory {
         users: tally
             .list(
@@ -353,8 +530,9 @@ async fn collect_organization(client: &Client, options: &CollectOptions) -> (Inv
 async fn collect_projects(
     client: &Client,
     options: &CollectOptions,
+    deadline: Deadline,
 ) -> (Vec<ProjectInventory>, Tally) {
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(deadline);
     let projects = tally
         .list(
             "GET /organization/projects",
@@ -371,7 +549,9 @@ async fn collect_projects(
     options.report("projects", 0, total);
     let mut walked: Vec<(usize, (ProjectInventory, Tally))> =
         futures::stream::iter(projects.into_iter().enumerate())
-            .map(|(n, project)| async move { (n, collect_project(client, options, project).await) })
+            .map(|(n, project)| async move {
+                (n, collect_project(client, options, deadline, project).await)
+            })
             .buffer_unordered(options.project_concurrency.max(1))
             .enumerate()
             .map(|(done, walked)| {
@@ -397,13 +577,16 @@ struct Series {
     costs: Vec<Bucket<custos_model::api::CostResult>>,
 }
 
-async fn collect_series(client: &Client, options: &CollectOptions) -> (Series, Tally) {
-    let mut tally = Tally::default();
+async fn collect_series(
+    client: &Client,
+    options: &CollectOptions,
+    deadline: Deadline,
+) -> (Series, Tally) {
+    let mut tally = Tally::new(deadline);
     let mut series = Series {
         audit_logs: tally
-            .list(
+            .series(
                 "GET /organization/audit_logs",
-                None,
                 client.list_audit_logs(&ListAuditLogs {
                     effective_at: TimeRange {
                         gte: options.windows.audit_since,
@@ -418,18 +601,16 @@ async fn collect_series(client: &Client, options: &CollectOptions) -> (Series, T
     let end = options.now;
     for (&kind, &start) in &options.windows.usage_from {
         let buckets: Vec<Bucket<UsageResult>> = tally
-            .list(
+            .series(
                 &format!("GET {}", kind.path()),
-                None,
                 client.usage(kind, &usage_params(kind, start, end)),
             )
             .await;
         series.usage.insert(kind, buckets);
     }
     series.costs = tally
-        .list(
+        .series(
             "GET /organization/costs",
-            None,
             client.costs(&CostsParams {
                 start_time: options.windows.costs_from,
                 end_time: Some(end),
@@ -460,9 +641,10 @@ fn usage_params(kind: UsageKind, start: i64, end: i64) -> UsageParams {
 async fn collect_project(
     client: &Client,
     options: &CollectOptions,
+    deadline: Deadline,
     project: custos_model::api::Project,
 ) -> (ProjectInventory, Tally) {
-    let mut tally = Tally::default();
+    let mut tally = Tally::new(deadline);
     let id = project.id.clone();
     let pid = Some(id.as_str());
     // The API refuses (400) to list the users and service accounts of an archived project:

@@ -86,6 +86,9 @@ pub struct ScanOptions {
     pub audit_overlap_seconds: i64,
     /// Projects walked at the same time.
     pub project_concurrency: usize,
+    /// How long reading the organization may take (`[scan] deadline`); what is unread then is
+    /// recorded as failed and the scan is partial.
+    pub deadline: std::time::Duration,
     /// Keep email addresses instead of their hashes.
     pub keep_emails: bool,
     /// Clients holding project keys, by project id.
@@ -103,6 +106,7 @@ impl std::fmt::Debug for ScanOptions {
             .field("refetch_days", &self.refetch_days)
             .field("audit_overlap_seconds", &self.audit_overlap_seconds)
             .field("project_concurrency", &self.project_concurrency)
+            .field("deadline", &self.deadline)
             .field("keep_emails", &self.keep_emails)
             .field("project_keys", &self.project_clients.keys())
             .finish_non_exhaustive()
@@ -118,6 +122,7 @@ impl ScanOptions {
             refetch_days: 3,
             audit_overlap_seconds: 3_600,
             project_concurrency: 4,
+            deadline: crate::collect::DEFAULT_DEADLINE,
             keep_emails: false,
             project_clients: BTreeMap::new(),
             progress: None,
@@ -187,12 +192,13 @@ pub async fn scan(
     let marks = Marks::load(store, org_id).await.map_err(fail)?;
     let windows = marks.windows(options);
     let requests_before = client.requests_by_endpoint();
-    let collected = collect_inventory(
+    let mut collected = collect_inventory(
         client,
         &CollectOptions {
             now: options.now,
             windows: windows.clone(),
             project_concurrency: options.project_concurrency,
+            deadline: options.deadline,
             project_clients: options.project_clients.clone(),
             progress: options.progress.clone(),
         },
@@ -201,7 +207,8 @@ pub async fn scan(
     let requests = requests_since(&requests_before, &client.requests_by_endpoint());
     options.reach(Stage::Collected);
 
-    let records = records(org_id, &collected.inventory, options.keep_emails);
+    let mut records = records(org_id, &collected.inventory, options.keep_emails);
+    collected.failures.extend(drop_colliding(&mut records));
     for (n, batch) in records.chunks(BATCH).enumerate() {
         let batch: Vec<ObjectRecord> = batch.iter().map(object_record).collect();
         store.put_objects(scan_id, &batch).await.map_err(fail)?;
@@ -485,6 +492,43 @@ fn endpoint_runs(collected: &Collected, requests: &BTreeMap<String, u64>) -> Vec
         }
     }
     runs
+}
+
+/// Removes every record whose `(kind, id)` another record of the scan also has (lists are
+/// checked one by one at collection; this catches what two lists or two projects share, which
+/// the store would refuse for the whole scan), and fails the endpoint of that kind instead:
+/// which of the two is the object is unknown.
+fn drop_colliding(records: &mut Vec<Record>) -> Vec<EndpointFailure> {
+    let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    for record in records.iter() {
+        *seen.entry((record.kind, record.id.as_str())).or_insert(0) += 1;
+    }
+    let colliding: BTreeSet<(String, String)> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|((kind, id), _)| (kind.to_owned(), id.to_owned()))
+        .collect();
+    if colliding.is_empty() {
+        return Vec::new();
+    }
+    records.retain(|r| !colliding.contains(&(r.kind.to_owned(), r.id.clone())));
+    let mut failures: BTreeMap<&str, EndpointFailure> = BTreeMap::new();
+    for (kind, id) in &colliding {
+        let path = crate::records::KINDS
+            .iter()
+            .find(|(k, _)| k == kind)
+            .map_or("", |(_, path)| *path);
+        failures.entry(path).or_insert_with(|| EndpointFailure {
+            endpoint: format!("GET {path}"),
+            project_id: None,
+            status: None,
+            message: format!(
+                "two {kind} objects have the id {id:?} (from two lists or projects); they are \
+                 unknown and neither is stored"
+            ),
+        });
+    }
+    failures.into_values().collect()
 }
 
 fn object_record(record: &Record) -> ObjectRecord {

@@ -72,7 +72,7 @@ impl Client {
         if include_content {
             query.push_array("include", &["content"]);
         }
-        let path = RETRIEVE_CERTIFICATE.fill(&[certificate_id]);
+        let path = RETRIEVE_CERTIFICATE.fill(&[certificate_id])?;
         self.get(&path, &query).await
     }
 

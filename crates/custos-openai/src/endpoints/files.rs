@@ -38,7 +38,7 @@ impl Client {
 
     /// GET `/files/{file_id}/content` — a file's content as text (project key).
     pub async fn file_content(&self, file_id: &str) -> Result<String> {
-        self.get_text(&DOWNLOAD_FILE.fill(&[file_id]), &Query::new())
+        self.get_text(&DOWNLOAD_FILE.fill(&[file_id])?, &Query::new())
             .await
     }
 

@@ -172,14 +172,14 @@ pub(crate) fn page_limit(op: &Operation, limit: Option<u32>, max: u32) -> Result
     }
 }
 
-/// The walk `start` begins with `query`, or, when the parameters were refused, a stream that
-/// yields that error and ends.
-fn walk<T: Send + 'static>(
-    query: Result<Query>,
-    start: impl FnOnce(Query) -> BoxStream<'static, Result<T>>,
+/// The walk `start` begins with `request` (a path and a query, or just a query), or, when the
+/// request was refused, a stream that yields that error and ends.
+fn walk<R, T: Send + 'static>(
+    request: Result<R>,
+    start: impl FnOnce(R) -> BoxStream<'static, Result<T>>,
 ) -> BoxStream<'static, Result<T>> {
-    match query {
-        Ok(query) => start(query),
+    match request {
+        Ok(request) => start(request),
         Err(error) => stream::once(async move { Err(error) }).boxed(),
     }
 }
@@ -188,7 +188,7 @@ fn walk<T: Send + 'static>(
 impl Client {
     /// GET `op` without query parameters.
     async fn read<T: DeserializeOwned>(&self, op: &Operation, args: &[&str]) -> Result<T> {
-        self.get(&op.fill(args), &Query::new()).await
+        self.get(&op.fill(args)?, &Query::new()).await
     }
 
     /// POST `body` to `op`.
@@ -197,7 +197,7 @@ impl Client {
         B: Serialize + ?Sized + Sync,
         T: DeserializeOwned,
     {
-        self.post(&op.fill(args), body).await
+        self.post(&op.fill(args)?, body).await
     }
 
     /// DELETE `op`; a 404 comes back as [`DeleteOutcome::AlreadyGone`].
@@ -206,7 +206,7 @@ impl Client {
         op: &Operation,
         args: &[&str],
     ) -> Result<DeleteOutcome<T>> {
-        self.delete(&op.fill(args)).await
+        self.delete(&op.fill(args)?).await
     }
 
     /// Every item of a style-A list (`after` ← `last_id`, or the last item's id for `next`).
@@ -217,7 +217,10 @@ impl Client {
         query: Result<Query>,
         next: NextAfter<T>,
     ) -> BoxStream<'static, Result<T>> {
-        walk(query, |query| self.paginate_id(&op.fill(args), query, next))
+        let request = op.fill(args).and_then(|path| Ok((path, query?)));
+        walk(request, |(path, query)| {
+            self.paginate_id(&path, query, next)
+        })
     }
 
     /// Every item of a style-B list (`after` ← `next`).
@@ -227,6 +230,7 @@ impl Client {
         args: &[&str],
         query: Result<Query>,
     ) -> BoxStream<'static, Result<T>> {
-        walk(query, |query| self.paginate_next(&op.fill(args), query))
+        let request = op.fill(args).and_then(|path| Ok((path, query?)));
+        walk(request, |(path, query)| self.paginate_next(&path, query))
     }
 }

@@ -3,7 +3,8 @@
 //! from one of these constants, so the table and the client cannot drift apart; the simulator's
 //! tests and the remediation planner read [`OPERATIONS`].
 
-use std::fmt::Write as _;
+use crate::path::push_segment;
+use crate::{Error, Result};
 
 /// One HTTP operation: `method` and `path` exactly as the spec writes them (the path relative to
 /// the base URL, which ends in `/v1`, with `{name}` placeholders).
@@ -29,11 +30,11 @@ impl Operation {
         }
     }
 
-    /// The path with each `{placeholder}` replaced, in order, by the next of `args`,
-    /// percent-encoded as one path segment (ids are opaque: a `/` in one stays inside it).
-    /// A placeholder without an argument is left as it is, and so reaches the server as a
-    /// visibly wrong path rather than a panic.
-    pub fn fill(&self, args: &[&str]) -> String {
+    /// The path with each `{placeholder}` replaced, in order, by the next of `args`, each
+    /// written as one path segment by [`crate::path`] (ids are opaque: a `/` in one stays
+    /// inside it). Refused, with nothing sent, when an argument cannot name one object (empty,
+    /// `.`, `..`, a control character) or a placeholder has no argument.
+    pub fn fill(&self, args: &[&str]) -> Result<String> {
         let mut out = String::with_capacity(self.path.len() + 32);
         let mut args = args.iter();
         let mut rest = self.path;
@@ -42,26 +43,23 @@ impl Operation {
                 break;
             };
             out.push_str(&rest[..open]);
-            match args.next() {
-                Some(arg) => encode_segment(&mut out, arg),
-                None => out.push_str(&rest[open..=close]),
-            }
+            let placeholder = &rest[open..=close];
+            let Some(arg) = args.next() else {
+                return Err(Error::Config(format!(
+                    "{} {}: no value for {placeholder}",
+                    self.method, self.path
+                )));
+            };
+            push_segment(&mut out, arg).map_err(|invalid| Error::InvalidId {
+                method: self.method.to_owned(),
+                path: self.path.to_owned(),
+                id: invalid.id,
+                reason: invalid.reason,
+            })?;
             rest = &rest[close + 1..];
         }
         out.push_str(rest);
-        out
-    }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn encode_segment(out: &mut String, segment: &str) {
-    for byte in segment.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "%{byte:02X}");
-        }
+        Ok(out)
     }
 }
 
@@ -1025,13 +1023,25 @@ mod tests {
     #[test]
     fn fill_replaces_placeholders_in_order_and_encodes_them() {
         assert_eq!(
-            RETRIEVE_PROJECT_USER.fill(&["proj_1", "user 2/x"]),
+            RETRIEVE_PROJECT_USER.fill(&["proj_1", "user 2/x"]).unwrap(),
             "/organization/projects/proj_1/users/user%202%2Fx"
         );
-        assert_eq!(LIST_USERS.fill(&[]), "/organization/users");
-        assert_eq!(
-            RETRIEVE_PROJECT_USER.fill(&["proj_1"]),
-            "/organization/projects/proj_1/users/{user_id}"
-        );
+        assert_eq!(LIST_USERS.fill(&[]).unwrap(), "/organization/users");
+        let missing = RETRIEVE_PROJECT_USER.fill(&["proj_1"]).unwrap_err();
+        assert!(missing.to_string().contains("{user_id}"), "{missing}");
+    }
+
+    #[test]
+    fn fill_refuses_an_id_that_cannot_name_one_object() {
+        for id in ["..", ".", "", "u\r\n1"] {
+            let error = DELETE_USER.fill(&[id]).unwrap_err();
+            let text = error.to_string();
+            assert!(matches!(error, Error::InvalidId { .. }), "{error:?}");
+            assert!(
+                text.contains("DELETE /organization/users/{user_id}"),
+                "{text}"
+            );
+            assert!(text.contains("nothing was sent"), "{text}");
+        }
     }
 }

@@ -66,7 +66,7 @@ impl Client {
     ) -> Result<ProjectGroup> {
         let mut query = Query::new();
         query.push_opt("group_type", group_type.map(GroupType::as_str));
-        let path = RETRIEVE_PROJECT_GROUP.fill(&[project_id, group_id]);
+        let path = RETRIEVE_PROJECT_GROUP.fill(&[project_id, group_id])?;
         self.get(&path, &query).await
     }
 

@@ -69,6 +69,6 @@ impl Client {
     /// POST `/organization/projects/{project_id}/archive` — archive a project. Irreversible:
     /// an archived project can no longer be used or updated.
     pub async fn archive_project(&self, project_id: &str) -> Result<Project> {
-        self.post_empty(&ARCHIVE_PROJECT.fill(&[project_id])).await
+        self.post_empty(&ARCHIVE_PROJECT.fill(&[project_id])?).await
     }
 }

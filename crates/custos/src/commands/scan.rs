@@ -83,6 +83,10 @@ pub async fn scan_target(
         let mut config = ClientConfig::new(target.base_url.clone(), key.clone());
         config.requests_per_second = NonZeroU32::new(settings.requests_per_second);
         config.max_concurrency = settings.concurrency.max(1);
+        config.max_list_items = settings.max_items_per_list;
+        config.max_response_bytes = settings.max_response_bytes;
+        config.max_request_time = settings.max_request_time.0;
+        config.retry.max_retry_after = settings.max_retry_wait.0;
         Ok(Client::new(config)?)
     };
     let client = client_for(&target.read_key)?;
@@ -95,6 +99,7 @@ pub async fn scan_target(
     options.refetch_days = settings.usage_refetch_days;
     options.audit_overlap_seconds = i64::from(settings.audit_overlap_minutes) * 60;
     options.project_concurrency = settings.concurrency.max(1);
+    options.deadline = settings.deadline.0;
     options.keep_emails = keep_emails;
     options.project_clients = project_clients;
     let bar = progress_bar();
