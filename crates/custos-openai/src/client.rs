@@ -1,11 +1,11 @@
 //! The HTTP core every endpoint goes through: authentication, URL and query building, the
 //! retry loop, the client-side rate limiter, the concurrency bound and answer decoding.
 //!
-//! One attempt of a request waits, in this order, for a concurrency permit, for the "not
-//! before" instant a 429 may have set on its route (the operation, e.g.
-//! `GET /organization/users/{user_id}/roles`), and for the rate limiter; so retries are rate
-//! limited like first attempts, and a throttled answer slows every request of that route, but
-//! not the others.
+//! One attempt of a request waits, in this order, for the "not before" instant a 429 may have
+//! set on its route (the operation, e.g. `GET /organization/users/{user_id}/roles`), for a
+//! concurrency permit (a held-off request holds none), and for the rate limiter; so retries
+//! are rate limited like first attempts, and a throttled answer slows every request of that
+//! route, but not the others.
 //!
 //! What a hostile or broken server can cost is bounded: one wait at most
 //! [`RetryPolicy::max_retry_after`] (a longer `Retry-After` fails the request at once), one
