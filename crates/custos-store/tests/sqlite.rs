@@ -112,11 +112,12 @@ async fn file_is_in_wal_mode_with_a_schema_version() {
 async fn missing_directory_is_a_clear_error() {
     let err = custos_store::open("/nonexistent-dir-custos/x/custos.db")
         .await
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
+    // The message names the file; its cause follows in the error's chain, printed once.
+    let text = with_causes(&err);
     assert!(
-        err.starts_with("cannot open /nonexistent-dir-custos/x/custos.db:"),
-        "{err}"
+        text.starts_with("cannot open /nonexistent-dir-custos/x/custos.db") && text.contains(": "),
+        "{text}"
     );
 }
 
@@ -215,7 +216,8 @@ async fn a_read_only_open_reads_and_writes_nothing() {
     assert_eq!(store.objects(scan, None).await.unwrap().len(), 1);
     assert_eq!(store.organizations().await.unwrap().len(), 1);
     let refused = store.upsert_organization("org-2", None).await.unwrap_err();
-    assert!(refused.to_string().contains("readonly"), "{refused}");
+    let refused = with_causes(&refused);
+    assert!(refused.contains("readonly"), "{refused}");
     drop(store);
 
     #[cfg(unix)]
@@ -273,4 +275,16 @@ async fn a_read_only_open_refuses_an_outdated_or_missing_store_without_touching_
         .unwrap_err();
     assert!(matches!(err, Error::Missing { .. }), "{err}");
     assert!(!missing.exists(), "reading does not create a store");
+}
+
+/// An error and each of its causes, as `{:#}` prints a chain.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }

@@ -435,12 +435,28 @@ fn a_first_scan_with_a_wrong_key_records_what_it_could_not_read_and_is_never_cle
     let stderr = String::from_utf8_lossy(&fail_on.stderr);
     assert!(stderr.contains("org-demo has no complete scan"), "{stderr}");
 
-    // A store that has scanned nothing cannot pass `--fail-on` either.
+    // A store that has scanned nothing cannot pass `--fail-on` either; nor can a store that is
+    // not there (read commands never create one).
     let empty = dir.join("empty.db").display().to_string();
-    let nothing = custos()
-        .args(["findings", "--fail-on", "low", "--db", &empty])
+    let fail_on_empty = || {
+        custos()
+            .args(["findings", "--fail-on", "low", "--db", &empty])
+            .output()
+            .unwrap()
+    };
+    let missing = fail_on_empty();
+    assert_eq!(missing.status.code(), Some(1), "{missing:?}");
+    assert!(
+        String::from_utf8_lossy(&missing.stderr).contains("there is no store at"),
+        "{missing:?}"
+    );
+    // `orgs remove` opens the store for writing, which creates it with nothing scanned.
+    custos()
+        .args(["orgs", "remove", "org-none", "--db", &empty])
         .output()
         .unwrap();
+    assert!(std::path::Path::new(&empty).exists());
+    let nothing = fail_on_empty();
     assert_eq!(nothing.status.code(), Some(4), "{nothing:?}");
     let _ = std::fs::remove_dir_all(&dir);
 }

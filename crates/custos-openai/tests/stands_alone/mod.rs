@@ -247,7 +247,10 @@ pub fn escapes(
                 .iter()
                 .enumerate()
                 .any(|(s, segment)| *segment == SHARED && s + 1 < segments.len());
-            if names_shared || segments.contains(&"..") {
+            // An absolute literal that climbs (`/organization/users/..`) is an API path in a
+            // test of dot segments, not a file: only relative ones climb out of the crate.
+            let climbs = !text.starts_with('/') && segments.contains(&"..");
+            if names_shared || climbs {
                 let base = if text.starts_with('/') {
                     Path::new("/")
                 } else {
