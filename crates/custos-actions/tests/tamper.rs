@@ -81,8 +81,15 @@ async fn inconsistencies(env: &Env) -> Vec<String> {
         .collect()
 }
 
-fn any_contains(found: &[String], needle: &str) -> bool {
-    found.iter().any(|f| f.contains(needle))
+/// Asserts that `journal verify` reported each of `needles` in one of its findings.
+#[track_caller]
+fn assert_reported(found: &[String], needles: &[&str]) {
+    for needle in needles {
+        assert!(
+            found.iter().any(|f| f.contains(needle)),
+            "{needle:?}: {found:?}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -108,17 +115,13 @@ async fn an_inserted_approval_row_is_refused() {
         .unwrap();
     refused_with_nothing_sent(&env, id).await;
     let found = inconsistencies(&env).await;
-    assert!(
-        any_contains(&found, "approve row by alice has no signed approve"),
-        "{found:?}"
-    );
-    assert!(
-        any_contains(&found, "approved without a signed approval"),
-        "{found:?}"
-    );
-    assert!(
-        any_contains(&found, "the approve entry is not signed"),
-        "{found:?}"
+    assert_reported(
+        &found,
+        &[
+            "approve row by alice has no signed approve",
+            "approved without a signed approval",
+            "the approve entry is not signed",
+        ],
     );
 }
 
@@ -150,13 +153,12 @@ async fn a_rewritten_plan_with_a_recomputed_hash_is_refused() {
     let err = refused_with_nothing_sent(&env, id).await;
     assert!(err.contains("that bob requested"), "{err}");
     let found = inconsistencies(&env).await;
-    assert!(
-        any_contains(&found, "that bob signed as requested"),
-        "{found:?}"
-    );
-    assert!(
-        any_contains(&found, "approve row by alice has no signed approve"),
-        "{found:?}"
+    assert_reported(
+        &found,
+        &[
+            "that bob signed as requested",
+            "approve row by alice has no signed approve",
+        ],
     );
 }
 
@@ -232,12 +234,9 @@ async fn a_replaced_key_of_the_approver_is_refused() {
     let err = refused_with_nothing_sent(&env, id).await;
     assert!(err.contains("has no signed approval"), "{err}");
     let found = inconsistencies(&env).await;
-    assert!(
-        any_contains(
-            &found,
-            "the signature of alice does not verify with alice's registered key"
-        ),
-        "{found:?}"
+    assert_reported(
+        &found,
+        &["the signature of alice does not verify with alice's registered key"],
     );
 }
 
@@ -274,12 +273,11 @@ async fn an_approval_replayed_from_another_action_is_refused() {
     let err = refused_with_nothing_sent(&env, other).await;
     assert!(err.contains("has no signed approval"), "{err}");
     let found = inconsistencies(&env).await;
-    assert!(
-        any_contains(
-            &found,
-            &format!("is about action {approved}, the entry about {other}")
-        ),
-        "{found:?}"
+    assert_reported(
+        &found,
+        &[&format!(
+            "is about action {approved}, the entry about {other}"
+        )],
     );
 }
 
@@ -315,12 +313,9 @@ async fn an_approval_by_a_principal_disabled_since_is_refused() {
     let err = refused_with_nothing_sent(&env, id).await;
     assert!(err.contains("(carol) is disabled"), "{err}");
     let found = inconsistencies(&env).await;
-    assert!(
-        any_contains(
-            &found,
-            "principal carol: the store's row says status enabled, its signed registration disabled"
-        ),
-        "{found:?}"
+    assert_reported(
+        &found,
+        &["principal carol: the store's row says status enabled, its signed registration disabled"],
     );
 }
 

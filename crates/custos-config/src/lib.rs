@@ -153,12 +153,6 @@ impl<'de> Deserialize<'de> for ConfigDuration {
     }
 }
 
-impl std::fmt::Display for ConfigDuration {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} s", self.0.as_secs_f64())
-    }
-}
-
 /// A numeric setting with the range it must lie in, checked when the file is loaded so that an
 /// absurd value is an error naming its key instead of a panic or an overflow deep in a scan.
 struct NumericSetting {

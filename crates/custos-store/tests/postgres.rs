@@ -42,17 +42,6 @@ async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Er
     Ok(client)
 }
 
-/// An error with its causes, `a: b: c`.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(cause) = source {
-        text = format!("{text}: {cause}");
-        source = cause.source();
-    }
-    text
-}
-
 fn base_url() -> String {
     std::env::var("CUSTOS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
 }
@@ -64,7 +53,7 @@ async fn backend(test: &str) -> Option<Postgres> {
     let client = match connect(&base).await {
         Ok(client) => client,
         Err(e) => {
-            let why = chain(&e);
+            let why = suite::chain(&e);
             if std::env::var_os("CI").is_some() {
                 panic!(
                     "PostgreSQL is unreachable ({why}) and CI is set: run crates/custos-store/ci-postgres.sh"

@@ -114,7 +114,7 @@ async fn missing_directory_is_a_clear_error() {
         .await
         .unwrap_err();
     // The message names the file; its cause follows in the error's chain, printed once.
-    let text = with_causes(&err);
+    let text = suite::chain(&err);
     assert!(
         text.starts_with("cannot open /nonexistent-dir-custos/x/custos.db") && text.contains(": "),
         "{text}"
@@ -216,7 +216,7 @@ async fn a_read_only_open_reads_and_writes_nothing() {
     assert_eq!(store.objects(scan, None).await.unwrap().len(), 1);
     assert_eq!(store.organizations().await.unwrap().len(), 1);
     let refused = store.upsert_organization("org-2", None).await.unwrap_err();
-    let refused = with_causes(&refused);
+    let refused = suite::chain(&refused);
     assert!(refused.contains("readonly"), "{refused}");
     drop(store);
 
@@ -275,16 +275,4 @@ async fn a_read_only_open_refuses_an_outdated_or_missing_store_without_touching_
         .unwrap_err();
     assert!(matches!(err, Error::Missing { .. }), "{err}");
     assert!(!missing.exists(), "reading does not create a store");
-}
-
-/// An error and each of its causes, as `{:#}` prints a chain.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        text.push_str(": ");
-        text.push_str(&next.to_string());
-        cause = next.source();
-    }
-    text
 }

@@ -106,6 +106,17 @@ async fn full_scan(store: &dyn Store, org: &str, at: i64, objects: &[ObjectRecor
     scan
 }
 
+/// An error with its causes, `a: b: c`, as `{:#}` prints a chain.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text = format!("{text}: {cause}");
+        source = cause.source();
+    }
+    text
+}
+
 pub async fn organizations(b: &impl Backend) {
     let store = open(b).await;
     assert!(store.organizations().await.unwrap().is_empty());
