@@ -5,12 +5,10 @@
 
 mod common;
 
-use common::{Sim, custos, temp_dir};
+use common::{Sim, custos, postgres_schema, temp_dir};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const DEFAULT_PG_URL: &str = "postgres://custos:custos@127.0.0.1:5432/custos_test";
 
 /// Every planted problem the catalogue must report as `fail`, and nothing else.
 const EXPECTED_FAILURES: &[(&str, &str)] = &[
@@ -270,33 +268,6 @@ fn check_sarif(sarif: &[u8], count: usize) {
     }
 }
 
-/// A fresh schema for this test in the PostgreSQL database, or `None` where none is reachable
-/// outside CI.
-fn postgres_url() -> Option<String> {
-    let base =
-        std::env::var("CUSTOS_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG_URL.to_owned());
-    let schema = format!("findings_e2e_{}", std::process::id());
-    let created = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await?;
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
-            ))
-            .await
-    });
-    match created {
-        Ok(()) => Some(format!("{base}?options=-c%20search_path%3D{schema}")),
-        Err(e) if std::env::var_os("CI").is_some() => {
-            panic!("CI is set but PostgreSQL at {base} is unreachable: {e}")
-        }
-        Err(e) => {
-            eprintln!("PostgreSQL unreachable ({e}); skipping its half");
-            None
-        }
-    }
-}
-
 #[test]
 fn the_demo_findings_are_exact_identical_on_both_backends_and_export_to_ocsf_and_sarif() {
     let sim = Sim::start();
@@ -355,7 +326,7 @@ fn the_demo_findings_are_exact_identical_on_both_backends_and_export_to_ocsf_and
         .unwrap();
     assert_eq!(fail_on.status.code(), Some(3));
 
-    if let Some(url) = postgres_url() {
+    if let Some(url) = postgres_schema("findings_e2e") {
         let pg = scan_and_list(&url, &dir, &sim, &["json"]);
         assert_eq!(
             String::from_utf8_lossy(&pg[0]),

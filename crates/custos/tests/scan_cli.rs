@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Sim, custos, temp_dir};
+use common::{Sim, custos, postgres_schema, temp_dir};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -651,35 +651,6 @@ fn a_failed_master_key_rotation_leaves_no_new_key_file() {
     let list = run(custos().args(["orgs", "list", "--db"]).arg(&db));
     assert!(list.status.success(), "{}", stderr(&list));
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A fresh PostgreSQL schema for `name` and a URL that selects it; None (skip) when the test
-/// server (`crates/custos-store/ci-postgres.sh`) is unreachable, unless CI is set.
-fn postgres_schema(name: &str) -> Option<String> {
-    let base = std::env::var("CUSTOS_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://custos:custos@127.0.0.1:5432/custos_test".to_owned());
-    let schema = format!("custos_cli_{name}");
-    let created = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await?;
-        tokio::spawn(connection);
-        client
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
-            ))
-            .await
-    });
-    if let Err(e) = created {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "PostgreSQL is unreachable ({e}) and CI is set"
-        );
-        eprintln!("SKIP {name}: PostgreSQL is unreachable ({e})");
-        return None;
-    }
-    let separator = if base.contains('?') { '&' } else { '?' };
-    Some(format!(
-        "{base}{separator}options=-c%20search_path%3D{schema}"
-    ))
 }
 
 #[test]

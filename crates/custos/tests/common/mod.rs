@@ -1,5 +1,5 @@
 //! What the binary's behaviour tests share: the binary with a clean environment, a fresh
-//! folder, and the simulator serving the demo organization.
+//! folder, the simulator serving the demo organization, and a fresh PostgreSQL schema.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -56,4 +56,33 @@ impl Drop for Sim {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A fresh PostgreSQL schema for `name` and a URL that selects it; None (skip) when the test
+/// server (`crates/custos-store/ci-postgres.sh`) is unreachable, unless CI is set.
+pub fn postgres_schema(name: &str) -> Option<String> {
+    let base = std::env::var("CUSTOS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://custos:custos@127.0.0.1:5432/custos_test".to_owned());
+    let schema = format!("custos_cli_{name}_{}", std::process::id());
+    let created = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls).await?;
+        tokio::spawn(connection);
+        client
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema};"
+            ))
+            .await
+    });
+    if let Err(e) = created {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "PostgreSQL is unreachable ({e}) and CI is set"
+        );
+        eprintln!("SKIP {name}: PostgreSQL is unreachable ({e})");
+        return None;
+    }
+    let separator = if base.contains('?') { '&' } else { '?' };
+    Some(format!(
+        "{base}{separator}options=-c%20search_path%3D{schema}"
+    ))
 }
