@@ -9,6 +9,7 @@
 
 pub mod api;
 pub mod inventory;
+pub mod kind;
 pub mod page;
 pub mod redact;
 pub mod scenario;
