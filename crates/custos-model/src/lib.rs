@@ -10,6 +10,7 @@
 pub mod api;
 pub mod inventory;
 pub mod kind;
+pub mod money;
 pub mod page;
 pub mod redact;
 pub mod scenario;

@@ -110,6 +110,21 @@ fn is_plain_number(text: &str) -> bool {
         && text.parse::<f64>().is_ok()
 }
 
+/// The candidate closest to `word`, if it is close enough to be a likely typo of it (what a
+/// "did you mean" suggests): at most half of `word`'s length (counted from 6 characters up) away
+/// by edit distance, or containing `word` whole. Ties go to the first candidate.
+pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let close_enough = word.chars().count().max(6) / 2;
+    candidates
+        .into_iter()
+        .map(|candidate| (strsim::levenshtein(word, candidate), candidate))
+        .filter(|(distance, candidate)| {
+            *distance <= close_enough || (!word.is_empty() && candidate.contains(word))
+        })
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +174,21 @@ mod tests {
         for kept in ["-12.5", "-3", "+4", "1e-3", "-1.5E3", "plain", "", "a=b"] {
             assert_eq!(csv_cell(kept), kept, "{kept:?}");
         }
+    }
+
+    #[test]
+    fn closest_suggests_typos_and_ignores_far_candidates() {
+        let ids = ["openai-org-too-few-owners", "openai-org-too-many-owners"];
+        assert_eq!(
+            closest("openai-org-to-few-owners", ids),
+            Some("openai-org-too-few-owners")
+        );
+        assert_eq!(closest("something-else-entirely", ids), None);
+        assert_eq!(
+            closest("owners", ["costs", "too-many-owners"]),
+            Some("too-many-owners")
+        );
+        assert_eq!(closest("", ["a-long-name"]), None);
+        assert_eq!(closest("a", ["b"]), Some("b"));
     }
 }

@@ -10,6 +10,9 @@ use std::fmt;
 /// Seconds since 1970-01-01T00:00:00Z.
 pub type UnixSeconds = i64;
 
+/// One day in seconds: the API's buckets, look-backs and windows are whole UTC days.
+pub const DAY: UnixSeconds = 86_400;
+
 /// The times custos accepts from people: from 1970-01-01 to 3000-01-01 (UTC), both included. Later ones are typos or probes, and would overflow date arithmetic (a period's end, a
 /// look-back) far from where they were given.
 pub const TIME_RANGE: std::ops::RangeInclusive<UnixSeconds> = 0..=LATEST_TIME;

@@ -23,7 +23,7 @@ const PROJECTS: usize = 10_000;
 const KEYS: usize = 500_000;
 const USAGE_RESULTS: usize = 1_000_000;
 const DAYS: i64 = 60;
-const DAY: i64 = 86_400;
+use custos_model::unix::DAY;
 /// 2025-06-15T12:00:00Z.
 const AS_OF: i64 = 1_749_988_800;
 const MODELS: [&str; 5] = [

@@ -13,7 +13,7 @@ use std::path::Path;
 
 const PROJECTS: usize = 10_000;
 const KEYS_PER_PROJECT: usize = 50;
-const DAY: i64 = 86_400;
+use custos_model::unix::DAY;
 /// 2025-06-15T12:00:00Z.
 const AS_OF: i64 = 1_749_988_800;
 

@@ -4,12 +4,31 @@
 
 use serde::Serialize;
 use std::fmt;
-use std::str::FromStr;
 
 /// How urgent a failing policy is. The derived order puts `Critical` first, so sorting a list of
 /// findings by severity lists the most urgent first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(
+    serialize_all = "snake_case",
+    ascii_case_insensitive,
+    parse_err_ty = UnknownSeverity,
+    parse_err_fn = UnknownSeverity::from
+)]
 pub enum Severity {
     Critical,
     High,
@@ -19,28 +38,11 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const ALL: [Severity; 5] = [
-        Severity::Critical,
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::Info,
-    ];
+    /// Every severity, most urgent first.
+    pub const ALL: &'static [Severity] = <Severity as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Critical => "critical",
-            Severity::High => "high",
-            Severity::Medium => "medium",
-            Severity::Low => "low",
-            Severity::Info => "info",
-        }
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        self.into()
     }
 }
 
@@ -49,14 +51,9 @@ impl fmt::Display for Severity {
 #[error("unknown severity `{0}`: expected one of critical, high, medium, low, info")]
 pub struct UnknownSeverity(pub String);
 
-impl FromStr for Severity {
-    type Err = UnknownSeverity;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Severity::ALL
-            .into_iter()
-            .find(|severity| severity.as_str().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| UnknownSeverity(s.to_owned()))
+impl From<&str> for UnknownSeverity {
+    fn from(name: &str) -> Self {
+        UnknownSeverity(name.to_owned())
     }
 }
 

@@ -8,12 +8,32 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// The three states of a result. A missing page of data is never a pass: it is `Indeterminate`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    strum::Display,
+    strum::IntoStaticStr,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Verdict {
     Pass,
     Fail,
     Indeterminate,
+}
+
+impl Verdict {
+    /// The name findings JSON and tables use (`pass`, `fail`, `indeterminate`).
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
 }
 
 /// One policy's result for one resource.

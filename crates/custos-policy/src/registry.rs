@@ -2,8 +2,9 @@
 
 use crate::meta::{PolicyMeta, Severity};
 use crate::outcome::{Keep, Outcome, Outcomes};
-use crate::settings::{Params, SettingsError, SettingsMap, closest, parse_severity};
+use crate::settings::{Params, SettingsError, SettingsMap, parse_severity};
 use custos_model::inventory::Snapshot;
+use custos_model::text::closest;
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 

@@ -187,59 +187,13 @@ fn abbreviate(value: &Value) -> String {
     }
 }
 
-/// The candidate closest to `word` by edit distance, if it is close enough to be a likely typo.
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl Iterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .map(|candidate| (edit_distance(word, candidate), candidate))
-        .filter(|(distance, _)| *distance <= word.chars().count().max(6) / 2)
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = Vec::with_capacity(b.len() + 1);
-        current.push(i + 1);
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
-}
-
 /// Parses a severity override, naming the policy on error.
 pub(crate) fn parse_severity(policy: &str, value: &str) -> Result<Severity, SettingsError> {
-    value.parse().map_err(|_| SettingsError::BadSeverity {
-        policy: policy.to_owned(),
-        value: value.to_owned(),
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn edit_distance_counts_insertions_deletions_and_substitutions() {
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-        assert_eq!(edit_distance("same", "same"), 0);
-    }
-
-    #[test]
-    fn closest_ignores_far_candidates() {
-        let ids = ["openai-org-too-few-owners", "openai-org-too-many-owners"];
-        assert_eq!(
-            closest("openai-org-to-few-owners", ids.into_iter()),
-            Some("openai-org-too-few-owners")
-        );
-        assert_eq!(closest("something-else-entirely", ids.into_iter()), None);
-    }
+    value
+        .trim()
+        .parse()
+        .map_err(|_| SettingsError::BadSeverity {
+            policy: policy.to_owned(),
+            value: value.to_owned(),
+        })
 }

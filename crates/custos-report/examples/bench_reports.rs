@@ -25,7 +25,7 @@ const LINE_ITEMS: [&str; 5] = [
 ];
 const MODELS: [&str; 2] = ["gpt-4o", "gpt-4o-mini"];
 const DAYS: i64 = 365;
-const DAY: i64 = 86_400;
+use custos_model::unix::DAY;
 /// 2026-11-20T12:00:00Z.
 const AS_OF: i64 = 1_795_176_000;
 

@@ -22,7 +22,7 @@ pub struct Context<'a> {
     pub orgs: Vec<&'a OrgData>,
     pub as_of: i64,
     pub months: Months,
-    pub money: Converter<'a>,
+    pub money: Converter,
 }
 
 impl<'a> Context<'a> {

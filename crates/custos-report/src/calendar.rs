@@ -9,7 +9,7 @@ use jiff::{Timestamp, ToSpan};
 
 use crate::model::{Period, ReportError};
 
-pub const DAY: i64 = 86_400;
+pub use custos_model::unix::DAY;
 const WEEK: i64 = 7 * DAY;
 
 /// 00:00 UTC of the day holding `t`.

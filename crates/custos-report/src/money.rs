@@ -3,23 +3,25 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
+use custos_model::money::{FxRates, RateError, currency_code};
+
 use crate::model::ReportError;
 
-/// Converts amounts into one target currency with the options' rates. A rate is looked up
-/// directly (`from → to`) or inverted (`to → from`); anything else is an error naming the pair,
-/// never a silent 1:1. Rates found are remembered, because a report converts every record.
+/// Converts amounts into one target currency with the options' rates ([`FxRates`]: direct,
+/// inverted, never a silent 1:1; a missing or invalid rate is an error naming the pair). Rates
+/// found are remembered, because a report converts every record.
 #[derive(Debug)]
-pub struct Converter<'a> {
+pub struct Converter {
     target: String,
-    rates: &'a BTreeMap<String, BTreeMap<String, f64>>,
+    rates: FxRates,
     known: RefCell<Vec<(String, f64)>>,
 }
 
-impl<'a> Converter<'a> {
-    pub fn new(target: &str, rates: &'a BTreeMap<String, BTreeMap<String, f64>>) -> Self {
+impl Converter {
+    pub fn new(target: &str, rates: &BTreeMap<String, BTreeMap<String, f64>>) -> Self {
         Converter {
-            target: target.to_ascii_uppercase(),
-            rates,
+            target: currency_code(target),
+            rates: FxRates::new(rates),
             known: RefCell::new(Vec::new()),
         }
     }
@@ -36,9 +38,6 @@ impl<'a> Converter<'a> {
 
     /// How many target units one unit of `currency` is worth.
     pub fn rate_from(&self, currency: &str) -> Result<f64, ReportError> {
-        if currency.eq_ignore_ascii_case(&self.target) {
-            return Ok(1.0);
-        }
         if let Some((_, rate)) = self
             .known
             .borrow()
@@ -47,43 +46,19 @@ impl<'a> Converter<'a> {
         {
             return Ok(*rate);
         }
-        let from = currency.to_ascii_uppercase();
-        let rate = match (
-            self.lookup(&from, &self.target),
-            self.lookup(&self.target, &from),
-        ) {
-            (Some(direct), _) => checked(direct, &from, &self.target)?,
-            (None, Some(inverse)) => 1.0 / checked(inverse, &self.target, &from)?,
-            (None, None) => {
-                return Err(ReportError::MissingRate {
-                    from,
-                    to: self.target.clone(),
-                });
-            }
-        };
-        self.known.borrow_mut().push((from, rate));
+        let rate = self
+            .rates
+            .rate(currency, &self.target)
+            .map_err(|error| match error {
+                RateError::Missing { from, to } => ReportError::MissingRate { from, to },
+                RateError::Invalid { from, to, rate } => {
+                    ReportError::InvalidRate { from, to, rate }
+                }
+            })?;
+        self.known
+            .borrow_mut()
+            .push((currency_code(currency), rate));
         Ok(rate)
-    }
-
-    fn lookup(&self, from: &str, to: &str) -> Option<f64> {
-        self.rates
-            .iter()
-            .filter(|(code, _)| code.eq_ignore_ascii_case(from))
-            .flat_map(|(_, targets)| targets.iter())
-            .find(|(code, _)| code.eq_ignore_ascii_case(to))
-            .map(|(_, rate)| *rate)
-    }
-}
-
-fn checked(rate: f64, from: &str, to: &str) -> Result<f64, ReportError> {
-    if rate.is_finite() && rate > 0.0 {
-        Ok(rate)
-    } else {
-        Err(ReportError::InvalidRate {
-            from: from.to_owned(),
-            to: to.to_owned(),
-            rate,
-        })
     }
 }
 

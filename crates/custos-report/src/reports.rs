@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use custos_model::text::closest;
 use custos_model::usage::UsageKind;
 
 use crate::aggregate::{
@@ -161,38 +162,15 @@ fn compute(info: &ReportInfo, ctx: &Context) -> Result<Report, ReportError> {
 }
 
 fn unknown_report(name: &str) -> ReportError {
-    let suggestion = REPORTS
-        .iter()
-        .map(|info| (edit_distance(name, info.name), info.name))
-        .min()
-        .filter(|(distance, candidate)| {
-            *distance <= candidate.len() / 2 || (!name.is_empty() && candidate.contains(name))
-        })
-        .map(|(_, candidate)| candidate.to_owned());
     ReportError::UnknownReport {
         name: name.to_owned(),
-        suggestion,
+        suggestion: closest(name, REPORTS.iter().map(|info| info.name)).map(str::to_owned),
         valid: REPORTS
             .iter()
             .map(|info| info.name)
             .collect::<Vec<_>>()
             .join(", "),
     }
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// What a report function computes; [`compute`] adds the catalogue's name and title.
@@ -794,7 +772,6 @@ mod tests {
     fn names_are_unique_and_suggestions_are_close() {
         let names: BTreeSet<&str> = REPORTS.iter().map(|info| info.name).collect();
         assert_eq!(names.len(), REPORTS.len());
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
         let ReportError::UnknownReport { suggestion, .. } = unknown_report("costs-last-7-day")
         else {
             panic!("expected an unknown report");

@@ -9,7 +9,7 @@ use custos_model::inventory::Snapshot;
 use custos_policy::{Keep, ResolvedPolicy, Verdict, evaluate_each};
 use serde::Serialize;
 
-const DAY: i64 = 86_400;
+use custos_model::unix::DAY;
 
 /// How a segment picks its members.
 #[derive(Debug)]

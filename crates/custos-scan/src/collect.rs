@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 use tokio::time::Instant;
 
-pub(crate) const DAY: i64 = 86_400;
+pub(crate) use custos_model::unix::DAY;
 
 /// The usage grouping fields a scan asks for, where the kind allows them.
 pub const USAGE_GROUPING: [&str; 4] = ["project_id", "user_id", "api_key_id", "model"];

@@ -35,7 +35,7 @@ pub async fn load_snapshot(
 ) -> Result<Snapshot, LoadError> {
     let org = run.org_id.as_str();
     let at = run.started_at;
-    let from = at - i64::from(lookback_days) * 86_400;
+    let from = at - i64::from(lookback_days) * custos_model::unix::DAY;
     let records = store.objects(run.id, None).await?;
     let mut inventory = inventory_from_records(&records).map_err(|e| e.in_scan(run.id))?;
     mark_files_read(&mut inventory, run);

@@ -19,7 +19,7 @@ use serde_json::Value;
 use std::time::Duration;
 
 const NOW: i64 = 1_795_132_800; // 2026-11-20T00:00:00Z
-const DAY: i64 = 86_400;
+use custos_model::unix::DAY;
 
 fn generated(users: usize, projects: usize, keys: usize, days: u32) -> Scenario {
     let options = GenerateOptions {

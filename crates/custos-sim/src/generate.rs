@@ -42,8 +42,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::io::{self, Write};
 
-/// Seconds in a day.
-pub const DAY: i64 = 86_400;
+pub use custos_model::unix::DAY;
 
 /// What to generate. `Default` is a small organization.
 #[derive(Debug, Clone, PartialEq, Eq)]

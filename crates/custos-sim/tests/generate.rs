@@ -165,8 +165,8 @@ fn demo_json_is_up_to_date() {
 /// from the policy tests).
 #[test]
 fn the_demo_contains_the_planted_problems() {
+    use custos_model::unix::DAY;
     use custos_sim::demo::DEMO_NOW as NOW;
-    const DAY: i64 = 86_400;
     let scenario = custos_sim::demo::demo_scenario();
     let org = &scenario.organizations[0];
     let project = |id: &str| {

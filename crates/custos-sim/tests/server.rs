@@ -14,7 +14,7 @@ const RW: &str = "sk-admin-acme-rw";
 const RO: &str = "sk-admin-acme-ro";
 const PROJECT: &str = "sk-proj-acme-ml";
 const NOW: i64 = 1_767_225_600;
-const DAY: i64 = 86_400;
+use custos_model::unix::DAY;
 
 fn scenario() -> Scenario {
     serde_json::from_str(FIXTURE).expect("the fixture is a scenario")

@@ -346,13 +346,13 @@ fn compare(expected: &[Expectation], outcomes: &[Outcome]) -> Vec<String> {
             None => differences.push(format!(
                 "{}: expected {}, got no result",
                 expectation.resource_id,
-                verdict_name(want)
+                Verdict::as_str(want)
             )),
             Some(outcome) if outcome.result != want => differences.push(format!(
                 "{}: expected {}, got {} ({})",
                 expectation.resource_id,
-                verdict_name(want),
-                verdict_name(outcome.result),
+                Verdict::as_str(want),
+                Verdict::as_str(outcome.result),
                 outcome.message
             )),
             Some(outcome) => {
@@ -375,18 +375,10 @@ fn compare(expected: &[Expectation], outcomes: &[Outcome]) -> Vec<String> {
             differences.push(format!(
                 "{}: not expected, got {} ({})",
                 outcome.resource_id,
-                verdict_name(outcome.result),
+                Verdict::as_str(outcome.result),
                 outcome.message
             ));
         }
     }
     differences
-}
-
-fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-        Verdict::Indeterminate => "indeterminate",
-    }
 }

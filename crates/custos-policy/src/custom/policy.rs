@@ -69,6 +69,7 @@ impl CustomPolicy {
         }
         let severity = document
             .severity
+            .trim()
             .parse::<Severity>()
             .map_err(|error| issues.push((key_position(source, "severity"), error.to_string())))
             .unwrap_or(Severity::Info);

@@ -1,7 +1,7 @@
 //! Days and windows as `docs/conventions.md` "Time" defines them. All arithmetic saturates: a
 //! parameter of a million days must not overflow into the future.
 
-pub const DAY: i64 = 86_400;
+pub use custos_model::unix::DAY;
 
 /// `n` days in seconds.
 pub fn days(n: i64) -> i64 {

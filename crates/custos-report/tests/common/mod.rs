@@ -8,7 +8,7 @@ use custos_report::{Cell, OrgData, Report, ReportInput, ReportOptions};
 use custos_store::{CostRecord, UsageRecord};
 use serde_json::{Value, json};
 
-pub const DAY: i64 = 86_400;
+pub use custos_model::unix::DAY;
 
 /// Unix seconds of `2026-11-20` (midnight UTC) or `2026-11-20T12:00`.
 pub fn at(text: &str) -> i64 {

@@ -23,7 +23,7 @@ const MAX_CERTIFICATES: usize = 50;
 /// At most this many ids per activation request.
 const MAX_TOGGLE: usize = 10;
 /// Validity of an uploaded certificate (the simulator does not parse the PEM).
-const VALIDITY: i64 = 365 * 86_400;
+const VALIDITY: i64 = 365 * custos_model::unix::DAY;
 
 pub(super) fn routes(router: Router<Simulator>) -> Router<Simulator> {
     router

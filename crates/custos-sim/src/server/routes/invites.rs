@@ -17,7 +17,7 @@ use axum::routing::get;
 use serde_json::{Map, Value, json};
 
 /// How long an invite stays pending.
-const INVITE_LIFETIME: i64 = 7 * 86_400;
+const INVITE_LIFETIME: i64 = 7 * custos_model::unix::DAY;
 
 pub(super) fn routes(router: Router<Simulator>) -> Router<Simulator> {
     router
