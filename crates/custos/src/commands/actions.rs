@@ -434,7 +434,11 @@ async fn execution_keys(
     org_id: &str,
 ) -> anyhow::Result<ExecutionKeys> {
     let config = load_config(&args.config)?;
-    let configured = config.organizations.iter().find(|o| o.id == org_id);
+    let configured = config
+        .config()
+        .organizations
+        .iter()
+        .find(|o| o.id == org_id);
     let scan_target = target(
         &config,
         store,
