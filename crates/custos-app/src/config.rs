@@ -16,6 +16,19 @@ use std::path::Path;
 pub const DEFAULT_CONFIG_FILE: &str = "custos.toml";
 
 /// A configuration in which every part has been checked against the others.
+///
+/// It is only built by validating a file (or the defaults):
+/// ```
+/// let config = custos_app::ValidConfig::parse(std::path::Path::new("custos.toml"), "").unwrap();
+/// assert_eq!(config.source_for("org-any").name(), "openai");
+/// ```
+/// Its parts are private, so no code can assemble one from an unchecked `Config`:
+/// ```compile_fail
+/// let config = custos_app::ValidConfig {
+///     config: custos_config::Config::default(),
+///     ..custos_app::ValidConfig::parse(std::path::Path::new("custos.toml"), "").unwrap()
+/// };
+/// ```
 #[derive(Debug)]
 pub struct ValidConfig {
     config: Config,

@@ -138,20 +138,29 @@ struct Keys<'a> {
 
 impl Keys<'_> {
     async fn read(&self, source: &KeySource) -> Result<SecretString> {
-        let KeySource::Stored(name) = source else {
-            // Every other source is read from the environment or a file.
-            return source.read_plain()?.ok_or_else(|| {
-                custos_config::ConfigError::Key("the key source gave no key".to_owned()).into()
-            });
-        };
-        let sealed = self
-            .store
-            .secret(name)
-            .await?
-            .ok_or_else(|| Error::NoStoredKey(name.clone()))?;
-        let master = MasterKey::load(Some(self.master_key_file))?;
-        Ok(crypto::open(&master, name, &sealed)?)
+        read_key(self.store, source, self.master_key_file).await
     }
+}
+
+/// The key `source` names: from the environment or a file, or stored in `store` and opened
+/// with the master key (`CUSTOS_MASTER_KEY`, else `master_key_file`).
+pub async fn read_key(
+    store: &dyn Store,
+    source: &KeySource,
+    master_key_file: &Path,
+) -> Result<SecretString> {
+    let KeySource::Stored(name) = source else {
+        // Every other source is read from the environment or a file.
+        return source.read_plain()?.ok_or_else(|| {
+            custos_config::ConfigError::Key("the key source gave no key".to_owned()).into()
+        });
+    };
+    let sealed = store
+        .secret(name)
+        .await?
+        .ok_or_else(|| Error::NoStoredKey(name.clone()))?;
+    let master = MasterKey::load(Some(master_key_file))?;
+    Ok(crypto::open(&master, name, &sealed)?)
 }
 
 /// The master key to seal with: `CUSTOS_MASTER_KEY`, the file, or a new file (returned too).
