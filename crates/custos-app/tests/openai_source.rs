@@ -85,7 +85,7 @@ async fn a_scan_through_the_openai_source_stores_its_kinds_and_records_findings(
     let list = list_findings(&config, store.as_ref(), &query)
         .await
         .unwrap();
-    assert_eq!(list.orgs, [org.id.clone()]);
+    assert_eq!(list.orgs, std::slice::from_ref(&org.id));
     assert_eq!(list.findings.len() as u64, recorded.changes.opened);
     for finding in &list.findings {
         assert!(finding.policy_id.starts_with(source.policy_namespace()));
