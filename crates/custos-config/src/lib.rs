@@ -14,6 +14,10 @@ use std::time::Duration;
 
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
+/// The provider an organization entry is read through when it names none, so that files
+/// written before providers existed keep their meaning.
+pub const DEFAULT_PROVIDER: &str = "openai";
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -345,6 +349,11 @@ fn default_max_request_time() -> ConfigDuration {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OrganizationConfig {
+    /// The API the organization is read through (`provider = "openai"`, the default). Which
+    /// names exist is the application's registry of providers; the span lets its error name the
+    /// line.
+    #[serde(default)]
+    pub provider: Option<toml::Spanned<String>>,
     /// `org-...`, as on the OpenAI settings page.
     pub id: String,
     #[serde(default)]
@@ -366,6 +375,15 @@ pub struct OrganizationConfig {
 
 fn default_base_url() -> String {
     DEFAULT_BASE_URL.to_owned()
+}
+
+impl OrganizationConfig {
+    /// The provider's name: the entry's `provider`, else [`DEFAULT_PROVIDER`].
+    pub fn provider_name(&self) -> &str {
+        self.provider
+            .as_ref()
+            .map_or(DEFAULT_PROVIDER, |name| name.get_ref().as_str())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -570,6 +588,7 @@ fx_rates = { USD = { EUR = 0.92 } }
         .unwrap();
         let org = config.organization(None).unwrap();
         assert_eq!(org.base_url, DEFAULT_BASE_URL);
+        assert_eq!(org.provider_name(), DEFAULT_PROVIDER);
         assert_eq!(org.write_key, Some(KeySource::Stored("acme-rw".into())));
         assert_eq!(config.scan.concurrency, 4);
         assert_eq!(config.scan.usage_refetch_days, 3);
@@ -579,6 +598,16 @@ fx_rates = { USD = { EUR = 0.92 } }
         );
         assert_eq!(config.reports.currency, "EUR");
         assert_eq!(config.reports.fx_rates["USD"]["EUR"], 0.92);
+    }
+
+    #[test]
+    fn a_named_provider_keeps_its_place_in_the_file() {
+        let text = "[[organizations]]\nid = \"org-a\"\nprovider = \"openai\"\nread_key = { env = \"A\" }\n";
+        let config = parse(text).unwrap();
+        let org = &config.organizations[0];
+        assert_eq!(org.provider_name(), "openai");
+        let span = org.provider.as_ref().unwrap().span();
+        assert_eq!(&text[span], "\"openai\"");
     }
 
     #[test]

@@ -293,6 +293,55 @@ fn absurd_numbers_dates_and_ids_are_refused_naming_the_key_or_flag_and_the_range
     assert!(!dir.join("custos.db").exists(), "nothing was written");
 }
 
+/// Issue 13, items 4 and 5: the configuration is validated whole before a store is opened or a
+/// request sent: an unknown provider names its line and the known ones, and policy settings
+/// are resolved for every configured organization.
+#[test]
+fn an_unknown_provider_or_bad_organization_settings_are_refused_before_anything_runs() {
+    let dir = temp_dir("valid-config");
+    let config = dir.join("custos.toml");
+    let organization =
+        "[[organizations]]\nid = \"org-x\"\nread_key = { env = \"OPENAI_ADMIN_KEY\" }\n";
+    for (extra, expected) in [
+        (
+            "provider = \"anthropic\"\n",
+            vec![
+                "custos.toml: line 4: organizations[0].provider = \"anthropic\" is not a known provider",
+                "known providers: openai",
+            ],
+        ),
+        (
+            "[organizations.policies.openai-org-too-many-owners]\nparams = { max_ownres = 3 }\n",
+            vec![
+                "the policy settings in the config are invalid",
+                "organizations[0] (org-x) policies",
+                "max_ownres",
+            ],
+        ),
+    ] {
+        std::fs::write(&config, format!("{organization}{extra}")).expect("config");
+        refused(
+            isolated(&dir)
+                .args(["scan", "--base-url", "http://127.0.0.1:9", "--config"])
+                .arg(&config)
+                .env("OPENAI_ADMIN_KEY", "sk-admin-unused"),
+            1,
+            &expected,
+        );
+        assert!(!dir.join("custos.db").exists(), "no store was opened");
+    }
+    std::fs::write(&config, format!("{organization}provider = \"openai\"\n")).expect("config");
+    let named = isolated(&dir)
+        .args(["policies", "list", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run custos");
+    assert!(
+        named.status.success(),
+        "provider = \"openai\" is accepted: {named:?}"
+    );
+}
+
 #[test]
 fn an_explicit_config_must_exist_and_only_commands_that_read_it_take_it() {
     let dir = temp_dir("config-flag");

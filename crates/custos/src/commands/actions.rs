@@ -2,7 +2,7 @@
 //! remediation and provisioning. Every command acts as the principal of CUSTOS_TOKEN or
 //! --token-file; execution uses the organization's read-write key, never the scan's key.
 
-use super::context::{load_config, open_store, org_of_store, stored_key_name, target};
+use super::context::{load_config, open_store, org_of_store, read_key, stored_key_name, target};
 use super::output;
 use super::users::{AuthArgs, authenticate};
 use crate::cli::Format;
@@ -11,11 +11,10 @@ use custos_actions::{
     Actions, Clients, ExecutionKeys, PlanRequest, SnapshotView, Source, Template,
 };
 use custos_config::{DEFAULT_BASE_URL, KeySource};
-use custos_store::crypto::{self, MasterKey};
 use custos_store::{FindingStatus, Store};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -434,7 +433,11 @@ async fn execution_keys(
     org_id: &str,
 ) -> anyhow::Result<ExecutionKeys> {
     let config = load_config(&args.config)?;
-    let configured = config.organizations.iter().find(|o| o.id == org_id);
+    let configured = config
+        .config()
+        .organizations
+        .iter()
+        .find(|o| o.id == org_id);
     let scan_target = target(
         &config,
         store,
@@ -474,25 +477,6 @@ async fn execution_keys(
             .map(|t| t.project_keys.into_iter().collect())
             .unwrap_or_default(),
     })
-}
-
-async fn read_key(
-    store: &dyn Store,
-    source: &KeySource,
-    master_key_file: &Path,
-) -> anyhow::Result<SecretString> {
-    if let Some(key) = source.read_plain()? {
-        return Ok(key);
-    }
-    let KeySource::Stored(name) = source else {
-        bail!("the write key source gave no key");
-    };
-    let sealed = store
-        .secret(name)
-        .await?
-        .with_context(|| format!("no stored key named {name:?}: add it with `custos orgs add`"))?;
-    let master = MasterKey::load(Some(master_key_file))?;
-    Ok(crypto::open(&master, name, &sealed)?)
 }
 
 fn print_calls(calls: &[custos_actions::PlannedCall]) {

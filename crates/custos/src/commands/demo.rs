@@ -2,11 +2,13 @@
 //! the client exactly as a real organization would be, and scanned into a temporary in-memory
 //! store. No key, no network.
 
-use super::context::Target;
-use super::findings::{Finding, sort};
 use super::scan;
 use crate::cli::DemoArgs;
 use anyhow::Context;
+use custos_app::ValidConfig;
+use custos_app::evaluate::{evaluate_scan, record_scan_findings, verdict_name};
+use custos_app::findings::{Finding, sort};
+use custos_app::provider::{Providers, Target};
 use custos_policy::Verdict;
 use custos_sim::server::{SimConfig, Simulator};
 use secrecy::SecretString;
@@ -51,7 +53,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
     println!("organization {org_id} ({org_name}), scanned with a read-only admin key\n");
 
     let store = custos_store::open("sqlite::memory:").await?;
+    let config = ValidConfig::parse(std::path::Path::new("demo.toml"), DEMO_CONFIG)?;
     let target = Target {
+        source: Providers::builtin().default_source(),
         id: org_id.clone(),
         name: Some(org_name.clone()),
         base_url: sim.base_url().to_owned(),
@@ -65,20 +69,19 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let now = as_of.unwrap_or_else(super::now_unix);
-    let summary = scan::scan_target(&target, store.as_ref(), &settings, false, now).await?;
+    let summary = scan::scan_target(&target, store.as_ref(), &config, &settings, now).await?;
     scan::print_summary(&target, &summary, started.elapsed().as_secs_f64());
 
-    let config = custos_config::Config::parse(std::path::Path::new("demo.toml"), DEMO_CONFIG)?;
     let run = store
         .scan(summary.scan_id)
         .await?
         .context("the demo scan is not in the store")?;
-    super::evaluate::record_scan_findings(store.as_ref(), &config, &run).await?;
+    record_scan_findings(&config, store.as_ref(), &run).await?;
     print_findings(store.as_ref(), &config, &run, now).await?;
 
     let reports = std::env::temp_dir().join(format!("custos-demo-reports-{}", std::process::id()));
     std::fs::create_dir_all(&reports)?;
-    let input = super::report::report_input(store.as_ref(), now).await?;
+    let input = custos_app::report::report_input(store.as_ref(), now).await?;
     let built = custos_report::build_all(&input, &custos_report::ReportOptions::new(now))?;
     custos_report::write_all(&reports, &built)?;
     println!(
@@ -114,32 +117,20 @@ const SHOWN: usize = 12;
 
 async fn print_findings(
     store: &dyn custos_store::Store,
-    config: &custos_config::Config,
+    config: &ValidConfig,
     run: &custos_store::ScanRun,
     as_of: i64,
 ) -> anyhow::Result<()> {
-    let registry = super::evaluate::registry(config)?;
-    let outcomes = super::evaluate::evaluate_scan(
-        store,
-        &registry,
-        config,
-        run,
-        as_of,
-        custos_policy::Keep::All,
-    )
-    .await?;
+    let registry = config.registry();
+    let outcomes = evaluate_scan(config, store, run, as_of, custos_policy::Keep::All).await?;
     let mut counts = std::collections::BTreeMap::new();
     let mut findings = Vec::new();
     for outcome in &outcomes {
-        let result = match outcome.result {
-            Verdict::Pass => "pass",
-            Verdict::Fail => "fail",
-            Verdict::Indeterminate => "indeterminate",
-        };
+        let result = verdict_name(outcome.result);
         *counts.entry((outcome.severity, result)).or_insert(0usize) += 1;
         if outcome.result == Verdict::Fail {
             findings.push(Finding::from_outcome(
-                &registry,
+                registry,
                 &run.org_id,
                 outcome,
                 "open",

@@ -2,14 +2,12 @@
 //! and what the policies are.
 
 use super::context;
-use super::evaluate;
-use super::finding_formats;
 use super::output;
 use crate::cli::{FindingFormat, FindingsAction, FindingsArgs, PoliciesCommand};
 use anyhow::bail;
-use custos_policy::{Keep, Outcome, Registry, Severity};
-use serde::Serialize;
-use std::collections::HashMap;
+use custos_app::findings::{Finding, FindingsQuery, StatusFilter, list_findings};
+use custos_app::formats;
+use custos_policy::Severity;
 use std::process::ExitCode;
 
 /// Exit code when `--fail-on` finds an open finding at or above its level.
@@ -18,215 +16,38 @@ const EXIT_FINDINGS: u8 = 3;
 /// not read may hold findings, so the answer is not "clean".
 const EXIT_INCOMPLETE: u8 = 4;
 
-/// A control a finding maps to.
-#[derive(Debug, Clone, Serialize)]
-pub struct ControlRef {
-    pub framework: String,
-    pub id: String,
-}
-
-/// One finding or indeterminate result, as the JSON contract has it (`docs/cli.md` "Findings as
-/// JSON").
-#[derive(Debug, Clone, Serialize)]
-pub struct Finding {
-    pub policy_id: String,
-    pub title: String,
-    pub severity: String,
-    pub status: String,
-    pub result: String,
-    pub org_id: String,
-    pub resource_kind: String,
-    pub resource_id: String,
-    pub project_id: Option<String>,
-    pub message: String,
-    pub evidence: serde_json::Value,
-    pub first_seen: String,
-    pub last_seen: String,
-    pub controls: Vec<ControlRef>,
-    pub remediation: String,
-    #[serde(skip)]
-    pub first_seen_unix: i64,
-    #[serde(skip)]
-    pub last_seen_unix: i64,
-    #[serde(skip)]
-    pub severity_rank: Severity,
-}
-
-impl Finding {
-    /// A recorded finding.
-    pub fn from_record(registry: &Registry, r: &custos_store::FindingRecord) -> Finding {
-        let meta = registry.get(&r.policy_id).map(|c| c.meta());
-        Finding {
-            policy_id: r.policy_id.clone(),
-            title: r.title.clone(),
-            severity: r.severity.clone(),
-            status: r.status.to_string(),
-            result: r.result.clone(),
-            org_id: r.org_id.clone(),
-            resource_kind: r.resource_kind.clone(),
-            resource_id: r.resource_id.clone(),
-            project_id: r.project_id.clone(),
-            message: r.message.clone(),
-            evidence: r.evidence.clone(),
-            first_seen: output::time(Some(r.first_seen)),
-            last_seen: output::time(Some(r.last_seen)),
-            controls: controls(meta),
-            remediation: meta.map_or_else(String::new, |m| m.remediation.to_owned()),
-            first_seen_unix: r.first_seen,
-            last_seen_unix: r.last_seen,
-            severity_rank: r.severity.parse().unwrap_or(Severity::Info),
-        }
-    }
-
-    /// A finding from an outcome that did not pass, with its lifecycle times.
-    pub fn from_outcome(
-        registry: &Registry,
-        org_id: &str,
-        outcome: &Outcome,
-        status: &str,
-        first_seen: i64,
-        last_seen: i64,
-    ) -> Finding {
-        let meta = registry.get(outcome.policy_id).map(|c| c.meta());
-        Finding {
-            policy_id: outcome.policy_id.to_string(),
-            title: meta.map_or_else(String::new, |m| m.title.to_owned()),
-            severity: outcome.severity.to_string(),
-            status: status.to_owned(),
-            result: evaluate::verdict_name(outcome.result).to_owned(),
-            org_id: org_id.to_owned(),
-            resource_kind: outcome.resource_kind.to_string(),
-            resource_id: outcome.resource_id.clone(),
-            project_id: outcome.project_id.clone(),
-            message: outcome.message.clone(),
-            evidence: outcome.evidence.to_value(),
-            first_seen: output::time(Some(first_seen)),
-            last_seen: output::time(Some(last_seen)),
-            controls: controls(meta),
-            remediation: meta.map_or_else(String::new, |m| m.remediation.to_owned()),
-            first_seen_unix: first_seen,
-            last_seen_unix: last_seen,
-            severity_rank: outcome.severity,
-        }
-    }
-}
-
-fn controls(meta: Option<&custos_policy::PolicyMeta>) -> Vec<ControlRef> {
-    meta.map(|m| {
-        m.controls
-            .iter()
-            .map(|c| ControlRef {
-                framework: c.framework.to_owned(),
-                id: c.id.to_owned(),
-            })
-            .collect()
-    })
-    .unwrap_or_default()
-}
-
-/// Most severe first, then by policy, organization and resource: the order every format uses.
-pub fn sort(findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        (a.severity_rank, &a.policy_id, &a.org_id, &a.resource_id).cmp(&(
-            b.severity_rank,
-            &b.policy_id,
-            &b.org_id,
-            &b.resource_id,
-        ))
-    });
-}
-
 pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     if let Some(action) = args.action {
         return lifecycle(action).await;
     }
     let config = context::load_config(&args.config)?;
     let store = context::open_store_read_only(&args.store).await?;
-    let registry = evaluate::registry(&config)?;
+    context::warn_policy_errors(&config);
     let min_severity = parse_severity(args.severity.as_deref(), "--severity")?;
     let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
-    let status = args.status.clone().unwrap_or_else(|| "open".to_owned());
-    if !["open", "resolved", "suppressed", "all"].contains(&status.as_str()) {
+    let status = args.status.as_deref().unwrap_or("open");
+    let Some(status) = StatusFilter::parse(status) else {
         bail!("--status {status:?}: give open, resolved, suppressed or all");
-    }
-    let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
-    let mut findings = Vec::new();
-    let mut incomplete = Vec::new();
-    for org in &orgs {
-        let scans = store.scans(Some(org)).await?;
-        if !scans
-            .iter()
-            .any(|s| s.status == custos_store::ScanStatus::Complete)
-        {
-            incomplete.push(org.as_str());
-        }
-        let stored = store.findings(Some(org)).await?;
-        match args.as_of {
-            // The recorded lifecycle, as the scans left it.
-            None => findings.extend(stored.iter().map(|r| Finding::from_record(&registry, r))),
-            // A fresh evaluation of the latest scan at another time; lifecycle times come from
-            // the record where the finding is known.
-            Some(as_of) => {
-                let Some(run) = store.latest_scan(org).await? else {
-                    continue;
-                };
-                let by_identity: HashMap<(&str, &str), _> = stored
-                    .iter()
-                    .map(|r| ((r.policy_id.as_str(), r.resource_id.as_str()), r))
-                    .collect();
-                let outcomes = evaluate::evaluate_scan(
-                    store.as_ref(),
-                    &registry,
-                    &config,
-                    &run,
-                    as_of,
-                    Keep::Findings,
-                )
-                .await?;
-                for outcome in outcomes {
-                    let known = by_identity
-                        .get(&(outcome.policy_id, outcome.resource_id.as_str()))
-                        .copied();
-                    let (first, last) = known.map_or((as_of, as_of), |r| (r.first_seen, as_of));
-                    let status = known
-                        .filter(|r| r.suppression.as_ref().is_some_and(|s| s.applies_at(as_of)))
-                        .map_or("open", |_| "suppressed");
-                    findings.push(Finding::from_outcome(
-                        &registry, org, &outcome, status, first, last,
-                    ));
-                }
-            }
-        }
-    }
-    findings.retain(|f| {
-        min_severity.is_none_or(|min| f.severity_rank <= min)
-            && (args.policy.is_empty() || args.policy.contains(&f.policy_id))
-            && args
-                .project
-                .as_ref()
-                .is_none_or(|p| f.project_id.as_ref() == Some(p))
-            && (status == "all" || status == f.status)
-    });
-    sort(&mut findings);
-    print(&findings, args.format)?;
-    for org in &incomplete {
+    };
+    let query = FindingsQuery {
+        orgs: args.org.iter().cloned().collect(),
+        as_of: args.as_of,
+        min_severity,
+        policies: args.policy.clone(),
+        project: args.project.clone(),
+        status,
+    };
+    let list = list_findings(&config, store.as_ref(), &query).await?;
+    print(&list.findings, args.format)?;
+    for org in &list.incomplete {
         eprintln!(
             "warning: organization {org} has no complete scan: endpoints were not read, so these findings are not the whole picture (see `custos scans`)"
         );
     }
-    let breach = fail_on.is_some_and(|level| {
-        findings
-            .iter()
-            .any(|f| f.status == "open" && f.result == "fail" && f.severity_rank <= level)
-    });
+    let breach = fail_on.is_some_and(|level| list.open_failure_at_or_above(level));
     Ok(if breach {
         ExitCode::from(EXIT_FINDINGS)
-    } else if fail_on.is_some() && (orgs.is_empty() || !incomplete.is_empty()) {
-        let unread = if orgs.is_empty() {
-            "no organization has been scanned".to_owned()
-        } else {
-            format!("no complete scan of {}", incomplete.join(", "))
-        };
+    } else if let Some(unread) = list.unread().filter(|_| fail_on.is_some()) {
         eprintln!("--fail-on: {unread}: cannot say nothing is at or above the level");
         ExitCode::from(EXIT_INCOMPLETE)
     } else {
@@ -330,11 +151,11 @@ pub fn print(findings: &[Finding], format: FindingFormat) -> anyhow::Result<()> 
         FindingFormat::Json => println!("{}", serde_json::to_string_pretty(findings)?),
         FindingFormat::Ocsf => println!(
             "{}",
-            serde_json::to_string_pretty(&finding_formats::ocsf(findings, version))?
+            serde_json::to_string_pretty(&formats::ocsf(findings, version))?
         ),
         FindingFormat::Sarif => println!(
             "{}",
-            serde_json::to_string_pretty(&finding_formats::sarif(findings, version))?
+            serde_json::to_string_pretty(&formats::sarif(findings, version))?
         ),
         FindingFormat::Table | FindingFormat::Csv => {
             let table = format == FindingFormat::Table;
@@ -377,7 +198,9 @@ pub fn print(findings: &[Finding], format: FindingFormat) -> anyhow::Result<()> 
 pub async fn policies(command: PoliciesCommand) -> anyhow::Result<ExitCode> {
     match command {
         PoliciesCommand::List { config } => {
-            let registry = evaluate::registry(&context::load_config(&config)?)?;
+            let config = context::load_config(&config)?;
+            context::warn_policy_errors(&config);
+            let registry = config.registry();
             let rows: Vec<Vec<String>> = registry
                 .checks()
                 .map(|c| {
@@ -401,8 +224,9 @@ pub async fn policies(command: PoliciesCommand) -> anyhow::Result<ExitCode> {
             );
         }
         PoliciesCommand::Show { id, config } => {
-            let registry = evaluate::registry(&context::load_config(&config)?)?;
-            let Some(check) = registry.get(&id) else {
+            let config = context::load_config(&config)?;
+            context::warn_policy_errors(&config);
+            let Some(check) = config.registry().get(&id) else {
                 bail!("no policy {id:?}: `custos policies list` names them");
             };
             let m = check.meta();

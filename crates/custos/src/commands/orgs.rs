@@ -88,13 +88,18 @@ async fn list(
     let store = context::open_store_read_only(args).await?;
     let stored = store.secrets().await?;
     let known = store.organizations().await?;
-    let mut ids: Vec<String> = config.organizations.iter().map(|o| o.id.clone()).collect();
+    let mut ids: Vec<String> = config
+        .config()
+        .organizations
+        .iter()
+        .map(|o| o.id.clone())
+        .collect();
     ids.extend(known.iter().map(|(id, _)| id.clone()));
     ids.sort();
     ids.dedup();
     let mut rows = Vec::new();
     for id in ids {
-        let configured = config.organizations.iter().find(|o| o.id == id);
+        let configured = config.config().organizations.iter().find(|o| o.id == id);
         let name = configured
             .and_then(|o| o.name.clone())
             .or_else(|| {

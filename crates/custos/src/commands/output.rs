@@ -60,11 +60,5 @@ pub fn safe(value: &str) -> std::borrow::Cow<'_, str> {
     text::terminal_safe(value)
 }
 
-/// A Unix time as RFC 3339 (UTC), or `-`.
-pub fn time(t: Option<i64>) -> String {
-    t.and_then(|t| jiff::Timestamp::from_second(t).ok())
-        .map_or_else(
-            || "-".to_owned(),
-            |t| t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        )
-}
+/// A Unix time as RFC 3339 (UTC), or `-`: the spelling of the findings JSON everywhere.
+pub use custos_app::rfc3339 as time;

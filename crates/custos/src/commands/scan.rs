@@ -1,17 +1,17 @@
 //! `custos scan`: one organization through the Admin API into a new snapshot.
 
-use super::context::{self, Target};
+use super::context;
 use super::output;
 use crate::cli::ScanArgs;
 use anyhow::{Context, bail};
+use custos_app::ValidConfig;
+use custos_app::provider::{ScanRequest, Target};
 use custos_config::ScanSettings;
-use custos_openai::{Client, ClientConfig};
-use custos_scan::scan::{ScanOptions, ScanSummary, Stage, scan};
-use custos_store::{ScanStatus, Store};
+use custos_scan::scan::{ScanSummary, Stage};
+use custos_store::Store;
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
-use std::num::NonZeroU32;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -33,19 +33,14 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     .await?;
     let now = args.now.unwrap_or_else(super::now_unix);
     let started = Instant::now();
-    let summary = scan_target(
-        &target,
-        store.as_ref(),
-        &config.scan,
-        config.privacy.store_emails,
-        now,
-    )
-    .await?;
+    let summary = scan_target(&target, store.as_ref(), &config, &config.config().scan, now).await?;
     let run = store
         .scan(summary.scan_id)
         .await?
         .context("the scan just recorded is not in the store")?;
-    let recorded = super::evaluate::record_scan_findings(store.as_ref(), &config, &run).await?;
+    context::warn_policy_errors(&config);
+    let recorded =
+        custos_app::evaluate::record_scan_findings(&config, store.as_ref(), &run).await?;
     let changes = recorded.changes;
     if args.json {
         let mut json = summary_json(&target, &summary);
@@ -71,87 +66,31 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Scans `target` into `store` with the configured limits.
+/// Scans `target` into `store` with the `settings` of `[scan]`, a progress bar on a terminal,
+/// the crash hook of the tests, and Ctrl-C or SIGTERM stopping it.
 pub async fn scan_target(
     target: &Target,
     store: &dyn Store,
+    config: &ValidConfig,
     settings: &ScanSettings,
-    keep_emails: bool,
     now: i64,
 ) -> anyhow::Result<ScanSummary> {
-    let client_for = |key: &secrecy::SecretString| -> anyhow::Result<Client> {
-        let mut config = ClientConfig::new(target.base_url.clone(), key.clone());
-        config.requests_per_second = NonZeroU32::new(settings.requests_per_second);
-        config.max_concurrency = settings.concurrency.max(1);
-        config.max_list_items = settings.max_items_per_list;
-        config.max_response_bytes = settings.max_response_bytes;
-        config.max_request_time = settings.max_request_time.0;
-        config.retry.max_retry_after = settings.max_retry_wait.0;
-        Ok(Client::new(config)?)
-    };
-    let client = client_for(&target.read_key)?;
-    let mut project_clients = BTreeMap::new();
-    for (project, key) in &target.project_keys {
-        project_clients.insert(project.clone(), client_for(key)?);
-    }
-    let mut options = ScanOptions::new(now);
-    options.history_days = settings.history_days;
-    options.refetch_days = settings.usage_refetch_days;
-    options.audit_overlap_seconds = i64::from(settings.audit_overlap_minutes) * 60;
-    options.project_concurrency = settings.concurrency.max(1);
-    options.deadline = settings.deadline.0;
-    options.keep_emails = keep_emails;
-    options.project_clients = project_clients;
     let bar = progress_bar();
-    options.progress = Some(progress_reporter(bar.clone()));
-    options.checkpoint = crash_hook();
-
-    // One scan of an organization at a time: a second is refused here, before any request.
-    let lock = store
-        .lock_organization(&target.id, &lock_holder(now))
-        .await?;
-    let started = Instant::now();
-    let clock = || now.saturating_add(i64::try_from(started.elapsed().as_secs()).unwrap_or(0));
-    // Holding the lock, any scan of this organization still running was left by a process
-    // that died: it is closed as interrupted rather than shown as running forever.
-    store
-        .close_running_scans(&lock, now, ScanStatus::Interrupted, INTERRUPTED)
-        .await?;
-    let outcome = tokio::select! {
-        result = scan(&client, store, &target.id, target.name.as_deref(), &options) => {
-            result.with_context(|| format!("scanning organization {}", target.id))
-        }
-        stopped = stop_signal() => Err(anyhow::anyhow!("{stopped}")),
+    let request = ScanRequest {
+        settings: settings.clone(),
+        keep_emails: config.config().privacy.store_emails,
+        now,
+        progress: Some(progress_reporter(bar.clone())),
+        checkpoint: crash_hook(),
     };
+    let stop = async { stop_signal().await.to_owned() };
+    let outcome =
+        custos_app::scan::scan_target(target, store, &request, &lock_holder(now), stop).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    match outcome {
-        Ok(summary) => {
-            lock.release().await?;
-            Ok(summary)
-        }
-        Err(error) => {
-            // The scan this process started (the only one running, under the lock) ends as
-            // failed with its reason; if even that write fails, the next scan closes it.
-            let reason = format!("{error:#}");
-            if let Err(e) = store
-                .close_running_scans(&lock, clock(), ScanStatus::Failed, &reason)
-                .await
-            {
-                tracing::warn!(error = %e, "could not record the scan as failed");
-            }
-            if let Err(e) = lock.release().await {
-                tracing::warn!(error = %e, "could not release the scan lock");
-            }
-            Err(error)
-        }
-    }
+    Ok(outcome?)
 }
-
-/// The reason recorded on a scan found running by the next one.
-const INTERRUPTED: &str =
-    "its process stopped before the scan finished (killed, or the machine went down)";
 
 /// Who holds a scan lock, as a second scan's refusal shows it.
 fn lock_holder(now: i64) -> String {

@@ -1,6 +1,6 @@
 //! `custos segment`: named, saved filters over the latest scan of each organization.
 
-use super::{context, evaluate, output};
+use super::{context, output};
 use crate::cli::SegmentArgs;
 use anyhow::bail;
 use custos_report::segments::{SEGMENTS, segment};
@@ -29,20 +29,10 @@ pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
     let config = context::load_config(&args.config)?;
     let store = context::open_store_read_only(&args.store).await?;
     let orgs = context::orgs_or_all(store.as_ref(), args.org.as_deref()).await?;
-    let registry = evaluate::registry(&config)?;
-    let mut results = Vec::new();
-    for org in orgs {
-        let Some(run) = store.latest_scan(&org).await? else {
-            continue;
-        };
-        let as_of = match &args.as_of {
-            Some(as_of) => *as_of,
-            None => run.started_at,
-        };
-        let snapshot = evaluate::load(store.as_ref(), &run).await?;
-        let resolved = evaluate::resolved_policies(&registry, &config, &org)?;
-        results.push(segment.evaluate(&snapshot, as_of, &resolved));
-    }
+    context::warn_policy_errors(&config);
+    let results =
+        custos_app::report::evaluate_segment(&config, store.as_ref(), segment, &orgs, args.as_of)
+            .await?;
     let rows: Vec<Vec<String>> = results
         .iter()
         .flat_map(|r| {

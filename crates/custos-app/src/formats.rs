@@ -1,7 +1,7 @@
 //! Findings in the formats other tools read: OCSF 1.x Compliance Finding (class 2003) for
 //! SIEMs and data lakes, SARIF 2.1.0 for code-scanning dashboards.
 
-use super::findings::Finding;
+use crate::findings::Finding;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
