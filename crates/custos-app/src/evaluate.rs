@@ -10,8 +10,8 @@ use custos_store::{
     FindingChanges, FindingObservation, FindingRecord, FindingStatus, ScanRun, ScanStatus, Store,
 };
 
-/// History read for evaluation: the longest default window (90 days of inactivity, 14 + 7
-/// days of spikes) with room for larger configured ones.
+/// History read for evaluation and reports: the longest default window (90 days of inactivity,
+/// 14 + 7 days of spikes, 13 ISO weeks, last month) with room for larger configured ones.
 pub const LOOKBACK_DAYS: u32 = 400;
 
 /// Scan `run` read back, through its organization's provider, with the history policies need.
@@ -80,7 +80,7 @@ pub async fn record_scan_findings(
                 resource_kind: o.resource_kind.to_owned(),
                 project_id: o.project_id,
                 severity: o.severity.to_string(),
-                result: verdict_name(o.result).to_owned(),
+                result: o.result.as_str().to_owned(),
                 message: o.message,
                 evidence: o.evidence.into_raw()?,
             })
@@ -121,7 +121,7 @@ fn not_evaluated(finding: &FindingRecord, errors: &[PolicyError]) -> Result<Find
         resource_kind: finding.resource_kind.clone(),
         project_id: finding.project_id.clone(),
         severity: finding.severity.clone(),
-        result: verdict_name(Verdict::Indeterminate).to_owned(),
+        result: Verdict::Indeterminate.as_str().to_owned(),
         title: finding.title.clone(),
         message: format!(
             "{}: cannot evaluate {} because policy {} did not load: {}",
@@ -132,13 +132,4 @@ fn not_evaluated(finding: &FindingRecord, errors: &[PolicyError]) -> Result<Find
         ),
         evidence: serde_json::value::to_raw_value(&evidence)?,
     })
-}
-
-/// A verdict as the findings JSON and the store spell it.
-pub fn verdict_name(verdict: Verdict) -> &'static str {
-    match verdict {
-        Verdict::Pass => "pass",
-        Verdict::Fail => "fail",
-        Verdict::Indeterminate => "indeterminate",
-    }
 }

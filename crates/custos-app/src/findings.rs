@@ -3,7 +3,7 @@
 //! the latest scans evaluated afresh at another time.
 
 use crate::config::ValidConfig;
-use crate::evaluate::{evaluate_scan, verdict_name};
+use crate::evaluate::evaluate_scan;
 use crate::{Result, rfc3339};
 use custos_policy::{Keep, Outcome, PolicyMeta, Registry, Severity};
 use custos_store::{FindingRecord, ScanStatus, Store};
@@ -85,7 +85,7 @@ impl Finding {
             title: meta.map_or_else(String::new, |m| m.title.to_owned()),
             severity: outcome.severity.to_string(),
             status: status.to_owned(),
-            result: verdict_name(outcome.result).to_owned(),
+            result: outcome.result.as_str().to_owned(),
             org_id: org_id.to_owned(),
             resource_kind: outcome.resource_kind.to_string(),
             resource_id: outcome.resource_id.clone(),

@@ -2,15 +2,13 @@
 //! costs and usage, and segments evaluated over the latest snapshots.
 
 use crate::config::ValidConfig;
-use crate::evaluate::load_snapshot;
+use crate::evaluate::{LOOKBACK_DAYS, load_snapshot};
 use crate::{Error, Result};
 use custos_model::api::{Project, SpendLimit};
+use custos_model::unix::DAY;
 use custos_report::segments::{Segment, SegmentResult};
 use custos_report::{OrgData, ReportInput, ReportOptions};
 use custos_store::Store;
-
-/// History read for reports: the longest report window (13 ISO weeks, last month) with room.
-const LOOKBACK_DAYS: i64 = 400;
 
 /// The report options at `as_of`: the config's currency (or `currency`) and rates, and the one
 /// organization `org` when given.
@@ -31,7 +29,7 @@ pub fn report_options(
 /// Every organization's projects (latest scan), spend limit, costs and usage of the look-back,
 /// and since when the store holds them.
 pub async fn report_input(store: &dyn Store, as_of: i64) -> Result<ReportInput> {
-    let from = as_of - LOOKBACK_DAYS * 86_400;
+    let from = as_of - i64::from(LOOKBACK_DAYS) * DAY;
     let mut orgs = Vec::new();
     for (org_id, name) in store.organizations().await? {
         let Some(run) = store.latest_scan(&org_id).await? else {
@@ -45,8 +43,8 @@ pub async fn report_input(store: &dyn Store, as_of: i64) -> Result<ReportInput> 
             .map(|limit| (limit.threshold_amount as f64, limit.currency));
         let coverage = custos_scan::snapshot::coverage(store, &org_id, i64::MIN).await?;
         orgs.push(OrgData {
-            costs: store.costs(&org_id, from, as_of + 86_400).await?,
-            usage: store.usage(&org_id, None, from, as_of + 86_400).await?,
+            costs: store.costs(&org_id, from, as_of + DAY).await?,
+            usage: store.usage(&org_id, None, from, as_of + DAY).await?,
             costs_from: coverage.costs_from,
             usage_from: coverage.usage_from,
             org_id,

@@ -6,7 +6,7 @@ use super::scan;
 use crate::cli::DemoArgs;
 use anyhow::Context;
 use custos_app::ValidConfig;
-use custos_app::evaluate::{evaluate_scan, record_scan_findings, verdict_name};
+use custos_app::evaluate::{evaluate_scan, record_scan_findings};
 use custos_app::findings::{Finding, sort};
 use custos_app::provider::{Providers, Target};
 use custos_policy::Verdict;
@@ -126,7 +126,7 @@ async fn print_findings(
     let mut counts = std::collections::BTreeMap::new();
     let mut findings = Vec::new();
     for outcome in &outcomes {
-        let result = verdict_name(outcome.result);
+        let result = outcome.result.as_str();
         *counts.entry((outcome.severity, result)).or_insert(0usize) += 1;
         if outcome.result == Verdict::Fail {
             findings.push(Finding::from_outcome(

@@ -64,7 +64,7 @@ const DEFAULT_SUPPRESSION_DAYS: i64 = 90;
 /// `--until` as Unix seconds: after `now`, at most [`MAX_SUPPRESSION_DAYS`] ahead.
 fn suppression_end(until: Option<i64>, now: i64) -> anyhow::Result<i64> {
     let Some(end) = until else {
-        return Ok(now + DEFAULT_SUPPRESSION_DAYS * 86_400);
+        return Ok(now + DEFAULT_SUPPRESSION_DAYS * custos_model::unix::DAY);
     };
     let shown = output::time(Some(end));
     if end <= now {
@@ -72,7 +72,7 @@ fn suppression_end(until: Option<i64>, now: i64) -> anyhow::Result<i64> {
             "--until {shown} is in the past: give a date after now, at most {MAX_SUPPRESSION_DAYS} days ahead"
         );
     }
-    if end - now > MAX_SUPPRESSION_DAYS * 86_400 {
+    if end - now > MAX_SUPPRESSION_DAYS * custos_model::unix::DAY {
         bail!(
             "--until {shown} is more than {MAX_SUPPRESSION_DAYS} days ahead: suppress for at most {MAX_SUPPRESSION_DAYS} days, and again then if the finding is still accepted"
         );
