@@ -83,6 +83,8 @@
 
 #[macro_use]
 mod macros;
+#[macro_use]
+mod db;
 pub mod actions;
 pub mod crypto;
 mod error;
@@ -95,6 +97,7 @@ mod postgres_tls;
 pub mod privacy;
 mod rows;
 mod sql;
+mod sql_store;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
@@ -703,9 +706,12 @@ pub(crate) enum Access {
 }
 
 async fn open_with(url: &str, access: Access) -> Result<Box<dyn Store>> {
+    use postgres::Postgres;
+    use sql_store::SqlStore;
+    use sqlite::Sqlite;
     Ok(match Location::parse(url)? {
-        Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path, access).await?),
-        Location::SqliteMemory => Box::new(sqlite::SqliteStore::open_memory().await?),
-        Location::Postgres(url) => Box::new(postgres::PostgresStore::open(&url, access).await?),
+        Location::Sqlite(path) => Box::new(SqlStore::new(Sqlite::open(path, access).await?)),
+        Location::SqliteMemory => Box::new(SqlStore::new(Sqlite::open_memory().await?)),
+        Location::Postgres(url) => Box::new(SqlStore::new(Postgres::open(&url, access).await?)),
     })
 }
