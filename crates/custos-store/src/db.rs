@@ -240,7 +240,7 @@ pub(crate) struct FindingWrites {
     pub events: Vec<Vec<Param>>,
 }
 
-/// One transaction of a backend. Dropped without [`Tx::commit`], it rolls back.
+/// One transaction of a backend. Dropped without [`Tx::end`], it rolls back.
 #[async_trait::async_trait]
 pub(crate) trait Tx: Send {
     /// Runs one statement; returns the rows it changed.
@@ -268,10 +268,33 @@ pub(crate) trait Tx: Send {
     /// Writes what the findings lifecycle decided.
     async fn write_findings(&mut self, writes: FindingWrites) -> Result<()>;
 
-    async fn commit(self: Box<Self>) -> Result<()>;
+    /// Commits, or rolls back now (dropping the transaction rolls back as well, later).
+    async fn end(self: Box<Self>, end: End) -> Result<()>;
+}
 
-    /// Rolls back now (dropping the transaction rolls back as well, later).
-    async fn rollback(self: Box<Self>) -> Result<()>;
+/// How a transaction ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    Commit,
+    Rollback,
+}
+
+impl End {
+    /// The statement, the same in both dialects.
+    pub(crate) fn sql(self) -> &'static str {
+        match self {
+            End::Commit => "COMMIT",
+            End::Rollback => "ROLLBACK",
+        }
+    }
+
+    /// What failed, for an error.
+    pub(crate) fn op(self) -> &'static str {
+        match self {
+            End::Commit => "commit",
+            End::Rollback => "roll back",
+        }
+    }
 }
 
 /// A database the store runs on: its connections, transactions and scan locks.
@@ -293,13 +316,13 @@ pub(crate) trait Backend: Send + Sync + std::fmt::Debug + 'static {
 pub(crate) async fn finish<T>(tx: Box<dyn Tx>, result: Result<T>) -> Result<T> {
     match result {
         Ok(value) => {
-            tx.commit().await?;
+            tx.end(End::Commit).await?;
             Ok(value)
         }
         Err(e) => {
             // The error that ended the transaction is the one to report; a failed rollback
             // still ends it, when the transaction is dropped.
-            let _ = tx.rollback().await;
+            let _ = tx.end(End::Rollback).await;
             Err(e)
         }
     }

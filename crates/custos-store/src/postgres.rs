@@ -4,7 +4,7 @@
 //! The store lives in the first schema of the connection's search path, so one database can
 //! hold several stores (the test suite gives each test its own schema).
 
-use crate::db::{Backend, Cell, FindingWrites, Lock, Mode, Param, Row, Tx};
+use crate::db::{Backend, Cell, End, FindingWrites, Lock, Mode, Param, Row, Tx};
 use crate::error::Op;
 use crate::location::redact;
 use crate::lock::{self, Guard, ScanLock};
@@ -327,14 +327,6 @@ impl PgTx {
             .ok_or_else(|| Error::backend(BACKEND, "continue a transaction", "it already ended"))
     }
 
-    async fn end(mut self: Box<Self>, op: &'static str, sql: &str) -> Result<()> {
-        let client = self.client()?;
-        client.batch_execute(sql).await.op(op)?;
-        // Ended: the connection goes back to the pool clean.
-        self.client.take();
-        Ok(())
-    }
-
     /// Copies `rows` with `copy` (a `COPY ... FROM STDIN (FORMAT binary)` of columns `types`).
     async fn copy(
         &self,
@@ -511,15 +503,15 @@ impl Tx for PgTx {
         .await
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.end("commit", "COMMIT").await
-    }
-
-    async fn rollback(self: Box<Self>) -> Result<()> {
-        if self.client.is_none() {
+    async fn end(mut self: Box<Self>, end: End) -> Result<()> {
+        if end == End::Rollback && self.client.is_none() {
+            // Already rolled back (a duplicate object ends its transaction to look for it).
             return Ok(());
         }
-        self.end("roll back", "ROLLBACK").await
+        self.client()?.batch_execute(end.sql()).await.op(end.op())?;
+        // Ended: the connection goes back to the pool clean.
+        self.client.take();
+        Ok(())
     }
 }
 

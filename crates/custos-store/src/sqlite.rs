@@ -9,7 +9,7 @@
 //! back. Write transactions begin `IMMEDIATE`, taking the database's write lock at once, so
 //! writers are serialized and [`Tx::lock`] has nothing left to do.
 
-use crate::db::{Backend, Cell, FindingWrites, Lock, Mode, Param, Row, Tx};
+use crate::db::{Backend, Cell, End, FindingWrites, Lock, Mode, Param, Row, Tx};
 use crate::error::Op;
 use crate::lock::{self, ScanLock};
 use crate::migrate::{self, CREATE_VERSION_TABLE, CURRENT_VERSION, RECORD_VERSION};
@@ -226,10 +226,6 @@ impl SqliteTx {
         self.conn = Some(conn);
         result
     }
-
-    async fn end(mut self: Box<Self>, op: &'static str, sql: &'static str) -> Result<()> {
-        self.run(move |conn| conn.execute_batch(sql).op(op)).await
-    }
 }
 
 impl Drop for SqliteTx {
@@ -319,12 +315,9 @@ impl Tx for SqliteTx {
         .await
     }
 
-    async fn commit(self: Box<Self>) -> Result<()> {
-        self.end("commit", "COMMIT").await
-    }
-
-    async fn rollback(self: Box<Self>) -> Result<()> {
-        self.end("roll back", "ROLLBACK").await
+    async fn end(mut self: Box<Self>, end: End) -> Result<()> {
+        self.run(move |conn| conn.execute_batch(end.sql()).op(end.op()))
+            .await
     }
 }
 
