@@ -3,6 +3,7 @@
 //! chain's hashing and verification live here, so that the backends only move rows.
 
 use crate::{Error, Result};
+use custos_records::stored_name_enum;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};

@@ -137,6 +137,7 @@ async fn scan_status(tx: &mut dyn Tx, scan: ScanId) -> Result<ScanStatus> {
         .ok_or(Error::ScanNotFound(scan))?
         .str(0)?
         .parse()
+        .map_err(Error::from)
 }
 
 /// Fails unless the scan is running; holds its row until the transaction ends (see
