@@ -502,3 +502,62 @@ fn init(mut conn: Connection, location: &str, access: Option<Access>) -> Result<
         .op("enable foreign keys")?;
     Ok(conn)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_transaction_dropped_unfinished_rolls_back_and_frees_the_connection() {
+        let db = Sqlite::open_memory().await.unwrap();
+        let mut tx = db.begin(Mode::Write).await.unwrap();
+        tx.execute("register", sql::ENSURE_ORG, params!["org-dropped"])
+            .await
+            .unwrap();
+        drop(tx);
+        assert!(
+            db.query("read", sql::ORGS, params![])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let mut tx = db.begin(Mode::Write).await.unwrap();
+        tx.execute("register", sql::ENSURE_ORG, params!["org-kept"])
+            .await
+            .unwrap();
+        tx.end(End::Commit).await.unwrap();
+        let orgs = db.query("read", sql::ORGS, params![]).await.unwrap();
+        assert_eq!(orgs, [Row(vec![Cell::Text("org-kept".into()), Cell::Null])]);
+    }
+
+    #[tokio::test]
+    async fn parameters_read_back_as_the_cells_they_were() {
+        let db = Sqlite::open_memory().await.unwrap();
+        let params = params![
+            7,
+            2.5,
+            true,
+            "text",
+            Param::Json(r#"{"a":1}"#.into()),
+            Param::Sealed(vec![0, 1, 2]),
+            None::<i64>
+        ];
+        let rows = db
+            .query("echo", "SELECT $1, $2, $3, $4, $5, $6, $7", params)
+            .await
+            .unwrap();
+        assert_eq!(
+            rows,
+            [Row(vec![
+                Cell::Int(7),
+                Cell::Real(2.5),
+                Cell::Int(1),
+                Cell::Text("text".into()),
+                Cell::Text(r#"{"a":1}"#.into()),
+                Cell::Bytes(vec![0, 1, 2]),
+                Cell::Null,
+            ])]
+        );
+    }
+}
