@@ -19,6 +19,8 @@ pub(crate) enum Param {
     Real(f64),
     Bool(bool),
     Text(String),
+    /// A name custos spells (a status, an event kind): text that needs no copy.
+    Name(&'static str),
     /// JSON text, bound as `TEXT` on SQLite and `json` on PostgreSQL.
     Json(String),
     /// Sealed bytes: never shown by `Debug`, because tokio-postgres logs every statement's
@@ -35,6 +37,7 @@ impl std::fmt::Debug for Param {
             Param::Real(v) => write!(f, "{v}"),
             Param::Bool(v) => write!(f, "{v}"),
             Param::Text(v) | Param::Json(v) => write!(f, "{v:?}"),
+            Param::Name(v) => write!(f, "{v:?}"),
             Param::Sealed(_) => f.write_str("(sealed, not logged)"),
         }
     }
@@ -148,11 +151,15 @@ impl Row {
         }
     }
 
-    pub(crate) fn text(&self, i: usize) -> Result<String> {
-        self.str(i).map(str::to_owned)
+    /// Text moved out of the row (a column is read once).
+    pub(crate) fn text(&mut self, i: usize) -> Result<String> {
+        match self.0.get_mut(i) {
+            Some(Cell::Text(text)) => Ok(std::mem::take(text)),
+            _ => Err(self.wrong(i, "text")),
+        }
     }
 
-    pub(crate) fn opt_text(&self, i: usize) -> Result<Option<String>> {
+    pub(crate) fn opt_text(&mut self, i: usize) -> Result<Option<String>> {
         match self.cell(i)? {
             Cell::Null => Ok(None),
             _ => self.text(i).map(Some),
@@ -191,9 +198,9 @@ impl Row {
         }
     }
 
-    pub(crate) fn bytes(&self, i: usize) -> Result<Vec<u8>> {
-        match self.cell(i)? {
-            Cell::Bytes(v) => Ok(v.clone()),
+    pub(crate) fn bytes(&mut self, i: usize) -> Result<Vec<u8>> {
+        match self.0.get_mut(i) {
+            Some(Cell::Bytes(v)) => Ok(std::mem::take(v)),
             _ => Err(self.wrong(i, "bytes")),
         }
     }
@@ -343,7 +350,7 @@ mod tests {
 
     #[test]
     fn a_column_of_the_wrong_type_is_a_corrupt_store() {
-        let row = Row(vec![Cell::Text("x".into()), Cell::Null, Cell::Int(1)]);
+        let mut row = Row(vec![Cell::Text("x".into()), Cell::Null, Cell::Int(1)]);
         let err = row.int(0).unwrap_err().to_string();
         assert_eq!(
             err,

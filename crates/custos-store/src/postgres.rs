@@ -137,6 +137,7 @@ impl ToSql for Param {
             Param::Real(v) => v.to_sql_checked(ty, out),
             Param::Bool(v) => v.to_sql_checked(ty, out),
             Param::Text(v) => v.to_sql_checked(ty, out),
+            Param::Name(v) => v.to_sql_checked(ty, out),
             // The text exactly as given: `json` is its text on the wire, `jsonb` a version
             // byte and the text.
             Param::Json(v) => {

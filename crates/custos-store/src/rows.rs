@@ -18,16 +18,16 @@ pub(crate) fn json(what: &'static str, text: &str) -> Result<Value> {
 
 /// Joins `sql::ScanFilter::scans_sql` rows (by id) with `endpoints_sql` rows (by scan id,
 /// then recording order).
-pub(crate) fn scan_runs(scans: &[Row], endpoints: &[Row]) -> Result<Vec<ScanRun>> {
+pub(crate) fn scan_runs(scans: Vec<Row>, endpoints: Vec<Row>) -> Result<Vec<ScanRun>> {
     let mut endpoints = endpoints
-        .iter()
+        .into_iter()
         .map(|e| Ok((e.int(0)?, e)))
-        .collect::<Result<Vec<(ScanId, &Row)>>>()?
+        .collect::<Result<Vec<(ScanId, Row)>>>()?
         .into_iter()
         .peekable();
     scans
-        .iter()
-        .map(|row| {
+        .into_iter()
+        .map(|mut row| {
             let mut run = ScanRun {
                 id: row.int(0)?,
                 org_id: row.text(1)?,
@@ -49,7 +49,7 @@ pub(crate) fn scan_runs(scans: &[Row], endpoints: &[Row]) -> Result<Vec<ScanRun>
 }
 
 /// A row of `endpoints_sql` (its scan id aside).
-fn endpoint_run(e: &Row) -> Result<EndpointRun> {
+fn endpoint_run(mut e: Row) -> Result<EndpointRun> {
     Ok(EndpointRun {
         endpoint: e.text(1)?,
         scope: e.opt_text(2)?,
@@ -84,7 +84,7 @@ pub(crate) fn endpoint_params(scan: ScanId, run: &EndpointRun) -> Result<Vec<Par
 }
 
 /// A row of `sql::OBJECTS`.
-pub(crate) fn object(row: &Row) -> Result<ObjectRecord> {
+pub(crate) fn object(mut row: Row) -> Result<ObjectRecord> {
     Ok(ObjectRecord {
         kind: row.text(0)?,
         id: row.text(1)?,
@@ -94,7 +94,7 @@ pub(crate) fn object(row: &Row) -> Result<ObjectRecord> {
 }
 
 /// A row of `sql::AUDIT`.
-pub(crate) fn audit_event(row: &Row) -> Result<AuditEventRecord> {
+pub(crate) fn audit_event(mut row: Row) -> Result<AuditEventRecord> {
     Ok(AuditEventRecord {
         id: row.text(0)?,
         effective_at: row.int(1)?,
@@ -104,7 +104,7 @@ pub(crate) fn audit_event(row: &Row) -> Result<AuditEventRecord> {
 }
 
 /// A row of `sql::USAGE`.
-pub(crate) fn usage(row: &Row) -> Result<UsageRecord> {
+pub(crate) fn usage(mut row: Row) -> Result<UsageRecord> {
     Ok(UsageRecord {
         kind: row.text(0)?,
         bucket_start: row.int(1)?,
@@ -115,7 +115,7 @@ pub(crate) fn usage(row: &Row) -> Result<UsageRecord> {
 }
 
 /// A row of `sql::COSTS`.
-pub(crate) fn cost(row: &Row) -> Result<CostRecord> {
+pub(crate) fn cost(mut row: Row) -> Result<CostRecord> {
     Ok(CostRecord {
         bucket_start: row.int(0)?,
         bucket_end: row.int(1)?,
@@ -127,8 +127,18 @@ pub(crate) fn cost(row: &Row) -> Result<CostRecord> {
     })
 }
 
+/// A row of `sql::ORGS`: id and display name.
+pub(crate) fn organization(mut row: Row) -> Result<(String, Option<String>)> {
+    Ok((row.text(0)?, row.opt_text(1)?))
+}
+
+/// A row of `sql::SECRETS`: the name, then the sealed credential.
+pub(crate) fn named_secret(mut row: Row) -> Result<(String, SealedSecret)> {
+    Ok((row.text(0)?, sealed(&mut row, 1)?))
+}
+
 /// A sealed credential from columns `first..first + 3` (key id, nonce, ciphertext).
-pub(crate) fn sealed(row: &Row, first: usize) -> Result<SealedSecret> {
+pub(crate) fn sealed(row: &mut Row, first: usize) -> Result<SealedSecret> {
     Ok(SealedSecret {
         key_id: row.text(first)?,
         nonce: row.bytes(first + 1)?,
@@ -231,7 +241,7 @@ pub(crate) fn check_closing(status: ScanStatus, reason: &str) -> Result<()> {
 }
 
 /// The four suppression columns starting at `first`: all set (`until` optional) or all NULL.
-fn suppression(r: &Row, first: usize) -> Result<Option<Suppression>> {
+fn suppression(r: &mut Row, first: usize) -> Result<Option<Suppression>> {
     let (reason, author) = (r.opt_text(first)?, r.opt_text(first + 1)?);
     let (at, until) = (r.opt_int(first + 2)?, r.opt_int(first + 3)?);
     match (reason, author, at) {
@@ -250,19 +260,19 @@ fn suppression(r: &Row, first: usize) -> Result<Option<Suppression>> {
 }
 
 /// A row of `sql::FINDING_STATES`.
-pub(crate) fn finding_state(r: &Row) -> Result<FindingState> {
+pub(crate) fn finding_state(mut r: Row) -> Result<FindingState> {
     Ok(FindingState {
         policy_id: r.text(0)?,
         resource_id: r.text(1)?,
         status: r.str(2)?.parse()?,
         last_seen: r.int(3)?,
         resolved_at: r.opt_int(4)?,
-        suppression: suppression(r, 5)?,
+        suppression: suppression(&mut r, 5)?,
     })
 }
 
 /// A row of `sql::FINDINGS`.
-pub(crate) fn finding(r: &Row) -> Result<FindingRecord> {
+pub(crate) fn finding(mut r: Row) -> Result<FindingRecord> {
     Ok(FindingRecord {
         org_id: r.text(0)?,
         policy_id: r.text(1)?,
@@ -279,12 +289,12 @@ pub(crate) fn finding(r: &Row) -> Result<FindingRecord> {
         last_seen: r.int(12)?,
         resolved_at: r.opt_int(13)?,
         last_scan_id: r.int(14)?,
-        suppression: suppression(r, 15)?,
+        suppression: suppression(&mut r, 15)?,
     })
 }
 
 /// A row of `sql::FINDING_EVENTS`.
-pub(crate) fn finding_event(r: &Row) -> Result<FindingEvent> {
+pub(crate) fn finding_event(mut r: Row) -> Result<FindingEvent> {
     Ok(FindingEvent {
         org_id: r.text(0)?,
         policy_id: r.text(1)?,
@@ -329,7 +339,7 @@ pub(crate) fn observed_finding_params(
         &o.title,
         &o.message,
         Param::Json(o.evidence.get().to_owned()),
-        row.status.as_str(),
+        Param::Name(row.status.as_str()),
         at,
         at,
         Param::Null,
@@ -339,34 +349,35 @@ pub(crate) fn observed_finding_params(
     params
 }
 
-/// The parameters of `sql::SET_FINDING_STATE`.
-pub(crate) fn state_change_params(org_id: &str, c: &StateChange) -> Vec<Param> {
+/// The parameters of `sql::SET_FINDING_STATE` (the change's text is moved, not copied: a
+/// complete scan can resolve every finding of an organization at once).
+pub(crate) fn state_change_params(org_id: &str, c: StateChange) -> Vec<Param> {
     let mut params = params![
         org_id,
-        &c.policy_id,
-        &c.resource_id,
-        c.status.as_str(),
+        c.policy_id,
+        c.resource_id,
+        Param::Name(c.status.as_str()),
         c.resolved_at
     ];
     params.extend(suppression_params(c.suppression.as_ref()));
     params
 }
 
-/// The parameters of `sql::INSERT_FINDING_EVENT`.
-pub(crate) fn finding_event_params(org_id: &str, e: &NewEvent) -> Vec<Param> {
+/// The parameters of `sql::INSERT_FINDING_EVENT` (the event's text moved, as above).
+pub(crate) fn finding_event_params(org_id: &str, e: NewEvent) -> Vec<Param> {
     params![
         org_id,
-        &e.policy_id,
-        &e.resource_id,
+        e.policy_id,
+        e.resource_id,
         e.at,
-        e.event.as_str(),
+        Param::Name(e.event.as_str()),
         e.scan_id,
         Param::json(&e.detail)
     ]
 }
 
 /// A row of `actions::sql::PRINCIPALS`.
-pub(crate) fn principal(row: &Row) -> Result<PrincipalRecord> {
+pub(crate) fn principal(mut row: Row) -> Result<PrincipalRecord> {
     Ok(PrincipalRecord {
         name: row.text(0)?,
         role: row.str(1)?.parse()?,
@@ -379,7 +390,7 @@ pub(crate) fn principal(row: &Row) -> Result<PrincipalRecord> {
 }
 
 /// A row of `actions::sql::ACTIONS`.
-pub(crate) fn action(row: &Row) -> Result<ActionRecord> {
+pub(crate) fn action(mut row: Row) -> Result<ActionRecord> {
     Ok(ActionRecord {
         id: row.int(0)?,
         org_id: row.text(1)?,
@@ -396,7 +407,7 @@ pub(crate) fn action(row: &Row) -> Result<ActionRecord> {
 }
 
 /// A row of `actions::sql::APPROVALS`.
-pub(crate) fn approval(row: &Row) -> Result<ApprovalRecord> {
+pub(crate) fn approval(mut row: Row) -> Result<ApprovalRecord> {
     Ok(ApprovalRecord {
         action_id: row.int(0)?,
         principal: row.text(1)?,
@@ -408,7 +419,7 @@ pub(crate) fn approval(row: &Row) -> Result<ApprovalRecord> {
 }
 
 /// A row of `actions::sql::CALLS`.
-pub(crate) fn call(row: &Row) -> Result<CallRecord> {
+pub(crate) fn call(row: Row) -> Result<CallRecord> {
     Ok(CallRecord {
         action_id: row.int(0)?,
         call_index: row.int(1)?,
@@ -423,7 +434,7 @@ pub(crate) fn call(row: &Row) -> Result<CallRecord> {
 }
 
 /// A row of `actions::sql::JOURNAL`.
-pub(crate) fn journal(row: &Row) -> Result<JournalEntry> {
+pub(crate) fn journal(mut row: Row) -> Result<JournalEntry> {
     Ok(JournalEntry {
         seq: row.int(0)?,
         at: row.int(1)?,

@@ -46,12 +46,12 @@ impl<B: Backend> SqlStore<B> {
         op: &'static str,
         sql: &str,
         params: Vec<Param>,
-        decode: impl Fn(&Row) -> Result<T>,
+        decode: impl Fn(Row) -> Result<T>,
     ) -> Result<Vec<T>> {
         self.db
             .query(op, sql, params)
             .await?
-            .iter()
+            .into_iter()
             .map(decode)
             .collect()
     }
@@ -94,13 +94,13 @@ impl<B: Backend> SqlStore<B> {
                     params![&key.org_id, &key.policy_id, &key.resource_id],
                 )
                 .await?
-                .first()
+                .pop()
                 .map(rows::finding_state)
                 .transpose()?;
             let (change, event) = plan(&key, finding)?;
             let writes = FindingWrites {
-                changes: vec![rows::state_change_params(&key.org_id, &change)],
-                events: vec![rows::finding_event_params(&key.org_id, &event)],
+                changes: vec![rows::state_change_params(&key.org_id, change)],
+                events: vec![rows::finding_event_params(&key.org_id, event)],
                 org_id: key.org_id.clone(),
                 ..FindingWrites::default()
             };
@@ -178,8 +178,8 @@ async fn append_journal(tx: &mut dyn Tx, note: &JournalNote) -> Result<JournalEn
             params![],
         )
         .await?
-        .first()
-        .map(|r| Ok::<_, Error>((r.int(0)?, r.text(1)?)))
+        .pop()
+        .map(|mut r| Ok::<_, Error>((r.int(0)?, r.text(1)?)))
         .transpose()?;
     let entry = JournalEntry::chain(head, note);
     tx.execute(
@@ -247,9 +247,12 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn organizations(&self) -> Result<Vec<(String, Option<String>)>> {
-        self.read("read organizations", sql::ORGS, params![], |r| {
-            Ok((r.text(0)?, r.opt_text(1)?))
-        })
+        self.read(
+            "read organizations",
+            sql::ORGS,
+            params![],
+            rows::organization,
+        )
         .await
     }
 
@@ -350,7 +353,7 @@ impl<B: Backend> Store for SqlStore<B> {
                 .await?;
             Ok((scans, endpoints))
         })?;
-        rows::scan_runs(&scans, &endpoints)
+        rows::scan_runs(scans, endpoints)
     }
 
     async fn objects(&self, scan: ScanId, kind: Option<&str>) -> Result<Vec<ObjectRecord>> {
@@ -368,7 +371,7 @@ impl<B: Backend> Store for SqlStore<B> {
             Ok((rows, scan_status(tx, scan).await?))
         })?;
         match read {
-            (rows, status) if status.is_visible() => rows.iter().map(rows::object).collect(),
+            (rows, status) if status.is_visible() => rows.into_iter().map(rows::object).collect(),
             (_, status) => Err(Error::ScanNotVisible { id: scan, status }),
         }
     }
@@ -415,8 +418,8 @@ impl<B: Backend> Store for SqlStore<B> {
             let owner = tx
                 .query("read a scan's organization", sql::SCAN_OWNER, params![scan])
                 .await?
-                .first()
-                .map(|r| Ok::<_, Error>((r.text(0)?, r.str(1)?.parse()?)))
+                .pop()
+                .map(|mut r| Ok::<_, Error>((r.text(0)?, r.str(1)?.parse()?)))
                 .transpose()?;
             let latest = first_int(
                 &tx.query(
@@ -430,7 +433,7 @@ impl<B: Backend> Store for SqlStore<B> {
             let existing = tx
                 .query("read findings", sql::FINDING_STATES, params![org_id])
                 .await?
-                .iter()
+                .into_iter()
                 .map(rows::finding_state)
                 .collect::<Result<Vec<_>>>()?;
             let plan = lifecycle::plan_scan(&existing, observed, scan, at, complete);
@@ -446,12 +449,12 @@ impl<B: Backend> Store for SqlStore<B> {
                 known: observed_params(known),
                 changes: plan
                     .unobserved
-                    .iter()
+                    .into_iter()
                     .map(|c| rows::state_change_params(org_id, c))
                     .collect(),
                 events: plan
                     .events
-                    .iter()
+                    .into_iter()
                     .map(|e| rows::finding_event_params(org_id, e))
                     .collect(),
             };
@@ -654,8 +657,8 @@ impl<B: Backend> Store for SqlStore<B> {
 
     async fn secret(&self, name: &str) -> Result<Option<SealedSecret>> {
         let found = self
-            .read("read a credential", sql::SECRET, params![name], |r| {
-                rows::sealed(r, 0)
+            .read("read a credential", sql::SECRET, params![name], |mut r| {
+                rows::sealed(&mut r, 0)
             })
             .await?;
         Ok(found.into_iter().next())
@@ -669,9 +672,12 @@ impl<B: Backend> Store for SqlStore<B> {
     }
 
     async fn secrets(&self) -> Result<Vec<(String, SealedSecret)>> {
-        self.read("read credentials", sql::SECRETS, params![], |r| {
-            Ok((r.text(0)?, rows::sealed(r, 1)?))
-        })
+        self.read(
+            "read credentials",
+            sql::SECRETS,
+            params![],
+            rows::named_secret,
+        )
         .await
     }
 

@@ -74,6 +74,7 @@ impl rusqlite::ToSql for Param {
             Param::Real(v) => ValueRef::Real(*v),
             Param::Bool(v) => ValueRef::Integer(i64::from(*v)),
             Param::Text(v) | Param::Json(v) => ValueRef::Text(v.as_bytes()),
+            Param::Name(v) => ValueRef::Text(v.as_bytes()),
             Param::Sealed(v) => ValueRef::Blob(v),
         }))
     }
