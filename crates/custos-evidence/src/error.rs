@@ -40,7 +40,7 @@ pub enum ExportError {
     Store {
         what: String,
         #[source]
-        source: custos_store::Error,
+        source: custos_records::SourceError,
     },
     #[error("could not {what}")]
     Io {
@@ -56,7 +56,9 @@ impl ExportError {
         move |source| ExportError::Io { what, source }
     }
 
-    pub(crate) fn store(what: impl Into<String>) -> impl FnOnce(custos_store::Error) -> Self {
+    pub(crate) fn store(
+        what: impl Into<String>,
+    ) -> impl FnOnce(custos_records::SourceError) -> Self {
         let what = what.into();
         move |source| ExportError::Store { what, source }
     }

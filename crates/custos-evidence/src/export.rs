@@ -11,7 +11,7 @@ use crate::manifest::{
 };
 use crate::redact::{redact, redact_key};
 use crate::verify::{VerifiedPack, check_order};
-use custos_store::{ScanRun, Store};
+use custos_records::{EvidenceSource, ScanRun};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -129,8 +129,8 @@ impl ExportRequest {
 /// Archive layout: `manifest.json`, `manifest.json.minisig`, then the data files by name
 /// ([`crate::ENTRY_ORDER`]); every entry a regular file with mode 0644, uid/gid 0, no user
 /// or group name, mtime = `to`; gzip without file name and with mtime 0.
-pub async fn export<W: Write>(
-    store: &dyn Store,
+pub async fn export<W: Write, S: EvidenceSource + ?Sized>(
+    store: &S,
     request: &ExportRequest,
     findings: impl IntoIterator<Item = Value>,
     actions: impl IntoIterator<Item = Value>,
@@ -140,7 +140,7 @@ pub async fn export<W: Write>(
     let (period, generated_at) = request.checked()?;
     let org = request.org_id.as_str();
     let scans = store
-        .scans(Some(org))
+        .scans_of(org)
         .await
         .map_err(ExportError::store(format!("list the scans of {org}")))?;
     // The state at the end of the period: the latest snapshot that existed before `to`.
@@ -275,8 +275,8 @@ struct SnapshotLine<'a> {
     data: &'a Value,
 }
 
-async fn snapshot_file(
-    store: &dyn Store,
+async fn snapshot_file<S: EvidenceSource + ?Sized>(
+    store: &S,
     snapshot: Option<&ScanRun>,
     name: &'static str,
     kinds: &[&str],
@@ -285,13 +285,14 @@ async fn snapshot_file(
     let mut spool = Spool::new(name)?;
     if let Some(scan) = snapshot {
         for kind in kinds {
-            let objects = store
-                .objects(scan.id, Some(kind))
-                .await
-                .map_err(ExportError::store(format!(
-                    "read the {kind} objects of scan {}",
-                    scan.id
-                )))?;
+            let objects =
+                store
+                    .snapshot_objects(scan.id, kind)
+                    .await
+                    .map_err(ExportError::store(format!(
+                        "read the {kind} objects of scan {}",
+                        scan.id
+                    )))?;
             for mut object in objects {
                 redaction(&mut object.data);
                 spool.write(&SnapshotLine {
@@ -307,8 +308,8 @@ async fn snapshot_file(
     spool.finish()
 }
 
-async fn events_file(
-    store: &dyn Store,
+async fn events_file<S: EvidenceSource + ?Sized>(
+    store: &S,
     request: &ExportRequest,
 ) -> Result<SpooledFile, ExportError> {
     let mut spool = Spool::new("events.jsonl")?;
@@ -321,7 +322,7 @@ async fn events_file(
     }
     let read = |(start, end): (i64, i64)| async move {
         store
-            .audit_events(&request.org_id, Some(start), Some(end))
+            .audit_log(&request.org_id, start, end)
             .await
             .map_err(ExportError::store(format!(
                 "read the audit events of {} in [{start}, {end})",

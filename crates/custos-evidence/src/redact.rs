@@ -2,7 +2,7 @@
 //! store was configured to keep emails (`privacy.store_emails`) or a record slipped through.
 //!
 //! Emails become what the scan writes at ingest (`custos-scan`'s privacy module), with the
-//! same hash ([`custos_store::email_hash`]), so that records of the pack, the store and a
+//! same hash ([`custos_records::privacy::email_hash`]), so that records of the pack, the store and a
 //! directory can be matched: `email: null`, `email_sha256`, `email_prefix`, `email_domain`.
 
 use serde_json::Value;
@@ -10,7 +10,7 @@ use serde_json::Value;
 /// Redacts any JSON record: every `email` string is hashed, and every key object (its
 /// `object` names an `api_key`) loses its `value`: the store's own rule.
 pub(crate) fn redact(value: &mut Value) {
-    custos_store::privacy::scrub(value, false);
+    custos_records::privacy::scrub(value, false);
 }
 
 /// Redacts an API key record: its top-level `value` goes whatever its `object` says (the

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use custos_store::{CostRecord, UsageRecord};
+use custos_records::{CostRecord, UsageRecord};
 use serde_json::Value;
 
 use crate::calendar::{self, Months, day_start};

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use custos_model::api::Project;
-use custos_store::{CostRecord, UsageRecord};
+use custos_records::{CostRecord, UsageRecord};
 use serde::Serialize;
 
 /// Everything the reports are computed from: one entry per organization.

@@ -3,6 +3,7 @@
 //! chain's hashing and verification live here, so that the backends only move rows.
 
 use crate::{Error, Result};
+use custos_records::stored_name_enum;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -499,78 +500,6 @@ pub(crate) mod sql {
 
     pub(crate) const JOURNAL: &str = "SELECT seq, at, actor, action_id, kind, \
          CAST(detail AS TEXT), prev_hash, hash FROM journal ORDER BY seq";
-}
-
-/// Decoders shared by both backends, over [`crate::rows::Columns`].
-pub(crate) mod decode {
-    use super::*;
-    use crate::rows::{Columns, json};
-
-    pub(crate) fn principal(row: &impl Columns, disabled: bool) -> Result<PrincipalRecord> {
-        Ok(PrincipalRecord {
-            name: row.text(0)?,
-            role: row.text(1)?.parse()?,
-            email_sha256: row.text(2)?,
-            manager: row.opt_text(3)?,
-            token_hash: row.text(4)?,
-            disabled,
-            created_at: row.int(6)?,
-        })
-    }
-
-    pub(crate) fn action(row: &impl Columns) -> Result<ActionRecord> {
-        Ok(ActionRecord {
-            id: row.int(0)?,
-            org_id: row.text(1)?,
-            template: row.text(2)?,
-            requested_by: row.text(3)?,
-            reason: row.text(4)?,
-            status: row.text(5)?.parse()?,
-            created_at: row.int(6)?,
-            expires_at: row.int(7)?,
-            updated_at: row.int(8)?,
-            plan_hash: row.text(9)?,
-            plan: json("action plan", &row.text(10)?)?,
-        })
-    }
-
-    pub(crate) fn approval(row: &impl Columns) -> Result<ApprovalRecord> {
-        Ok(ApprovalRecord {
-            action_id: row.int(0)?,
-            principal: row.text(1)?,
-            decision: row.text(2)?.parse()?,
-            plan_hash: row.text(3)?,
-            at: row.int(4)?,
-            comment: row.text(5)?,
-        })
-    }
-
-    pub(crate) fn call(row: &impl Columns) -> Result<CallRecord> {
-        Ok(CallRecord {
-            action_id: row.int(0)?,
-            call_index: row.int(1)?,
-            status: row.text(2)?.parse()?,
-            http_status: row
-                .opt_int(3)?
-                .map(|s| u16::try_from(s).map_err(|e| Error::corrupt("call status code", e)))
-                .transpose()?,
-            detail: json("call detail", &row.text(4)?)?,
-            at: row.int(5)?,
-        })
-    }
-
-    pub(crate) fn journal(row: &impl Columns) -> Result<JournalEntry> {
-        Ok(JournalEntry {
-            seq: row.int(0)?,
-            at: row.int(1)?,
-            actor: row.opt_text(2)?,
-            action_id: row.opt_int(3)?,
-            kind: row.text(4)?,
-            detail: json("journal detail", &row.text(5)?)?,
-            prev_hash: row.text(6)?,
-            hash: row.text(7)?,
-        })
-    }
 }
 
 #[cfg(test)]

@@ -238,14 +238,6 @@ pub fn random_bytes() -> Result<[u8; 32]> {
     })
 }
 
-/// SHA-256 (hex) of the trimmed, lower-cased email and its first four characters for display:
-/// what the store keeps instead of the address unless configured otherwise.
-pub fn email_hash(email: &str) -> (String, String) {
-    let normalised = email.trim().to_lowercase();
-    let hash = hex::encode(Sha256::digest(normalised.as_bytes()));
-    (hash, normalised.chars().take(4).collect())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,15 +329,5 @@ mod tests {
             err.contains("mode 644") && err.contains("chmod 600"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn email_hash_normalises() {
-        let (hash, prefix) = email_hash("  Alice@Example.com ");
-        assert_eq!(
-            hash,
-            "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976"
-        );
-        assert_eq!(prefix, "alic");
     }
 }

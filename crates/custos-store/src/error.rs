@@ -197,3 +197,10 @@ impl Error {
 pub(crate) trait Op<T> {
     fn op(self, op: &'static str) -> Result<T>;
 }
+
+/// A stored name this build does not know: custos writes them all, so the store is corrupt.
+impl From<custos_records::UnknownName> for Error {
+    fn from(e: custos_records::UnknownName) -> Self {
+        Error::corrupt(e.what, format!("{:?}", e.name))
+    }
+}

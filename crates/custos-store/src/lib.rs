@@ -79,10 +79,10 @@
 //!   deletion or a reordering done behind custos' back). Every action-table write appends its
 //!   journal entry in the same transaction; PostgreSQL serializes appenders with a table lock.
 //! - **No secret is stored in clear.** Credentials are [`crypto::SealedSecret`]s; emails are
-//!   hashed at ingest with [`crypto::email_hash`] unless configured otherwise.
+//!   hashed at ingest with [`email_hash`] unless configured otherwise.
 
 #[macro_use]
-mod macros;
+mod db;
 pub mod actions;
 pub mod crypto;
 mod error;
@@ -92,11 +92,12 @@ mod lock;
 mod migrate;
 mod postgres;
 mod postgres_tls;
-pub mod privacy;
 mod rows;
 mod sql;
+mod sql_store;
 mod sqlite;
 
+use custos_records::stored_name_enum;
 use serde::{Deserialize, Serialize};
 
 pub use actions::{
@@ -104,16 +105,18 @@ pub use actions::{
     JournalAnchor, JournalBreak, JournalEntry, JournalNote, NewAction, PrincipalRecord,
     PrincipalRole, verify_journal, verify_journal_against,
 };
-pub use crypto::{SealedSecret, email_hash};
+pub use crypto::SealedSecret;
+pub use custos_records::privacy::{self, email_hash};
+pub use custos_records::{
+    AuditEventRecord, CostRecord, EndpointRun, EvidenceSource, ObjectRecord, ScanId, ScanRun,
+    ScanStatus, SourceError, UnknownName, UsageRecord,
+};
 pub use error::{BoxError, Error, Result};
 pub use location::Location;
 pub use lock::ScanLock;
 
 /// The schema version this build writes (the number of its last migration).
 pub const SCHEMA_VERSION: i64 = 5;
-
-/// Identifies a scan; increases with every [`Store::begin_scan`].
-pub type ScanId = i64;
 
 /// Which scans [`Store::find_scans`] returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,129 +129,6 @@ pub enum ScanFilter<'a> {
     Id(ScanId),
     /// The latest visible (`Complete` or `Partial`) scan of an organization.
     Latest(&'a str),
-}
-
-/// One object of a snapshot.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ObjectRecord {
-    /// The object kind: `user`, `invite`, `project`, `project_user`, `service_account`,
-    /// `project_api_key`, `admin_api_key`, `group_member`, `rate_limit`, ...
-    pub kind: String,
-    /// The API's id, or a composite id (`proj_1/user_1`) for memberships; unique per kind.
-    pub id: String,
-    /// The project the object belongs to, if any.
-    pub project_id: Option<String>,
-    /// The object as the API returned it, after privacy scrubbing.
-    pub data: serde_json::Value,
-}
-
-stored_name_enum! {
-    /// Where a scan is in its life.
-    pub enum ScanStatus ("scan status") {
-        /// Writing; its objects are not visible yet.
-        Running = "running",
-        /// Every endpoint answered.
-        Complete = "complete",
-        /// Some endpoints failed: what they would have provided is unknown, not absent.
-        Partial = "partial",
-        /// Never finished (the process died, or a newer scan of the organization started); its
-        /// objects were deleted.
-        Abandoned = "abandoned",
-        /// Ended by its process with an error (a store failure, a deadline, Ctrl-C): the
-        /// reason is in [`ScanRun::error`]; its objects were deleted.
-        Failed = "failed",
-        /// Found still running by the next scan of its organization, which held the
-        /// organization's lock: the process running it died. Its objects were deleted.
-        Interrupted = "interrupted",
-    }
-}
-
-impl ScanStatus {
-    /// Whether objects of a scan with this status can be read.
-    pub fn is_visible(self) -> bool {
-        matches!(self, ScanStatus::Complete | ScanStatus::Partial)
-    }
-}
-
-/// What one endpoint (for one scope) gave a scan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct EndpointRun {
-    /// Method and path template, e.g. `GET /organization/users`.
-    pub endpoint: String,
-    /// The project id for per-project endpoints.
-    pub scope: Option<String>,
-    /// The object kinds this endpoint provides: when it failed, these are unknown.
-    pub kinds: Vec<String>,
-    /// Whether every page was fetched.
-    pub ok: bool,
-    /// Why it failed (never holds a secret: the client redacts).
-    pub error: Option<String>,
-    /// The HTTP status of the failure, when the API answered.
-    pub status: Option<u16>,
-    /// Requests sent, retries included.
-    pub requests: u64,
-    /// Items received.
-    pub items: u64,
-}
-
-/// A scan and its per-endpoint outcomes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScanRun {
-    pub id: ScanId,
-    pub org_id: String,
-    /// Unix seconds.
-    pub started_at: i64,
-    /// Unix seconds; `None` while running or when abandoned by a crash; for a failed or
-    /// interrupted scan, when that was recorded.
-    pub finished_at: Option<i64>,
-    pub status: ScanStatus,
-    /// Why a failed or interrupted scan ended.
-    #[serde(default)]
-    pub error: Option<String>,
-    /// In the order they were recorded.
-    pub endpoints: Vec<EndpointRun>,
-}
-
-/// One audit-log event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEventRecord {
-    /// The API's event id; events are deduplicated on it per organization.
-    pub id: String,
-    /// Unix seconds.
-    pub effective_at: i64,
-    /// The event type, e.g. `api_key.created`.
-    pub kind: String,
-    pub data: serde_json::Value,
-}
-
-/// One usage bucket for one grouping.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UsageRecord {
-    /// The usage kind, e.g. `completions`.
-    pub kind: String,
-    /// Unix seconds, inclusive.
-    pub bucket_start: i64,
-    /// Unix seconds, exclusive.
-    pub bucket_end: i64,
-    /// Canonical JSON of the grouping fields (project, user, key, model...), so that a
-    /// re-fetched bucket replaces the same row.
-    pub group_key: String,
-    pub data: serde_json::Value,
-}
-
-/// One cost amount for one bucket, project and line item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CostRecord {
-    /// Unix seconds, inclusive.
-    pub bucket_start: i64,
-    /// Unix seconds, exclusive.
-    pub bucket_end: i64,
-    pub project_id: Option<String>,
-    pub line_item: Option<String>,
-    pub amount: f64,
-    /// Lower-case ISO code, e.g. `usd`.
-    pub currency: String,
-    pub data: serde_json::Value,
 }
 
 stored_name_enum! {
@@ -703,9 +583,37 @@ pub(crate) enum Access {
 }
 
 async fn open_with(url: &str, access: Access) -> Result<Box<dyn Store>> {
+    use postgres::Postgres;
+    use sql_store::SqlStore;
+    use sqlite::Sqlite;
     Ok(match Location::parse(url)? {
-        Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path, access).await?),
-        Location::SqliteMemory => Box::new(sqlite::SqliteStore::open_memory().await?),
-        Location::Postgres(url) => Box::new(postgres::PostgresStore::open(&url, access).await?),
+        Location::Sqlite(path) => Box::new(SqlStore::new(Sqlite::open(path, access).await?)),
+        Location::SqliteMemory => Box::new(SqlStore::new(Sqlite::open_memory().await?)),
+        Location::Postgres(url) => Box::new(SqlStore::new(Postgres::open(&url, access).await?)),
     })
+}
+
+/// Evidence packs read a store through the narrow trait of `custos-records`.
+#[async_trait::async_trait]
+impl<'a> EvidenceSource for dyn Store + 'a {
+    async fn scans_of(&self, org_id: &str) -> std::result::Result<Vec<ScanRun>, SourceError> {
+        Ok(self.scans(Some(org_id)).await?)
+    }
+
+    async fn snapshot_objects(
+        &self,
+        scan: ScanId,
+        kind: &str,
+    ) -> std::result::Result<Vec<ObjectRecord>, SourceError> {
+        Ok(self.objects(scan, Some(kind)).await?)
+    }
+
+    async fn audit_log(
+        &self,
+        org_id: &str,
+        from: i64,
+        to: i64,
+    ) -> std::result::Result<Vec<AuditEventRecord>, SourceError> {
+        Ok(self.audit_events(org_id, Some(from), Some(to)).await?)
+    }
 }

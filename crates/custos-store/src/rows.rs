@@ -1,10 +1,13 @@
-//! Rows as both backends read them, and their conversion into the public records; so that the
-//! decoding rules (status names, JSON, counts) exist once.
+//! Rows as both backends read and bind them: the conversion of result rows into the public
+//! records, and of records into statement parameters; so that the decoding rules (status
+//! names, JSON, counts) and the column orders exist once.
 
-use crate::lifecycle::FindingState;
+use crate::actions::{ActionRecord, ApprovalRecord, CallRecord, JournalEntry, PrincipalRecord};
+use crate::db::{Param, Row};
+use crate::lifecycle::{FindingState, NewEvent, ObservedFinding, StateChange};
 use crate::{
     AuditEventRecord, CostRecord, EndpointRun, Error, FindingEvent, FindingRecord, ObjectRecord,
-    Result, ScanId, ScanRun, ScanStatus, Suppression, UsageRecord,
+    Result, ScanId, ScanRun, ScanStatus, SealedSecret, Suppression, UsageRecord,
 };
 use serde_json::Value;
 
@@ -13,141 +16,144 @@ pub(crate) fn json(what: &'static str, text: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|e| Error::corrupt(what, e))
 }
 
-/// A `scans` row.
-pub(crate) struct ScanRow {
-    pub id: ScanId,
-    pub org_id: String,
-    pub started_at: i64,
-    pub finished_at: Option<i64>,
-    pub status: String,
-    pub error: Option<String>,
-}
-
-/// A `scan_endpoints` row.
-pub(crate) struct EndpointRow {
-    pub scan_id: ScanId,
-    pub endpoint: String,
-    pub scope: Option<String>,
-    pub kinds: String,
-    pub ok: bool,
-    pub error: Option<String>,
-    pub requests: i64,
-    pub items: i64,
-    pub status: Option<i64>,
-}
-
-/// Joins scans (by id) with their endpoints (by scan id, then recording order).
-pub(crate) fn scan_runs(scans: Vec<ScanRow>, endpoints: Vec<EndpointRow>) -> Result<Vec<ScanRun>> {
-    let mut endpoints = endpoints.into_iter().peekable();
+/// Joins `sql::ScanFilter::scans_sql` rows (by id) with `endpoints_sql` rows (by scan id,
+/// then recording order).
+pub(crate) fn scan_runs(scans: Vec<Row>, endpoints: Vec<Row>) -> Result<Vec<ScanRun>> {
+    let mut endpoints = endpoints
+        .into_iter()
+        .map(|e| Ok((e.int(0)?, e)))
+        .collect::<Result<Vec<(ScanId, Row)>>>()?
+        .into_iter()
+        .peekable();
     scans
         .into_iter()
-        .map(|row| {
+        .map(|mut row| {
             let mut run = ScanRun {
-                id: row.id,
-                org_id: row.org_id,
-                started_at: row.started_at,
-                finished_at: row.finished_at,
-                status: row.status.parse()?,
-                error: row.error,
+                id: row.int(0)?,
+                org_id: row.text(1)?,
+                started_at: row.int(2)?,
+                finished_at: row.opt_int(3)?,
+                status: row.str(4)?.parse()?,
+                error: row.opt_text(5)?,
                 endpoints: Vec::new(),
             };
             // Endpoints of scans absent from `scans` (none, as both queries share a filter)
             // are skipped rather than attached to the wrong scan.
-            while endpoints.next_if(|e| e.scan_id < run.id).is_some() {}
-            while let Some(e) = endpoints.next_if(|e| e.scan_id == run.id) {
-                run.endpoints.push(EndpointRun {
-                    endpoint: e.endpoint,
-                    scope: e.scope,
-                    kinds: serde_json::from_str(&e.kinds)
-                        .map_err(|err| Error::corrupt("endpoint kinds", err))?,
-                    ok: e.ok,
-                    error: e.error,
-                    requests: to_u64("request count", e.requests)?,
-                    items: to_u64("item count", e.items)?,
-                    status: e
-                        .status
-                        .map(|s| {
-                            u16::try_from(s).map_err(|err| Error::corrupt("endpoint status", err))
-                        })
-                        .transpose()?,
-                });
+            while endpoints.next_if(|(scan, _)| *scan < run.id).is_some() {}
+            while let Some((_, e)) = endpoints.next_if(|(scan, _)| *scan == run.id) {
+                run.endpoints.push(endpoint_run(e)?);
             }
             Ok(run)
         })
         .collect()
 }
 
-/// The `kinds` column of an endpoint run.
-pub(crate) fn kinds_json(run: &EndpointRun) -> String {
+/// A row of `endpoints_sql` (its scan id aside).
+fn endpoint_run(mut e: Row) -> Result<EndpointRun> {
+    Ok(EndpointRun {
+        endpoint: e.text(1)?,
+        scope: e.opt_text(2)?,
+        kinds: serde_json::from_str(e.str(3)?)
+            .map_err(|err| Error::corrupt("endpoint kinds", err))?,
+        ok: e.bool(4)?,
+        error: e.opt_text(5)?,
+        requests: to_u64("request count", e.int(6)?)?,
+        items: to_u64("item count", e.int(7)?)?,
+        status: e
+            .opt_int(8)?
+            .map(|s| u16::try_from(s).map_err(|err| Error::corrupt("endpoint status", err)))
+            .transpose()?,
+    })
+}
+
+/// The parameters of `sql::INSERT_ENDPOINT`.
+pub(crate) fn endpoint_params(scan: ScanId, run: &EndpointRun) -> Result<Vec<Param>> {
     // A list of strings always serializes.
-    serde_json::to_string(&run.kinds).unwrap_or_else(|_| "[]".into())
+    let kinds = serde_json::to_string(&run.kinds).unwrap_or_else(|_| "[]".into());
+    Ok(params![
+        scan,
+        &run.endpoint,
+        run.scope.as_deref(),
+        kinds,
+        run.ok,
+        run.error.as_deref(),
+        to_i64("request count", run.requests)?,
+        to_i64("item count", run.items)?,
+        run.status.map(i64::from)
+    ])
 }
 
-pub(crate) fn object(
-    kind: String,
-    id: String,
-    project_id: Option<String>,
-    data: &str,
-) -> Result<ObjectRecord> {
+/// A row of `sql::OBJECTS`.
+pub(crate) fn object(mut row: Row) -> Result<ObjectRecord> {
     Ok(ObjectRecord {
-        kind,
-        id,
-        project_id,
-        data: json("object", data)?,
+        kind: row.text(0)?,
+        id: row.text(1)?,
+        project_id: row.opt_text(2)?,
+        data: json("object", row.str(3)?)?,
     })
 }
 
-pub(crate) fn audit_event(
-    id: String,
-    effective_at: i64,
-    kind: String,
-    data: &str,
-) -> Result<AuditEventRecord> {
+/// A row of `sql::AUDIT`.
+pub(crate) fn audit_event(mut row: Row) -> Result<AuditEventRecord> {
     Ok(AuditEventRecord {
-        id,
-        effective_at,
-        kind,
-        data: json("audit event", data)?,
+        id: row.text(0)?,
+        effective_at: row.int(1)?,
+        kind: row.text(2)?,
+        data: json("audit event", row.str(3)?)?,
     })
 }
 
-pub(crate) fn usage(
-    kind: String,
-    bucket_start: i64,
-    bucket_end: i64,
-    group_key: String,
-    data: &str,
-) -> Result<UsageRecord> {
+/// A row of `sql::USAGE`.
+pub(crate) fn usage(mut row: Row) -> Result<UsageRecord> {
     Ok(UsageRecord {
-        kind,
-        bucket_start,
-        bucket_end,
-        group_key,
-        data: json("usage bucket", data)?,
+        kind: row.text(0)?,
+        bucket_start: row.int(1)?,
+        bucket_end: row.int(2)?,
+        group_key: row.text(3)?,
+        data: json("usage bucket", row.str(4)?)?,
     })
 }
 
-/// A `costs` row without its JSON, which [`cost`] parses.
-pub(crate) struct CostRow {
-    pub bucket_start: i64,
-    pub bucket_end: i64,
-    pub project_id: Option<String>,
-    pub line_item: Option<String>,
-    pub amount: f64,
-    pub currency: String,
-    pub data: String,
-}
-
-pub(crate) fn cost(row: CostRow) -> Result<CostRecord> {
+/// A row of `sql::COSTS`.
+pub(crate) fn cost(mut row: Row) -> Result<CostRecord> {
     Ok(CostRecord {
-        bucket_start: row.bucket_start,
-        bucket_end: row.bucket_end,
-        project_id: row.project_id,
-        line_item: row.line_item,
-        amount: row.amount,
-        currency: row.currency,
-        data: json("cost", &row.data)?,
+        bucket_start: row.int(0)?,
+        bucket_end: row.int(1)?,
+        project_id: row.opt_text(2)?,
+        line_item: row.opt_text(3)?,
+        amount: row.real(4)?,
+        currency: row.text(5)?,
+        data: json("cost", row.str(6)?)?,
     })
+}
+
+/// A row of `sql::ORGS`: id and display name.
+pub(crate) fn organization(mut row: Row) -> Result<(String, Option<String>)> {
+    Ok((row.text(0)?, row.opt_text(1)?))
+}
+
+/// A row of `sql::SECRETS`: the name, then the sealed credential.
+pub(crate) fn named_secret(mut row: Row) -> Result<(String, SealedSecret)> {
+    Ok((row.text(0)?, sealed(&mut row, 1)?))
+}
+
+/// A sealed credential from columns `first..first + 3` (key id, nonce, ciphertext).
+pub(crate) fn sealed(row: &mut Row, first: usize) -> Result<SealedSecret> {
+    Ok(SealedSecret {
+        key_id: row.text(first)?,
+        nonce: row.bytes(first + 1)?,
+        ciphertext: row.bytes(first + 2)?,
+    })
+}
+
+/// The parameters of `sql::PUT_SECRET`.
+pub(crate) fn secret_params(name: &str, sealed: &SealedSecret) -> Vec<Param> {
+    params![
+        name,
+        &sealed.key_id,
+        Param::Sealed(sealed.nonce.clone()),
+        Param::Sealed(sealed.ciphertext.clone())
+    ]
 }
 
 /// Checks the rows of a usage replace: of `kind`, inside `window`.
@@ -234,17 +240,8 @@ pub(crate) fn check_closing(status: ScanStatus, reason: &str) -> Result<()> {
     Ok(())
 }
 
-/// Typed access to the columns of a result row, implemented by each backend for its driver's
-/// row, so that the findings decoders below exist once.
-pub(crate) trait Columns {
-    fn text(&self, i: usize) -> Result<String>;
-    fn opt_text(&self, i: usize) -> Result<Option<String>>;
-    fn int(&self, i: usize) -> Result<i64>;
-    fn opt_int(&self, i: usize) -> Result<Option<i64>>;
-}
-
 /// The four suppression columns starting at `first`: all set (`until` optional) or all NULL.
-fn suppression(r: &impl Columns, first: usize) -> Result<Option<Suppression>> {
+fn suppression(r: &mut Row, first: usize) -> Result<Option<Suppression>> {
     let (reason, author) = (r.opt_text(first)?, r.opt_text(first + 1)?);
     let (at, until) = (r.opt_int(first + 2)?, r.opt_int(first + 3)?);
     match (reason, author, at) {
@@ -263,19 +260,19 @@ fn suppression(r: &impl Columns, first: usize) -> Result<Option<Suppression>> {
 }
 
 /// A row of `sql::FINDING_STATES`.
-pub(crate) fn finding_state(r: &impl Columns) -> Result<FindingState> {
+pub(crate) fn finding_state(mut r: Row) -> Result<FindingState> {
     Ok(FindingState {
         policy_id: r.text(0)?,
         resource_id: r.text(1)?,
-        status: r.text(2)?.parse()?,
+        status: r.str(2)?.parse()?,
         last_seen: r.int(3)?,
         resolved_at: r.opt_int(4)?,
-        suppression: suppression(r, 5)?,
+        suppression: suppression(&mut r, 5)?,
     })
 }
 
 /// A row of `sql::FINDINGS`.
-pub(crate) fn finding(r: &impl Columns) -> Result<FindingRecord> {
+pub(crate) fn finding(mut r: Row) -> Result<FindingRecord> {
     Ok(FindingRecord {
         org_id: r.text(0)?,
         policy_id: r.text(1)?,
@@ -286,35 +283,166 @@ pub(crate) fn finding(r: &impl Columns) -> Result<FindingRecord> {
         result: r.text(6)?,
         title: r.text(7)?,
         message: r.text(8)?,
-        evidence: json("finding evidence", &r.text(9)?)?,
-        status: r.text(10)?.parse()?,
+        evidence: json("finding evidence", r.str(9)?)?,
+        status: r.str(10)?.parse()?,
         first_seen: r.int(11)?,
         last_seen: r.int(12)?,
         resolved_at: r.opt_int(13)?,
         last_scan_id: r.int(14)?,
-        suppression: suppression(r, 15)?,
+        suppression: suppression(&mut r, 15)?,
     })
 }
 
 /// A row of `sql::FINDING_EVENTS`.
-pub(crate) fn finding_event(r: &impl Columns) -> Result<FindingEvent> {
+pub(crate) fn finding_event(mut r: Row) -> Result<FindingEvent> {
     Ok(FindingEvent {
         org_id: r.text(0)?,
         policy_id: r.text(1)?,
         resource_id: r.text(2)?,
         at: r.int(3)?,
-        event: r.text(4)?.parse()?,
+        event: r.str(4)?.parse()?,
         scan_id: r.opt_int(5)?,
-        detail: json("finding event detail", &r.text(6)?)?,
+        detail: json("finding event detail", r.str(6)?)?,
     })
 }
 
-/// The suppression columns to bind: reason, author, at, until.
-pub(crate) fn suppression_columns(
-    s: Option<&Suppression>,
-) -> (Option<&str>, Option<&str>, Option<i64>, Option<i64>) {
+/// The suppression columns to bind: reason, author, at, until (all NULL without one).
+fn suppression_params(s: Option<&Suppression>) -> [Param; 4] {
     match s {
-        Some(s) => (Some(&s.reason), Some(&s.author), Some(s.at), s.until),
-        None => (None, None, None, None),
+        Some(s) => [
+            Param::from(&s.reason),
+            Param::from(&s.author),
+            Param::Int(s.at),
+            Param::from(s.until),
+        ],
+        None => [Param::Null, Param::Null, Param::Null, Param::Null],
     }
+}
+
+/// The parameters of `sql::UPSERT_FINDING` (every column of `findings`) for an observation
+/// recorded at `at` by scan `scan`.
+pub(crate) fn observed_finding_params(
+    org_id: &str,
+    scan: ScanId,
+    at: i64,
+    row: &ObservedFinding<'_>,
+) -> Vec<Param> {
+    let o = row.observation;
+    let mut params = params![
+        org_id,
+        &o.policy_id,
+        &o.resource_id,
+        &o.resource_kind,
+        o.project_id.as_deref(),
+        &o.severity,
+        &o.result,
+        &o.title,
+        &o.message,
+        Param::Json(o.evidence.get().to_owned()),
+        Param::Name(row.status.as_str()),
+        at,
+        at,
+        Param::Null,
+        scan
+    ];
+    params.extend(suppression_params(row.suppression.as_ref()));
+    params
+}
+
+/// The parameters of `sql::SET_FINDING_STATE` (the change's text is moved, not copied: a
+/// complete scan can resolve every finding of an organization at once).
+pub(crate) fn state_change_params(org_id: &str, c: StateChange) -> Vec<Param> {
+    let mut params = params![
+        org_id,
+        c.policy_id,
+        c.resource_id,
+        Param::Name(c.status.as_str()),
+        c.resolved_at
+    ];
+    params.extend(suppression_params(c.suppression.as_ref()));
+    params
+}
+
+/// The parameters of `sql::INSERT_FINDING_EVENT` (the event's text moved, as above).
+pub(crate) fn finding_event_params(org_id: &str, e: NewEvent) -> Vec<Param> {
+    params![
+        org_id,
+        e.policy_id,
+        e.resource_id,
+        e.at,
+        Param::Name(e.event.as_str()),
+        e.scan_id,
+        Param::json(&e.detail)
+    ]
+}
+
+/// A row of `actions::sql::PRINCIPALS`.
+pub(crate) fn principal(mut row: Row) -> Result<PrincipalRecord> {
+    Ok(PrincipalRecord {
+        name: row.text(0)?,
+        role: row.str(1)?.parse()?,
+        email_sha256: row.text(2)?,
+        manager: row.opt_text(3)?,
+        token_hash: row.text(4)?,
+        disabled: row.bool(5)?,
+        created_at: row.int(6)?,
+    })
+}
+
+/// A row of `actions::sql::ACTIONS`.
+pub(crate) fn action(mut row: Row) -> Result<ActionRecord> {
+    Ok(ActionRecord {
+        id: row.int(0)?,
+        org_id: row.text(1)?,
+        template: row.text(2)?,
+        requested_by: row.text(3)?,
+        reason: row.text(4)?,
+        status: row.str(5)?.parse()?,
+        created_at: row.int(6)?,
+        expires_at: row.int(7)?,
+        updated_at: row.int(8)?,
+        plan_hash: row.text(9)?,
+        plan: json("action plan", row.str(10)?)?,
+    })
+}
+
+/// A row of `actions::sql::APPROVALS`.
+pub(crate) fn approval(mut row: Row) -> Result<ApprovalRecord> {
+    Ok(ApprovalRecord {
+        action_id: row.int(0)?,
+        principal: row.text(1)?,
+        decision: row.str(2)?.parse()?,
+        plan_hash: row.text(3)?,
+        at: row.int(4)?,
+        comment: row.text(5)?,
+    })
+}
+
+/// A row of `actions::sql::CALLS`.
+pub(crate) fn call(row: Row) -> Result<CallRecord> {
+    Ok(CallRecord {
+        action_id: row.int(0)?,
+        call_index: row.int(1)?,
+        status: row.str(2)?.parse()?,
+        http_status: row
+            .opt_int(3)?
+            .map(|s| u16::try_from(s).map_err(|e| Error::corrupt("call status code", e)))
+            .transpose()?,
+        detail: json("call detail", row.str(4)?)?,
+        at: row.int(5)?,
+    })
+}
+
+/// A row of `actions::sql::JOURNAL`.
+pub(crate) fn journal(mut row: Row) -> Result<JournalEntry> {
+    Ok(JournalEntry {
+        seq: row.int(0)?,
+        at: row.int(1)?,
+        actor: row.opt_text(2)?,
+        action_id: row.opt_int(3)?,
+        kind: row.text(4)?,
+        detail: json("journal detail", row.str(5)?)?,
+        prev_hash: row.text(6)?,
+        hash: row.text(7)?,
+    })
 }

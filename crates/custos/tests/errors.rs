@@ -61,10 +61,10 @@ fn representative_errors() -> Vec<Box<dyn Error + Send + Sync>> {
         }),
         Box::new(custos_evidence::ExportError::Store {
             what: "list the scans of org-a".into(),
-            source: custos_store::Error::Open {
+            source: Box::new(custos_store::Error::Open {
                 location: "custos.db".into(),
                 source: Box::new(io_error()),
-            },
+            }),
         }),
         Box::new(custos_actions::ActionError::ReadFailed {
             action: 7,

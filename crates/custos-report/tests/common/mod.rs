@@ -4,8 +4,8 @@
 use custos_model::api::Project;
 use std::collections::BTreeMap;
 
+use custos_records::{CostRecord, UsageRecord};
 use custos_report::{Cell, OrgData, Report, ReportInput, ReportOptions};
-use custos_store::{CostRecord, UsageRecord};
 use serde_json::{Value, json};
 
 pub use custos_model::unix::DAY;

@@ -6,8 +6,8 @@
 //! matched against it), `email_prefix` (its first four characters, for display) and
 //! `email_domain` (the external-user policies compare domains).
 
-use crate::crypto::email_hash;
 use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
 
 /// Rewrites `value` in place: every `email` string field is hashed (unless `keep_emails`),
 /// every `value` field of a key object is dropped.
@@ -35,6 +35,14 @@ pub fn scrub(value: &mut Value, keep_emails: bool) {
     }
 }
 
+/// SHA-256 (hex) of the trimmed, lower-cased email and its first four characters for display:
+/// what the store keeps instead of the address unless configured otherwise.
+pub fn email_hash(email: &str) -> (String, String) {
+    let normalised = email.trim().to_lowercase();
+    let hash = hex::encode(Sha256::digest(normalised.as_bytes()));
+    (hash, normalised.chars().take(4).collect())
+}
+
 fn hash_email_field(map: &mut Map<String, Value>) {
     let Some(Value::String(email)) = map.get("email") else {
         return;
@@ -54,6 +62,16 @@ fn hash_email_field(map: &mut Map<String, Value>) {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn email_hash_normalises() {
+        let (hash, prefix) = email_hash("  Alice@Example.com ");
+        assert_eq!(
+            hash,
+            "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976"
+        );
+        assert_eq!(prefix, "alic");
+    }
 
     #[test]
     fn emails_are_hashed_everywhere_and_domains_kept() {

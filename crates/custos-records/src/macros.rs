@@ -1,7 +1,9 @@
-//! Macros shared by the store's modules.
+//! The macro of the stored names, used here and by the store.
 
 /// Defines a fieldless enum stored as text: serde, `as_str`, `Display` and a `FromStr` that
-/// reports an unknown name as a corrupt store (the names are only ever written by custos).
+/// refuses an unknown name with [`UnknownName`](crate::UnknownName) (the names are only ever
+/// written by custos; the store reports one as corrupt). The crate using it depends on serde.
+#[macro_export]
 macro_rules! stored_name_enum {
     ($(#[$meta:meta])* pub enum $name:ident ($what:literal) {
         $($(#[$variant_meta:meta])* $variant:ident = $text:literal,)*
@@ -28,12 +30,15 @@ macro_rules! stored_name_enum {
         }
 
         impl std::str::FromStr for $name {
-            type Err = $crate::Error;
+            type Err = $crate::UnknownName;
 
-            fn from_str(s: &str) -> $crate::Result<Self> {
+            fn from_str(s: &str) -> ::std::result::Result<Self, $crate::UnknownName> {
                 match s {
                     $($text => Ok($name::$variant),)*
-                    other => Err($crate::Error::corrupt($what, format!("{other:?}"))),
+                    other => Err($crate::UnknownName {
+                        what: $what,
+                        name: other.to_owned(),
+                    }),
                 }
             }
         }
