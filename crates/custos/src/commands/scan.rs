@@ -26,9 +26,9 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let target = context::target(
         &config,
         store.as_ref(),
-        args.org.as_deref(),
-        args.base_url.as_deref(),
-        &args.master_key_file,
+        args.org.id.as_deref(),
+        args.api.base_url.as_deref(),
+        &args.api.master_key.file,
     )
     .await?;
     let now = args.now.unwrap_or_else(super::now_unix);
