@@ -172,6 +172,14 @@ pub struct FormatArgs {
     pub format: Format,
 }
 
+/// Whether a command that prints one result prints it for people or for programs.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct JsonArgs {
+    /// Print the result as JSON instead of text.
+    #[arg(long = "json")]
+    pub enabled: bool,
+}
+
 /// The one organization a command acts on or reads.
 #[derive(Debug, Args, Clone)]
 pub struct OrgArgs {
@@ -234,9 +242,8 @@ pub struct ScanArgs {
     /// The scan's clock as Unix seconds (default: now); for reproducible scans of a scenario.
     #[arg(long, hide = true, value_parser = clap::value_parser!(i64).range(TIME_RANGE))]
     pub now: Option<i64>,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArgs,
     /// Exit 0 even when a custom policy does not load (its findings are kept open, marked
     /// indeterminate, either way).
     #[arg(long)]

@@ -80,8 +80,8 @@ pub struct RequestArgs {
     /// Hours until the plan expires, up to 30 days.
     #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=720))]
     pub ttl_hours: i64,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,8 +105,8 @@ pub struct ExecuteArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub api: crate::cli::ApiArgs,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -124,8 +124,8 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
     pub id: i64,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArgs,
 }
 
 pub async fn run(cmd: ActionsCommand) -> anyhow::Result<ExitCode> {
@@ -249,7 +249,7 @@ async fn request(args: RequestArgs, now: i64) -> anyhow::Result<ExitCode> {
     let (id, plan) = Actions::new(&*store, args.auth.anchor()?)
         .request(&principal, &snapshot, &request)
         .await?;
-    if args.json {
+    if args.json.enabled {
         println!(
             "{}",
             serde_json::to_string_pretty(
@@ -375,7 +375,7 @@ async fn execute(args: ExecuteArgs, now: i64) -> anyhow::Result<ExitCode> {
     let keys = execution_keys(&args, &*store, &action.org_id).await?;
     let clients = Clients::build(&keys, |_| {})?;
     let report = actions.execute(&principal, args.id, &clients, now).await?;
-    if args.json {
+    if args.json.enabled {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         let rows: Vec<Vec<String>> = report
@@ -544,7 +544,7 @@ async fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let (action, plan) = custos_actions::load(&*store, args.id).await?;
     let approvals = store.approvals(args.id).await?;
     let calls = store.calls(args.id).await?;
-    if args.json {
+    if args.json.enabled {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({
