@@ -80,6 +80,7 @@ pub enum Command {
     /// The recorded scans, with their status and failed endpoints.
     Scans(ScansArgs),
     /// Objects of one kind in a snapshot: `inventory kinds`, `inventory show KIND`.
+    #[command(override_usage = "custos inventory <COMMAND>")]
     Inventory(InventoryArgs),
     /// Drift between two snapshots: objects added, removed and changed, with the fields.
     Diff(DiffArgs),
@@ -92,6 +93,7 @@ pub enum Command {
     #[command(subcommand)]
     Policies(PoliciesCommand),
     /// Segments, named and saved filters: `segment list`, `segment show NAME`.
+    #[command(override_usage = "custos segment <COMMAND>")]
     Segment(SegmentArgs),
     /// Approved remediation and provisioning: request, approve, execute, journal.
     #[command(subcommand)]
@@ -103,6 +105,7 @@ pub enum Command {
     #[command(subcommand)]
     Evidence(EvidenceCommand),
     /// Cost and usage reports: `report list`, `report show NAME`, `report all --out DIR`.
+    #[command(override_usage = "custos report <COMMAND>")]
     Report(ReportArgs),
     /// Rerunnable benchmarks of the performance targets (run with --release).
     #[command(subcommand)]
@@ -260,31 +263,35 @@ pub struct ScansArgs {
     pub output: FormatArgs,
 }
 
-/// The arguments of a deprecated spelling (`custos report NAME`, beside the subcommands) work,
-/// but `--help` shows only the subcommands and the usage that replaces it (`docs/cli.md`).
-fn hide_deprecated(arg: clap::Arg) -> clap::Arg {
-    arg.hide(true)
-}
-
-/// `custos inventory kinds` and `custos inventory show KIND`; `custos inventory KIND` is the
-/// deprecated spelling of the latter (a hidden positional beside the subcommands).
+/// A command whose subcommands include `show NAME` (`report`, `segment`, `inventory`), with
+/// `custos COMMAND NAME`, its spelling before the subcommands, kept for one release: a hidden
+/// positional beside the subcommands, taking the flags of `show`. `--help` shows only the
+/// subcommands (the command's `override_usage` says how to call it, `docs/cli.md` what is
+/// deprecated).
 #[derive(Debug, Args)]
 #[command(
     args_conflicts_with_subcommands = true,
     subcommand_negates_reqs = true,
     arg_required_else_help = true,
-    mut_args = hide_deprecated,
-    override_usage = "custos inventory <COMMAND>"
+    mut_args = hide_deprecated
 )]
-pub struct InventoryArgs {
+pub struct WithShow<C: Subcommand, V: Args> {
     #[command(subcommand)]
-    pub command: Option<InventoryCommand>,
-    /// Deprecated: `custos inventory show KIND`.
+    pub command: Option<C>,
+    /// Deprecated: `custos COMMAND show NAME`.
     #[arg(required = true)]
-    pub kind: Option<String>,
+    pub name: Option<String>,
     #[command(flatten)]
-    pub view: InventoryView,
+    pub view: V,
 }
+
+fn hide_deprecated(arg: clap::Arg) -> clap::Arg {
+    arg.hide(true)
+}
+
+pub type InventoryArgs = WithShow<InventoryCommand, InventoryView>;
+pub type SegmentArgs = WithShow<SegmentCommand, SegmentView>;
+pub type ReportArgs = WithShow<ReportCommand, ReportView>;
 
 #[derive(Debug, Subcommand)]
 pub enum InventoryCommand {
@@ -494,26 +501,6 @@ pub struct ExportArgs {
     pub previous: Option<PathBuf>,
 }
 
-/// `custos segment list` and `custos segment show NAME`; `custos segment NAME` is the deprecated
-/// spelling of the latter.
-#[derive(Debug, Args)]
-#[command(
-    args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true,
-    arg_required_else_help = true,
-    mut_args = hide_deprecated,
-    override_usage = "custos segment <COMMAND>"
-)]
-pub struct SegmentArgs {
-    #[command(subcommand)]
-    pub command: Option<SegmentCommand>,
-    /// Deprecated: `custos segment show NAME`.
-    #[arg(required = true)]
-    pub name: Option<String>,
-    #[command(flatten)]
-    pub view: SegmentView,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum SegmentCommand {
     /// The segments, with who belongs to each.
@@ -551,26 +538,6 @@ pub enum ReportFormat {
     Json,
     Csv,
     Svg,
-}
-
-/// `custos report list`, `custos report all --out DIR` and `custos report show NAME`;
-/// `custos report NAME` is the deprecated spelling of the last.
-#[derive(Debug, Args)]
-#[command(
-    args_conflicts_with_subcommands = true,
-    subcommand_negates_reqs = true,
-    arg_required_else_help = true,
-    mut_args = hide_deprecated,
-    override_usage = "custos report <COMMAND>"
-)]
-pub struct ReportArgs {
-    #[command(subcommand)]
-    pub command: Option<ReportCommand>,
-    /// Deprecated: `custos report show NAME`.
-    #[arg(required = true)]
-    pub name: Option<String>,
-    #[command(flatten)]
-    pub view: ReportView,
 }
 
 #[derive(Debug, Subcommand)]

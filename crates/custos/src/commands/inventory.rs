@@ -60,15 +60,9 @@ pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
-    let command = match args.command {
-        Some(command) => command,
-        None => super::deprecated_bare_name("inventory", args.kind, |kind| {
-            InventoryCommand::Show(InventoryShowArgs {
-                kind,
-                view: args.view,
-            })
-        })?,
-    };
+    let command = super::subcommand("inventory", args, |kind, view| {
+        InventoryCommand::Show(InventoryShowArgs { kind, view })
+    })?;
     match command {
         InventoryCommand::Kinds { output } => kinds(output.format),
         InventoryCommand::Show(args) => show(args).await,

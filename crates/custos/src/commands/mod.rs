@@ -15,7 +15,7 @@ mod segment;
 mod sim;
 pub mod users;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, WithShow};
 use anyhow::Context;
 use clap::CommandFactory;
 use std::path::Path;
@@ -63,20 +63,25 @@ fn man(out: Option<&Path>) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// `custos COMMAND NAME`, the spelling before `custos COMMAND show NAME`: kept for one release,
-/// with a note on stderr, as the `show` it stands for. Clap requires the name when no
-/// subcommand is given; the error is for a caller that bypassed it.
-fn deprecated_bare_name<T>(
+/// The subcommand given, or for `custos COMMAND NAME`, the spelling before `custos COMMAND show
+/// NAME` (kept for one release), a note on stderr and the `show` it stands for. Clap requires
+/// the name when no subcommand is given; the error is for a caller that bypassed it.
+fn subcommand<C: clap::Subcommand, V: clap::Args>(
     command: &str,
-    name: Option<String>,
-    show: impl FnOnce(String) -> T,
-) -> anyhow::Result<T> {
-    let name = name.with_context(|| format!("name one: `custos {command} show NAME`"))?;
+    args: WithShow<C, V>,
+    show: impl FnOnce(String, V) -> C,
+) -> anyhow::Result<C> {
+    if let Some(subcommand) = args.command {
+        return Ok(subcommand);
+    }
+    let name = args
+        .name
+        .with_context(|| format!("name one: `custos {command} show NAME`"))?;
     let shown = output::safe(&name);
     eprintln!(
         "note: 'custos {command} {shown}' is deprecated; use 'custos {command} show {shown}'"
     );
-    Ok(show(name))
+    Ok(show(name, args.view))
 }
 
 /// The wall clock, for commands that default to "now"; evaluation never reads it.

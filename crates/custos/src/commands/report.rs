@@ -11,15 +11,9 @@ use custos_report::{ReportInput, ReportOptions};
 use std::process::ExitCode;
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
-    let command = match args.command {
-        Some(command) => command,
-        None => super::deprecated_bare_name("report", args.name, |name| {
-            ReportCommand::Show(ReportShowArgs {
-                name,
-                view: args.view,
-            })
-        })?,
-    };
+    let command = super::subcommand("report", args, |name, view| {
+        ReportCommand::Show(ReportShowArgs { name, view })
+    })?;
     match command {
         ReportCommand::List => list(),
         ReportCommand::All(args) => all(args).await,

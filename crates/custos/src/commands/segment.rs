@@ -7,15 +7,9 @@ use custos_report::segments::{SEGMENTS, segment};
 use std::process::ExitCode;
 
 pub async fn run(args: SegmentArgs) -> anyhow::Result<ExitCode> {
-    let command = match args.command {
-        Some(command) => command,
-        None => super::deprecated_bare_name("segment", args.name, |name| {
-            SegmentCommand::Show(SegmentShowArgs {
-                name,
-                view: args.view,
-            })
-        })?,
-    };
+    let command = super::subcommand("segment", args, |name, view| {
+        SegmentCommand::Show(SegmentShowArgs { name, view })
+    })?;
     match command {
         SegmentCommand::List => list(),
         SegmentCommand::Show(args) => show(args).await,
