@@ -209,6 +209,20 @@ pub struct AsOfArgs {
     pub time: Option<i64>,
 }
 
+/// What the policies, reports and segments are evaluated on: the stored scans of the
+/// organizations, under a configuration, at a time.
+#[derive(Debug, Args, Clone)]
+pub struct EvaluationArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub org: OrgFilterArgs,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+}
+
 /// The master key that unlocks the stored keys.
 #[derive(Debug, Args, Clone)]
 pub struct MasterKeyArgs {
@@ -366,13 +380,7 @@ pub struct FindingsArgs {
     #[command(subcommand)]
     pub action: Option<FindingsAction>,
     #[command(flatten)]
-    pub store: StoreArgs,
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    #[command(flatten)]
-    pub org: OrgFilterArgs,
-    #[command(flatten)]
-    pub as_of: AsOfArgs,
+    pub evaluation: EvaluationArgs,
     /// The output: a table for people; JSON (`docs/cli.md`), CSV, OCSF or SARIF for programs.
     #[arg(long, value_enum, default_value_t = FindingFormat::Table)]
     pub format: FindingFormat,
@@ -521,13 +529,7 @@ pub struct SegmentShowArgs {
 #[derive(Debug, Args)]
 pub struct SegmentView {
     #[command(flatten)]
-    pub store: StoreArgs,
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    #[command(flatten)]
-    pub org: OrgFilterArgs,
-    #[command(flatten)]
-    pub as_of: AsOfArgs,
+    pub evaluation: EvaluationArgs,
     #[command(flatten)]
     pub output: FormatArgs,
 }
@@ -581,13 +583,7 @@ pub struct ReportView {
 #[derive(Debug, Args)]
 pub struct ReportInputArgs {
     #[command(flatten)]
-    pub store: StoreArgs,
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    #[command(flatten)]
-    pub org: OrgFilterArgs,
-    #[command(flatten)]
-    pub as_of: AsOfArgs,
+    pub evaluation: EvaluationArgs,
     /// Show money in this currency (default: the config's `reports.currency`, else USD).
     #[arg(long)]
     pub currency: Option<String>,

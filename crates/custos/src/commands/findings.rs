@@ -19,13 +19,13 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     if let Some(action) = args.action {
         return lifecycle(action).await;
     }
-    let config = context::load_config(&args.config)?;
-    let store = context::open_store_read_only(&args.store).await?;
+    let config = context::load_config(&args.evaluation.config)?;
+    let store = context::open_store_read_only(&args.evaluation.store).await?;
     context::warn_policy_errors(&config);
     let fail_on = args.fail_on;
     let query = FindingsQuery {
-        orgs: args.org.id.iter().cloned().collect(),
-        as_of: args.as_of.time,
+        orgs: args.evaluation.org.id.iter().cloned().collect(),
+        as_of: args.evaluation.as_of.time,
         min_severity: args.severity,
         policies: args.policy.clone(),
         project: args.project.clone(),

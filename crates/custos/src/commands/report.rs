@@ -32,13 +32,13 @@ fn list() -> anyhow::Result<ExitCode> {
 
 /// The store's data and the options of `--org`, `--as-of` and `--currency`.
 async fn load(args: &ReportInputArgs) -> anyhow::Result<(ReportInput, ReportOptions)> {
-    let config = context::load_config(&args.config)?;
-    let store = context::open_store_read_only(&args.store).await?;
+    let config = context::load_config(&args.evaluation.config)?;
+    let store = context::open_store_read_only(&args.evaluation.store).await?;
     let options = report_options(
         &config,
-        args.as_of.time.unwrap_or_else(super::now_unix),
+        args.evaluation.as_of.time.unwrap_or_else(super::now_unix),
         args.currency.as_deref(),
-        args.org.id.as_deref(),
+        args.evaluation.org.id.as_deref(),
     );
     let input = report_input(store.as_ref(), options.as_of).await?;
     if input.orgs.is_empty() {

@@ -37,16 +37,16 @@ async fn show(SegmentShowArgs { name, view: args }: SegmentShowArgs) -> anyhow::
                 .join(", ")
         );
     };
-    let config = context::load_config(&args.config)?;
-    let store = context::open_store_read_only(&args.store).await?;
-    let orgs = context::orgs_or_all(store.as_ref(), args.org.id.as_deref()).await?;
+    let config = context::load_config(&args.evaluation.config)?;
+    let store = context::open_store_read_only(&args.evaluation.store).await?;
+    let orgs = context::orgs_or_all(store.as_ref(), args.evaluation.org.id.as_deref()).await?;
     context::warn_policy_errors(&config);
     let results = custos_app::report::evaluate_segment(
         &config,
         store.as_ref(),
         segment,
         &orgs,
-        args.as_of.time,
+        args.evaluation.as_of.time,
     )
     .await?;
     let rows: Vec<Vec<String>> = results
