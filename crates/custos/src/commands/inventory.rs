@@ -1,4 +1,4 @@
-//! `custos scans`, `custos inventory KIND` and `custos diff`: reading snapshots back.
+//! `custos scans`, `custos inventory kinds|show KIND` and `custos diff`: reading snapshots back.
 
 use super::context;
 use super::output::{self, print};
