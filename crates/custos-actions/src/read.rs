@@ -79,7 +79,7 @@ pub async fn read_targets(
 }
 
 /// GET one object; a 404 is `None`.
-pub async fn read_item(client: &custos_openai::Client, path: &str) -> Result<Current> {
+pub async fn read_item(client: &custos_openai::ReadClient, path: &str) -> Result<Current> {
     match client.get::<Value>(path, &Query::new()).await {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.is_not_found() => Ok(None),
@@ -88,7 +88,11 @@ pub async fn read_item(client: &custos_openai::Client, path: &str) -> Result<Cur
 }
 
 /// Every item of an id-cursor list.
-async fn read_list(client: &custos_openai::Client, path: &str, base: Query) -> Result<Vec<Value>> {
+async fn read_list(
+    client: &custos_openai::ReadClient,
+    path: &str,
+    base: Query,
+) -> Result<Vec<Value>> {
     let mut items = Vec::new();
     let mut after: Option<String> = None;
     loop {
