@@ -287,6 +287,16 @@ fn guarded(kind: ObjectKind, data: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// The object's own id in snapshot id `id`. A membership's (`project_user`,
+/// `project_certificate`) is its project's id, `/` and the member's id, which may itself hold
+/// a `/`, so the member is what follows the project, not what follows the last `/`; every
+/// other id is its own.
+pub(crate) fn own_id<'a>(id: &'a str, project: Option<&str>) -> &'a str {
+    project
+        .and_then(|p| id.strip_prefix(p)?.strip_prefix('/'))
+        .unwrap_or(id)
+}
+
 /// Adds target `id` (with its calls) to the plan.
 fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()> {
     let template = plan.template;
@@ -315,8 +325,7 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
     let data = &record.data;
     let project = record.project_id.clone();
     let p = project.as_deref().unwrap_or_default();
-    // The object's own id (the last part of a composite membership id).
-    let own_id = id.rsplit('/').next().unwrap_or(id);
+    let own_id = own_id(id, project.as_deref());
     let require = |field_name: &str, wanted: &str| -> Result<()> {
         let found = field(data, field_name);
         if found.as_str() == Some(wanted) {
@@ -929,6 +938,14 @@ mod tests {
             ))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_members_own_id_is_what_follows_its_project_even_with_a_slash() {
+        assert_eq!(own_id("proj a/1/user 1/%", Some("proj a/1")), "user 1/%");
+        assert_eq!(own_id("proj_a/user_1", Some("proj_a")), "user_1");
+        assert_eq!(own_id("key_1", Some("proj_a")), "key_1");
+        assert_eq!(own_id("user/1", None), "user/1");
     }
 
     #[test]

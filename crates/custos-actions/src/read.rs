@@ -3,7 +3,7 @@
 //! with its list, a page per hundred objects; a few are read one by one.
 
 use crate::execute::Clients;
-use crate::plan::PlannedTarget;
+use crate::plan::{PlannedTarget, own_id};
 use crate::template::ObjectKind;
 use custos_openai::endpoints::operations as ops;
 use custos_openai::{Query, Result};
@@ -137,7 +137,7 @@ async fn read_list(
 fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<Result<String>> {
     let id = target.id.as_str();
     let p = target.project_id.as_deref().unwrap_or_default();
-    let own = id.rsplit('/').next().unwrap_or(id);
+    let own = own_id(id, target.project_id.as_deref());
     Some(match kind {
         ObjectKind::Project => ops::RETRIEVE_PROJECT.fill(&[id]),
         ObjectKind::Certificate => ops::RETRIEVE_CERTIFICATE.fill(&[id]),

@@ -39,9 +39,9 @@ fn snapshot() -> SnapshotView {
             record("certificate", "cert 1/%", None, json!({"name": "c"})),
             record(
                 "project_certificate",
-                &format!("{PROJECT}/cert 1%"),
+                &format!("{PROJECT}/cert 1/%"),
                 in_project,
-                json!({"id": "cert 1%", "active": true}),
+                json!({"id": "cert 1/%", "active": true}),
             ),
             record("user", "user 1/%", None, json!({"role": "reader"})),
             record("user", "owner 1", None, json!({"role": "owner"})),
@@ -62,9 +62,9 @@ fn snapshot() -> SnapshotView {
             record("file", "file 1/%", in_project, json!({"filename": "f"})),
             record(
                 "project_user",
-                &format!("{PROJECT}/user 1%"),
+                &format!("{PROJECT}/user 1/%"),
                 in_project,
-                json!({"id": "user 1%", "role": "owner"}),
+                json!({"id": "user 1/%", "role": "owner"}),
             ),
             record(
                 "service_account",
@@ -109,8 +109,8 @@ type Case<'a> = (Template, Option<&'a str>, Vec<(&'a str, &'a str)>);
 
 #[test]
 fn every_planned_call_is_a_write_of_the_table_with_its_ids_encoded() {
-    let project_user = format!("{PROJECT}/user 1%");
-    let project_certificate = format!("{PROJECT}/cert 1%");
+    let project_user = format!("{PROJECT}/user 1/%");
+    let project_certificate = format!("{PROJECT}/cert 1/%");
     let pem = pem();
     let cases: Vec<Case<'_>> = vec![
         (Template::ArchiveProject, Some(PROJECT), vec![]),
@@ -198,15 +198,15 @@ fn every_planned_call_is_a_write_of_the_table_with_its_ids_encoded() {
         "archive-project: archive-project POST /organization/projects/proj%20a%2F1/archive",
         r#"delete-org-certificate: deactivateOrganizationCertificates POST /organization/certificates/deactivate {"certificate_ids":["cert 1/%"]}"#,
         "delete-org-certificate: deleteCertificate DELETE /organization/certificates/cert%201%2F%25",
-        r#"delete-project-certificate: deactivateProjectCertificates POST /organization/projects/proj%20a%2F1/certificates/deactivate {"certificate_ids":["cert 1%"]}"#,
+        r#"delete-project-certificate: deactivateProjectCertificates POST /organization/projects/proj%20a%2F1/certificates/deactivate {"certificate_ids":["cert 1/%"]}"#,
         "delete-user: delete-user DELETE /organization/users/user%201%2F%25",
         "delete-invite: delete-invite DELETE /organization/invites/inv%201%2F%25",
         "delete-admin-key: admin-api-keys-delete DELETE /organization/admin_api_keys/key%201%2F%25",
         "delete-project-key: delete-project-api-key DELETE /organization/projects/proj%20a%2F1/api_keys/sk%20key%2F%25",
         "delete-file: deleteFile DELETE /files/file%201%2F%25",
-        "remove-project-user: delete-project-user DELETE /organization/projects/proj%20a%2F1/users/user%201%25",
+        "remove-project-user: delete-project-user DELETE /organization/projects/proj%20a%2F1/users/user%201%2F%25",
         r#"downgrade-owner: modify-user POST /organization/users/owner%202%2Fx {"role":"reader"}"#,
-        r#"downgrade-owner: modify-project-user POST /organization/projects/proj%20a%2F1/users/user%201%25 {"role":"member"}"#,
+        r#"downgrade-owner: modify-project-user POST /organization/projects/proj%20a%2F1/users/user%201%2F%25 {"role":"member"}"#,
         "delete-service-account: delete-project-service-account DELETE /organization/projects/proj%20a%2F1/service_accounts/sa%201%2F%25",
         r#"set-project-spend-limit: Updateprojectspendlimit POST /organization/projects/proj%20a%2F1/spend_limit {"threshold_amount":25000,"currency":"USD","interval":"month"}"#,
         r#"create-project: create-project POST /organization/projects {"name":"New/1 %"}"#,
