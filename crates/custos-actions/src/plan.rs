@@ -6,7 +6,7 @@ use crate::template::{ObjectKind, ParamKind, Risk, Template};
 use crate::{ActionError, Result};
 use custos_openai::WriteCall;
 use custos_openai::endpoints::{
-    AdminApiKeyCreateRequest, InviteProjectRequest, InviteRequest, ProjectCreateRequest,
+    AdminApiKeyCreateRequest, InviteProjectRequest, InviteRequest, Operation, ProjectCreateRequest,
     ProjectUserUpdateRequest, ToggleCertificatesRequest, UpdateSpendLimitBody,
     UploadCertificateRequest, UserRoleUpdateRequest, operations as ops,
 };
@@ -322,6 +322,8 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
     // An id that cannot name one object would send the calls to another path.
     custos_openai::check_id(id).map_err(|e| invalid(e.to_string()))?;
     let planned = |call: custos_openai::Result<WriteCall>| call.map_err(|e| invalid(e.to_string()));
+    // A DELETE, or a POST without a body.
+    let bare = |op: &'static Operation, ids: &[&str]| planned(WriteCall::new(op, ids, None));
     let data = &record.data;
     let project = record.project_id.clone();
     let p = project.as_deref().unwrap_or_default();
@@ -350,7 +352,7 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
     match template {
         Template::ArchiveProject => {
             require("status", "active")?;
-            calls.push(planned(WriteCall::new(&ops::ARCHIVE_PROJECT, &[id], None))?);
+            calls.push(bare(&ops::ARCHIVE_PROJECT, &[id])?);
             target.expect = Expectation::Field {
                 field: "status".into(),
                 value: json!("archived"),
@@ -365,11 +367,7 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
                     certificate_ids: vec![id.to_owned()],
                 },
             ))?);
-            calls.push(planned(WriteCall::new(
-                &ops::DELETE_CERTIFICATE,
-                &[id],
-                None,
-            ))?);
+            calls.push(bare(&ops::DELETE_CERTIFICATE, &[id])?);
         }
         Template::DeleteProjectCertificate => {
             require_bool(data, "active", id, spec.name)?;
@@ -386,18 +384,14 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
             };
         }
         Template::DeleteUser => {
-            calls.push(planned(WriteCall::new(&ops::DELETE_USER, &[id], None))?);
+            calls.push(bare(&ops::DELETE_USER, &[id])?);
         }
         Template::DeleteInvite => {
             require("status", "pending")?;
-            calls.push(planned(WriteCall::new(&ops::DELETE_INVITE, &[id], None))?);
+            calls.push(bare(&ops::DELETE_INVITE, &[id])?);
         }
         Template::DeleteAdminKey => {
-            calls.push(planned(WriteCall::new(
-                &ops::DELETE_ADMIN_API_KEY,
-                &[id],
-                None,
-            ))?);
+            calls.push(bare(&ops::DELETE_ADMIN_API_KEY, &[id])?);
         }
         Template::DeleteProjectKey => {
             // The API refuses these: a service account's key goes with its account.
@@ -406,22 +400,14 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
                     "{id} belongs to a service account: use delete-service-account on it"
                 )));
             }
-            calls.push(planned(WriteCall::new(
-                &ops::DELETE_PROJECT_API_KEY,
-                &[p, id],
-                None,
-            ))?);
+            calls.push(bare(&ops::DELETE_PROJECT_API_KEY, &[p, id])?);
         }
         Template::DeleteFile => {
-            calls.push(planned(WriteCall::new(&ops::DELETE_FILE, &[id], None))?);
+            calls.push(bare(&ops::DELETE_FILE, &[id])?);
             project_key = project.clone();
         }
         Template::RemoveProjectUser => {
-            calls.push(planned(WriteCall::new(
-                &ops::DELETE_PROJECT_USER,
-                &[p, own_id],
-                None,
-            ))?);
+            calls.push(bare(&ops::DELETE_PROJECT_USER, &[p, own_id])?);
         }
         Template::DowngradeOwner => {
             require("role", "owner")?;
@@ -453,11 +439,7 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
             };
         }
         Template::DeleteServiceAccount => {
-            calls.push(planned(WriteCall::new(
-                &ops::DELETE_PROJECT_SERVICE_ACCOUNT,
-                &[p, id],
-                None,
-            ))?);
+            calls.push(bare(&ops::DELETE_PROJECT_SERVICE_ACCOUNT, &[p, id])?);
         }
         Template::SetProjectSpendLimit => {
             require("status", "active")?;
