@@ -109,9 +109,11 @@ pub struct ClientStats {
 /// clones share the connection pool, the rate limiter, the concurrency bound, the routes'
 /// hold-offs and the counters.
 ///
-/// It cannot send a write: it has no [`crate::WriteClient::send`],
+/// It cannot send a write (each example names the error it must fail with; rustdoc checks
+/// the code on nightly only, stable checks that it fails): it has no
+/// [`crate::WriteClient::send`],
 ///
-/// ```compile_fail
+/// ```compile_fail,E0599
 /// # async fn scan(client: &custos_openai::ReadClient, call: &custos_openai::WriteCall) {
 /// let _ = client.send(call).await;
 /// # }
@@ -119,7 +121,7 @@ pub struct ClientStats {
 ///
 /// its transport's write path is private to custos-openai,
 ///
-/// ```compile_fail
+/// ```compile_fail,E0624
 /// # async fn scan(client: &custos_openai::ReadClient) {
 /// let _ = client.send_write(Default::default(), "/organization/users/u1", None).await;
 /// # }
@@ -127,7 +129,7 @@ pub struct ClientStats {
 ///
 /// and it does not turn into a [`crate::WriteClient`]:
 ///
-/// ```compile_fail
+/// ```compile_fail,E0277
 /// # fn scan(client: custos_openai::ReadClient) {
 /// let _: custos_openai::WriteClient = client.into();
 /// # }
