@@ -11,7 +11,7 @@
 //! custos-actions), so neither would keep another crate of the workspace from building one.
 //! What holds instead: its one constructor is [`WriteClient::new`], which custos-actions calls
 //! with the separate read-write key once an approval has been proven, and a test
-//! (`custos-actions/tests/plans.rs`) fails, naming the file, on any source file outside
+//! (`custos-actions/tests/flow/plans.rs`) fails, naming the file, on any source file outside
 //! custos-openai and custos-actions that names the type.
 //!
 //! **What a write is.** A [`WriteCall`]: a write operation of the table
