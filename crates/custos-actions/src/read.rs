@@ -3,7 +3,7 @@
 //! with its list, a page per hundred objects; a few are read one by one.
 
 use crate::execute::Clients;
-use crate::plan::PlannedTarget;
+use crate::plan::{PlannedTarget, own_id};
 use crate::template::ObjectKind;
 use custos_openai::endpoints::operations as ops;
 use custos_openai::{Query, Result};
@@ -79,7 +79,7 @@ pub async fn read_targets(
 }
 
 /// GET one object; a 404 is `None`.
-pub async fn read_item(client: &custos_openai::Client, path: &str) -> Result<Current> {
+pub async fn read_item(client: &custos_openai::ReadClient, path: &str) -> Result<Current> {
     match client.get::<Value>(path, &Query::new()).await {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.is_not_found() => Ok(None),
@@ -88,7 +88,11 @@ pub async fn read_item(client: &custos_openai::Client, path: &str) -> Result<Cur
 }
 
 /// Every item of an id-cursor list.
-async fn read_list(client: &custos_openai::Client, path: &str, base: Query) -> Result<Vec<Value>> {
+async fn read_list(
+    client: &custos_openai::ReadClient,
+    path: &str,
+    base: Query,
+) -> Result<Vec<Value>> {
     let mut items = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -133,7 +137,7 @@ async fn read_list(client: &custos_openai::Client, path: &str, base: Query) -> R
 fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<Result<String>> {
     let id = target.id.as_str();
     let p = target.project_id.as_deref().unwrap_or_default();
-    let own = id.rsplit('/').next().unwrap_or(id);
+    let own = own_id(id, target.project_id.as_deref());
     Some(match kind {
         ObjectKind::Project => ops::RETRIEVE_PROJECT.fill(&[id]),
         ObjectKind::Certificate => ops::RETRIEVE_CERTIFICATE.fill(&[id]),

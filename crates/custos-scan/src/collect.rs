@@ -22,7 +22,7 @@ use custos_openai::endpoints::{
     BucketWidth, CostsParams, ListAuditLogs, ListProjectApiKeys, ListProjects, OwnerProjectAccess,
     TimeRange, UsageParams,
 };
-use custos_openai::{Client, Error};
+use custos_openai::{Error, ReadClient};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -55,7 +55,7 @@ pub struct CollectOptions {
     /// How long the whole collection may take; what is unread then is recorded as failed.
     pub deadline: Duration,
     /// Clients holding project keys, by project id, for files and vector stores.
-    pub project_clients: BTreeMap<String, Client>,
+    pub project_clients: BTreeMap<String, ReadClient>,
     pub progress: Option<Progress>,
 }
 
@@ -400,7 +400,7 @@ impl From<&Error> for Failure {
 /// The organization's lists, the project walks and the time series run at the same time, and
 /// per-object lists (a user's roles) run `project_concurrency` at a time: with latency, a walk
 /// that waited for each answer in turn would use a fraction of the rate limit.
-pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Collected {
+pub async fn collect_inventory(client: &ReadClient, options: &CollectOptions) -> Collected {
     let deadline = options.deadline();
     let ((mut inventory, mut tally), (projects, project_tally), (series, series_tally)) = futures::join!(
         collect_organization(client, options, deadline),
@@ -422,7 +422,7 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
 
 /// The organization-level lists and settings, and the lists under each user and group.
 async fn collect_organization(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
 ) -> (Inventory, Tally) {
@@ -528,7 +528,7 @@ async fn collect_organization(
 
 /// Every project, archived ones included, each walked in full.
 async fn collect_projects(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
 ) -> (Vec<ProjectInventory>, Tally) {
@@ -578,7 +578,7 @@ struct Series {
 }
 
 async fn collect_series(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
 ) -> (Series, Tally) {
@@ -639,7 +639,7 @@ fn usage_params(kind: UsageKind, start: i64, end: i64) -> UsageParams {
 }
 
 async fn collect_project(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
     project: custos_model::api::Project,

@@ -13,7 +13,7 @@ use crate::records::{Record, endpoint_kinds, records};
 use custos_model::api::{AuditLog, CostResult, UsageKind, UsageResult};
 use custos_model::inventory::EndpointFailure;
 use custos_model::page::Bucket;
-use custos_openai::Client;
+use custos_openai::ReadClient;
 use custos_store::{
     AuditEventRecord, CostRecord, EndpointRun, ObjectRecord, ScanId, ScanStatus, Store, UsageRecord,
 };
@@ -92,7 +92,7 @@ pub struct ScanOptions {
     /// Keep email addresses instead of their hashes.
     pub keep_emails: bool,
     /// Clients holding project keys, by project id.
-    pub project_clients: BTreeMap<String, Client>,
+    pub project_clients: BTreeMap<String, ReadClient>,
     /// Progress of the walk: (what, done, total).
     pub progress: Option<crate::collect::Progress>,
     pub checkpoint: Option<Checkpoint>,
@@ -171,7 +171,7 @@ pub enum ScanError {
 
 /// Scans organization `org_id` through `client` into `store`.
 pub async fn scan(
-    client: &Client,
+    client: &ReadClient,
     store: &dyn Store,
     org_id: &str,
     org_name: Option<&str>,

@@ -5,7 +5,7 @@
 
 use custos_model::api::UsageKind;
 use custos_model::scenario::Scenario;
-use custos_openai::{Client, ClientConfig, RetryPolicy};
+use custos_openai::{ClientConfig, ReadClient, RetryPolicy};
 use custos_scan::collect::start_of_day;
 use custos_scan::records::records;
 use custos_scan::scan::{ScanOptions, scan};
@@ -54,7 +54,7 @@ async fn serve(scenario: &Scenario, config: SimConfig) -> RunningSimulator {
         .expect("simulator")
 }
 
-fn client(sim: &RunningSimulator, key: SecretString, rps: Option<u32>) -> Client {
+fn client(sim: &RunningSimulator, key: SecretString, rps: Option<u32>) -> ReadClient {
     let mut config = ClientConfig::new(sim.base_url(), key);
     config.requests_per_second = rps.and_then(std::num::NonZeroU32::new);
     config.max_concurrency = 8;
@@ -64,7 +64,7 @@ fn client(sim: &RunningSimulator, key: SecretString, rps: Option<u32>) -> Client
         max_backoff: Duration::from_millis(500),
         ..RetryPolicy::default()
     };
-    Client::new(config).expect("client")
+    ReadClient::new(config).expect("client")
 }
 
 fn options(now: i64) -> ScanOptions {

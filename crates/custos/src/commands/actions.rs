@@ -477,8 +477,8 @@ async fn execution_keys(
 fn print_calls(calls: &[custos_actions::PlannedCall]) {
     for call in calls {
         let body = call
-            .body
-            .as_ref()
+            .request
+            .body()
             .map(|b| format!(" {b}"))
             .unwrap_or_default();
         let key = call
@@ -488,7 +488,9 @@ fn print_calls(calls: &[custos_actions::PlannedCall]) {
             .unwrap_or_default();
         println!(
             "  {:>4}  {} {}{body}{key}",
-            call.index, call.method, call.path
+            call.index,
+            call.request.method(),
+            call.request.path()
         );
     }
 }
