@@ -18,6 +18,7 @@ pub mod users;
 use crate::cli::{Cli, Command, WithShow};
 use anyhow::Context;
 use clap::CommandFactory;
+use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -39,7 +40,11 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Findings(args) => findings::run(args).await,
         Command::Policies(command) => findings::policies(command).await,
         Command::Completions { shell } => {
-            clap_complete::generate(shell, &mut Cli::command(), "custos", &mut std::io::stdout());
+            // Into memory first: clap_complete panics on a failed write (a closed pipe), while
+            // a write here returns the error main turns into a quiet exit.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "custos", &mut script);
+            std::io::stdout().write_all(&script)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Man { out } => man(out.as_deref()),
