@@ -4,7 +4,7 @@
 use super::ListVectorStores;
 use super::Paging;
 use super::operations::{
-    DELETE_FILE, DOWNLOAD_FILE, LIST_FILES, LIST_VECTOR_STORES, RETRIEVE_FILE,
+    DELETE_FILE, DOWNLOAD_FILE, Fill, LIST_FILES, LIST_VECTOR_STORES, RETRIEVE_FILE,
 };
 use crate::{Client, DeleteOutcome, NextAfter, Query, Result};
 use custos_model::api::{Deleted, File, VectorStore};

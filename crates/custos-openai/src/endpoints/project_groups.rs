@@ -2,7 +2,7 @@
 
 use super::ListProjectGroups;
 use super::operations::{
-    ADD_PROJECT_GROUP, LIST_PROJECT_GROUPS, REMOVE_PROJECT_GROUP, RETRIEVE_PROJECT_GROUP,
+    ADD_PROJECT_GROUP, Fill, LIST_PROJECT_GROUPS, REMOVE_PROJECT_GROUP, RETRIEVE_PROJECT_GROUP,
 };
 use crate::{Client, DeleteOutcome, Query, Result};
 use custos_model::api::{Deleted, ProjectGroup};

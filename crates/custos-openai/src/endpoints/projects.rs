@@ -1,7 +1,7 @@
 //! Projects: `/organization/projects`.
 
 use super::operations::{
-    ARCHIVE_PROJECT, CREATE_PROJECT, LIST_PROJECTS, MODIFY_PROJECT, RETRIEVE_PROJECT,
+    ARCHIVE_PROJECT, CREATE_PROJECT, Fill, LIST_PROJECTS, MODIFY_PROJECT, RETRIEVE_PROJECT,
 };
 use super::{MAX_PAGE, Paging};
 use crate::{Client, NextAfter, Result};
