@@ -142,3 +142,34 @@ pub fn endpoint_kinds(endpoint: &str) -> Vec<String> {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_list_hides_its_kind_and_those_read_per_its_objects() {
+        let kinds = |endpoint| endpoint_kinds(endpoint);
+        assert_eq!(kinds("GET /organization/users"), ["user", "user_role"]);
+        assert_eq!(
+            kinds("GET /organization/groups"),
+            ["group", "group_member", "group_role"]
+        );
+        assert_eq!(
+            kinds("GET /organization/projects/{project_id}/users"),
+            ["project_user", "project_user_role"]
+        );
+        let projects = kinds("GET /organization/projects");
+        assert_eq!(projects.len(), 17);
+        assert_eq!(projects[0], "project");
+        assert!(projects.contains(&"vector_store".to_owned()));
+        assert_eq!(kinds("GET /organization/spend_limit"), ["spend_limit"]);
+        assert_eq!(kinds("GET /files"), ["file"]);
+        assert_eq!(kinds("GET /organization/audit_logs"), ["audit_event"]);
+        assert_eq!(
+            kinds("GET /organization/usage/completions"),
+            ["usage/completions"]
+        );
+        assert!(kinds("GET /organization/nowhere").is_empty());
+    }
+}
