@@ -4,7 +4,7 @@
 
 use crate::plan::{Creates, Expectation, Plan, PlannedCall, PlannedTarget, field};
 use crate::read::{Current, read_item, read_targets};
-use crate::template::ObjectKind;
+use crate::template::{ObjectKind, TargetKind};
 use crate::{ActionError, Result};
 use custos_openai::{ClientConfig, ReadClient, WriteClient, WriteOutcome};
 use custos_store::{ActionId, CallRecord, CallStatus, JournalNote, Store};

@@ -2,13 +2,13 @@
 //! give a [`Plan`]: the exact API calls, the state each target must still be in, what the
 //! result must read back as, the risk, and a hash that approvals are bound to.
 
-use crate::template::{ObjectKind, ParamKind, Risk, Template};
+use crate::template::{ObjectKind, ParamKind, Risk, TargetKind, Template};
 use crate::{ActionError, Result};
 use custos_openai::WriteCall;
 use custos_openai::endpoints::{
-    AdminApiKeyCreateRequest, InviteProjectRequest, InviteRequest, Operation, ProjectCreateRequest,
-    ProjectUserUpdateRequest, ToggleCertificatesRequest, UpdateSpendLimitBody,
-    UploadCertificateRequest, UserRoleUpdateRequest, operations as ops,
+    AdminApiKeyCreateRequest, Fill, InviteProjectRequest, InviteRequest, Operation,
+    ProjectCreateRequest, ProjectUserUpdateRequest, ToggleCertificatesRequest,
+    UpdateSpendLimitBody, UploadCertificateRequest, UserRoleUpdateRequest, operations as ops,
 };
 use custos_store::ObjectRecord;
 use serde::{Deserialize, Serialize};

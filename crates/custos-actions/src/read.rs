@@ -3,9 +3,9 @@
 //! with its list, a page per hundred objects; a few are read one by one.
 
 use crate::execute::Clients;
-use crate::plan::{PlannedTarget, own_id};
-use crate::template::ObjectKind;
-use custos_openai::endpoints::operations as ops;
+use crate::plan::PlannedTarget;
+use crate::template::{ObjectKind, TargetKind};
+use custos_openai::endpoints::Fill;
 use custos_openai::{Query, Result};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
@@ -135,56 +135,35 @@ async fn read_list(
 /// Where one object is read, if it can be read alone; refused when an id cannot name one
 /// object.
 fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<Result<String>> {
-    let id = target.id.as_str();
-    let p = target.project_id.as_deref().unwrap_or_default();
-    let own = own_id(id, target.project_id.as_deref());
-    Some(match kind {
-        ObjectKind::Project => ops::RETRIEVE_PROJECT.fill(&[id]),
-        ObjectKind::Certificate => ops::RETRIEVE_CERTIFICATE.fill(&[id]),
-        ObjectKind::ProjectCertificate => return None,
-        ObjectKind::User => ops::RETRIEVE_USER.fill(&[id]),
-        ObjectKind::Invite => ops::RETRIEVE_INVITE.fill(&[id]),
-        ObjectKind::AdminApiKey => ops::RETRIEVE_ADMIN_API_KEY.fill(&[id]),
-        ObjectKind::ProjectApiKey => ops::RETRIEVE_PROJECT_API_KEY.fill(&[p, id]),
-        ObjectKind::File => ops::RETRIEVE_FILE.fill(&[id]),
-        ObjectKind::ProjectUser => ops::RETRIEVE_PROJECT_USER.fill(&[p, own]),
-        ObjectKind::ServiceAccount => ops::RETRIEVE_PROJECT_SERVICE_ACCOUNT.fill(&[p, id]),
-        ObjectKind::ProjectSpendLimit => ops::RETRIEVE_PROJECT_SPEND_LIMIT.fill(&[p]),
-    })
+    let info = kind.info();
+    let op = info.retrieve?;
+    let project = target.project_id.as_deref();
+    Some(op.fill(&info.path_ids(op, project, &target.id)))
 }
 
 /// The list that holds a kind's objects, if it has one.
 fn list_path(kind: ObjectKind, project: Option<&str>) -> Option<Result<(String, Query)>> {
-    let p = project.unwrap_or_default();
+    let op = kind.info().list?;
     let mut query = Query::new();
-    let path = match kind {
+    match kind {
         ObjectKind::Project => {
             query.set("include_archived", true);
-            ops::LIST_PROJECTS.fill(&[])
         }
-        ObjectKind::Certificate => ops::LIST_ORGANIZATION_CERTIFICATES.fill(&[]),
-        ObjectKind::ProjectCertificate => ops::LIST_PROJECT_CERTIFICATES.fill(&[p]),
-        ObjectKind::User => ops::LIST_USERS.fill(&[]),
-        ObjectKind::Invite => ops::LIST_INVITES.fill(&[]),
-        ObjectKind::AdminApiKey => ops::LIST_ADMIN_API_KEYS.fill(&[]),
         ObjectKind::ProjectApiKey => {
             // By default the API lists only keys whose owner still has access: a key absent
             // from that list is not gone.
             query.set("owner_project_access", "any");
-            ops::LIST_PROJECT_API_KEYS.fill(&[p])
         }
-        ObjectKind::File => ops::LIST_FILES.fill(&[]),
-        ObjectKind::ProjectUser => ops::LIST_PROJECT_USERS.fill(&[p]),
-        ObjectKind::ServiceAccount => ops::LIST_PROJECT_SERVICE_ACCOUNTS.fill(&[p]),
-        ObjectKind::ProjectSpendLimit => return None,
-    };
-    Some(path.map(|path| (path, query)))
+        _ => {}
+    }
+    let ids: Vec<&str> = project.into_iter().take(op.placeholders()).collect();
+    Some(op.fill(&ids).map(|path| (path, query)))
 }
 
 /// The snapshot id of a listed item (memberships are `project/item`).
 fn list_target_id(kind: ObjectKind, project: Option<&str>, id: &str) -> String {
-    match (kind, project) {
-        (ObjectKind::ProjectCertificate | ObjectKind::ProjectUser, Some(p)) => format!("{p}/{id}"),
-        _ => id.to_owned(),
+    match project {
+        Some(project) => kind.info().record_id(project, id),
+        None => id.to_owned(),
     }
 }

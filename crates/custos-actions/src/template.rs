@@ -2,6 +2,7 @@
 //! they act on: each template declares its parameters, its risk and whether it provisions;
 //! each kind says where the object is re-read and which of its fields must not have changed.
 
+use custos_model::kind::Scope;
 use serde::{Deserialize, Serialize};
 
 /// How much damage a mistaken execution can do.
@@ -13,73 +14,36 @@ pub enum Risk {
     High,
 }
 
-/// An object a remediation acts on, by its snapshot kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectKind {
-    Project,
-    /// An organization certificate.
-    Certificate,
-    /// A certificate's activation in a project (snapshot id `proj/cert`).
-    ProjectCertificate,
-    User,
-    Invite,
-    AdminApiKey,
-    ProjectApiKey,
-    /// A file, readable and deletable only with the project's key.
-    File,
-    /// A project membership (snapshot id `proj/user`).
-    ProjectUser,
-    ServiceAccount,
-    /// A project's hard spend limit (snapshot id: the project id).
-    ProjectSpendLimit,
-}
+/// An object a remediation acts on: a kind of the registry, whose entry says where the object
+/// is re-read and which of its fields must not have changed. (The planner and executor name it
+/// `ObjectKind`.)
+pub use custos_model::kind::Kind as ObjectKind;
 
-impl ObjectKind {
+/// What planning and execution ask of a target's kind, read from the kind registry.
+pub trait TargetKind {
     /// The `kind` of its snapshot records.
-    pub fn snapshot_kind(self) -> &'static str {
-        match self {
-            ObjectKind::Project => "project",
-            ObjectKind::Certificate => "certificate",
-            ObjectKind::ProjectCertificate => "project_certificate",
-            ObjectKind::User => "user",
-            ObjectKind::Invite => "invite",
-            ObjectKind::AdminApiKey => "admin_api_key",
-            ObjectKind::ProjectApiKey => "project_api_key",
-            ObjectKind::File => "file",
-            ObjectKind::ProjectUser => "project_user",
-            ObjectKind::ServiceAccount => "service_account",
-            ObjectKind::ProjectSpendLimit => "project_spend_limit",
-        }
-    }
+    fn snapshot_kind(self) -> &'static str;
 
     /// The fields that must read the same at execution as in the snapshot the plan was made
     /// from (dotted paths); anything else may change without making the plan stale.
-    pub fn guarded_fields(self) -> &'static [&'static str] {
-        match self {
-            ObjectKind::Project => &["name", "status"],
-            ObjectKind::Certificate => &["name"],
-            ObjectKind::ProjectCertificate => &["active"],
-            ObjectKind::User => &["role"],
-            ObjectKind::Invite => &["status", "role"],
-            ObjectKind::AdminApiKey => &["name", "owner.id"],
-            ObjectKind::ProjectApiKey => &["name", "owner.type"],
-            ObjectKind::File => &["filename", "purpose", "bytes"],
-            ObjectKind::ProjectUser => &["role"],
-            ObjectKind::ServiceAccount => &["name", "role"],
-            ObjectKind::ProjectSpendLimit => &["threshold_amount"],
-        }
+    fn guarded_fields(self) -> &'static [&'static str];
+
+    /// Whether the object is a project or lives in one (its approval goes to the project's
+    /// owners).
+    fn in_project(self) -> bool;
+}
+
+impl TargetKind for ObjectKind {
+    fn snapshot_kind(self) -> &'static str {
+        self.name()
     }
 
-    /// Whether the object lives in a project (its approval goes to the project's owners).
-    pub fn in_project(self) -> bool {
-        !matches!(
-            self,
-            ObjectKind::Certificate
-                | ObjectKind::User
-                | ObjectKind::Invite
-                | ObjectKind::AdminApiKey
-        )
+    fn guarded_fields(self) -> &'static [&'static str] {
+        self.info().guarded
+    }
+
+    fn in_project(self) -> bool {
+        self == ObjectKind::Project || self.info().scope == Scope::Project
     }
 }
 
@@ -405,5 +369,18 @@ mod tests {
             Template::ALL.iter().filter(|t| t.is_provisioning()).count(),
             4
         );
+    }
+
+    /// Every kind a template acts on guards some fields and can be re-read, alone or in its
+    /// list, so that execution can tell whether it changed.
+    #[test]
+    fn every_target_kind_is_guarded_and_readable() {
+        for template in Template::ALL {
+            for kind in template.spec().targets {
+                let info = kind.info();
+                assert!(!kind.guarded_fields().is_empty(), "{template}: {kind}");
+                assert!(info.list.is_some() || info.retrieve.is_some(), "{kind}");
+            }
+        }
     }
 }

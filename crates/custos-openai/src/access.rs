@@ -16,10 +16,10 @@
 //!
 //! **What a write is.** A [`WriteCall`]: a write operation of the table
 //! ([`crate::endpoints::OPERATIONS`]), its path ids and its JSON body. The path is encoded here,
-//! once, by [`Operation::fill`], and the call is serialized as the `method`, `path` and `body`
+//! once, by [`Fill::fill`], and the call is serialized as the `method`, `path` and `body`
 //! sent, so that whoever approves a plan reads the exact request.
 
-use crate::endpoints::{Operation, operation_of};
+use crate::endpoints::{Fill, Operation, operation_of};
 use crate::path::decode_segment;
 use crate::{ClientConfig, Error, ReadClient, Result};
 use bytes::Bytes;

@@ -5,7 +5,7 @@
 
 use custos_actions::plan::DEFAULT_TTL_SECONDS;
 use custos_actions::{Plan, PlanRequest, SnapshotView, Source, Template, build_plan};
-use custos_openai::endpoints::{OPERATIONS, PROJECT_KEY_OPERATIONS, operation_of};
+use custos_openai::endpoints::{Fill, OPERATIONS, PROJECT_KEY_OPERATIONS, operation_of};
 use custos_store::ObjectRecord;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;

@@ -2,7 +2,7 @@
 
 use super::ListCertificates;
 use super::operations::{
-    LIST_ORGANIZATION_CERTIFICATES, LIST_PROJECT_CERTIFICATES, RETRIEVE_CERTIFICATE,
+    Fill, LIST_ORGANIZATION_CERTIFICATES, LIST_PROJECT_CERTIFICATES, RETRIEVE_CERTIFICATE,
 };
 use crate::{NextAfter, Query, ReadClient, Result};
 use custos_model::api::Certificate;

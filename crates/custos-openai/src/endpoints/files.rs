@@ -3,7 +3,7 @@
 
 use super::ListVectorStores;
 use super::Paging;
-use super::operations::{DOWNLOAD_FILE, LIST_FILES, LIST_VECTOR_STORES, RETRIEVE_FILE};
+use super::operations::{DOWNLOAD_FILE, Fill, LIST_FILES, LIST_VECTOR_STORES, RETRIEVE_FILE};
 use crate::{NextAfter, Query, ReadClient, Result};
 use custos_model::api::{File, VectorStore};
 use futures::stream::BoxStream;

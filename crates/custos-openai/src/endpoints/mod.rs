@@ -42,7 +42,7 @@ pub use files::ListFiles;
 pub use files::MAX_FILES_PAGE;
 pub use groups::{CreateGroupBody, CreateGroupUserBody, UpdateGroupBody};
 pub use invites::{InviteProjectRequest, InviteRequest};
-pub use operations::{OPERATIONS, Operation, PROJECT_KEY_OPERATIONS, operation_of};
+pub use operations::{Fill, OPERATIONS, Operation, PROJECT_KEY_OPERATIONS, operation_of};
 pub use permissions::{
     HostedToolPermissionUpdate, ProjectHostedToolPermissionsUpdateRequest,
     ProjectModelPermissionsUpdateRequest,

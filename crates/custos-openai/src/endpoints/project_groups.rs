@@ -1,7 +1,7 @@
 //! Groups granted access to a project: `/organization/projects/{project_id}/groups`.
 
 use super::ListProjectGroups;
-use super::operations::{LIST_PROJECT_GROUPS, RETRIEVE_PROJECT_GROUP};
+use super::operations::{Fill, LIST_PROJECT_GROUPS, RETRIEVE_PROJECT_GROUP};
 use crate::{Query, ReadClient, Result};
 use custos_model::api::ProjectGroup;
 use futures::stream::BoxStream;

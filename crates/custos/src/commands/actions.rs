@@ -383,7 +383,7 @@ async fn execute(args: ExecuteArgs, now: i64) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|t| {
                 vec![
-                    t.kind.snapshot_kind().to_owned(),
+                    t.kind.name().to_owned(),
                     t.id.clone(),
                     serde_json::to_value(&t.status)
                         .ok()

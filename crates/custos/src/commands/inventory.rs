@@ -4,8 +4,8 @@ use super::context;
 use super::output::{self, print};
 use crate::cli::{DiffArgs, Format, InventoryArgs, InventoryCommand, InventoryShowArgs, ScansArgs};
 use anyhow::bail;
+use custos_model::kind::Kind;
 use custos_scan::diff::{Change, diff};
-use custos_scan::records::KINDS;
 use custos_store::{ObjectRecord, ScanStatus};
 use serde_json::Value;
 use std::process::ExitCode;
@@ -70,9 +70,9 @@ pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn kinds(format: Format) -> anyhow::Result<ExitCode> {
-    let rows: Vec<Vec<String>> = KINDS
+    let rows: Vec<Vec<String>> = Kind::ALL
         .iter()
-        .map(|(kind, path)| vec![(*kind).to_owned(), format!("GET {path}")])
+        .map(|kind| vec![kind.name().to_owned(), kind.info().endpoint()])
         .chain(
             [
                 ("audit_event", "GET /organization/audit_logs"),
@@ -131,10 +131,14 @@ async fn show(
             })
             .collect(),
         kind => {
-            if !KINDS.iter().any(|(k, _)| *k == kind) {
+            if kind.parse::<Kind>().is_err() {
                 bail!(
                     "unknown kind {kind:?}; `custos inventory kinds` lists them: {}",
-                    KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    Kind::ALL
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
             let run = context::scan_or_latest(store.as_ref(), &org, args.scan).await?;
