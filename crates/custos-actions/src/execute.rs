@@ -4,8 +4,9 @@
 
 use crate::plan::{Creates, Expectation, Plan, PlannedCall, PlannedTarget, field};
 use crate::read::{Current, read_item, read_targets};
-use crate::template::{ObjectKind, TargetKind};
+use crate::template::TargetKind;
 use crate::{ActionError, Result};
+use custos_model::kind::Kind;
 use custos_openai::{ClientConfig, ReadClient, WriteClient, WriteOutcome};
 use custos_store::{ActionId, CallRecord, CallStatus, JournalNote, Store};
 use futures::stream::{self, StreamExt};
@@ -78,9 +79,9 @@ impl Clients {
 
     /// The client that reads objects of `kind` with the key that writes them (files need
     /// their project's key).
-    pub(crate) fn for_kind(&self, kind: ObjectKind, project: Option<&str>) -> &ReadClient {
+    pub(crate) fn for_kind(&self, kind: Kind, project: Option<&str>) -> &ReadClient {
         let client = match (kind, project) {
-            (ObjectKind::File, Some(p)) => self.projects.get(p).unwrap_or(&self.write),
+            (Kind::File, Some(p)) => self.projects.get(p).unwrap_or(&self.write),
             _ => &self.write,
         };
         client.reader()
@@ -111,7 +112,7 @@ pub enum TargetStatus {
 /// One target's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetOutcome {
-    pub kind: ObjectKind,
+    pub kind: Kind,
     pub id: String,
     pub status: TargetStatus,
     pub message: Option<String>,
@@ -214,7 +215,7 @@ fn compare(target: &PlannedTarget, current: &Current) -> Reading {
     // An unset spend limit reads as a 404 and was planned against nothing.
     let now = match (current, target.kind) {
         (Some(now), _) => now.clone(),
-        (None, ObjectKind::ProjectSpendLimit) => Value::Null,
+        (None, Kind::ProjectSpendLimit) => Value::Null,
         (None, _) => {
             return Reading::Changed(format!(
                 "{} {} no longer exists",
@@ -510,7 +511,7 @@ async fn verify(
             ),
         };
         outcomes.push(TargetOutcome {
-            kind: ObjectKind::Project,
+            kind: Kind::Project,
             id,
             status,
             message,
@@ -519,10 +520,10 @@ async fn verify(
             && let Some(creates) = call.creates
         {
             last.kind = match creates {
-                Creates::Project => ObjectKind::Project,
-                Creates::AdminApiKey => ObjectKind::AdminApiKey,
-                Creates::Certificate => ObjectKind::Certificate,
-                Creates::Invite => ObjectKind::Invite,
+                Creates::Project => Kind::Project,
+                Creates::AdminApiKey => Kind::AdminApiKey,
+                Creates::Certificate => Kind::Certificate,
+                Creates::Invite => Kind::Invite,
             };
         }
     }

@@ -2,8 +2,9 @@
 //! give a [`Plan`]: the exact API calls, the state each target must still be in, what the
 //! result must read back as, the risk, and a hash that approvals are bound to.
 
-use crate::template::{ObjectKind, ParamKind, Risk, TargetKind, Template};
+use crate::template::{ParamKind, Risk, TargetKind, Template};
 use crate::{ActionError, Result};
+use custos_model::kind::Kind;
 use custos_openai::WriteCall;
 use custos_openai::endpoints::{
     AdminApiKeyCreateRequest, Fill, InviteProjectRequest, InviteRequest, Operation,
@@ -101,11 +102,11 @@ pub enum Expectation {
 /// One object the plan changes, with the state it was planned against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlannedTarget {
-    pub kind: ObjectKind,
+    pub kind: Kind,
     /// The snapshot id (composite for memberships: `proj/user`).
     pub id: String,
     pub project_id: Option<String>,
-    /// The guarded fields ([`ObjectKind::guarded_fields`]) as the snapshot had them; the
+    /// The guarded fields ([`Kind::guarded_fields`]) as the snapshot had them; the
     /// execution refuses a target where any reads differently.
     pub guarded: BTreeMap<String, Value>,
     pub expect: Expectation,
@@ -280,7 +281,7 @@ pub fn field(data: &Value, path: &str) -> Value {
         .unwrap_or(Value::Null)
 }
 
-fn guarded(kind: ObjectKind, data: &Value) -> BTreeMap<String, Value> {
+fn guarded(kind: Kind, data: &Value) -> BTreeMap<String, Value> {
     kind.guarded_fields()
         .iter()
         .map(|f| ((*f).to_owned(), field(data, f)))
@@ -412,7 +413,7 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
         Template::DowngradeOwner => {
             require("role", "owner")?;
             let (call, role) = match kind {
-                ObjectKind::User => {
+                Kind::User => {
                     let role = "reader";
                     let body = UserRoleUpdateRequest {
                         role: Some(role.to_owned()),
@@ -445,12 +446,12 @@ fn plan_target(snapshot: &SnapshotView, plan: &mut Plan, id: &str) -> Result<()>
             require("status", "active")?;
             let cents = dollars_to_cents(&plan.params["amount_usd"]).unwrap_or_default();
             // The target is the limit itself, guarded as the snapshot had it (null: not set).
-            target.kind = ObjectKind::ProjectSpendLimit;
+            target.kind = Kind::ProjectSpendLimit;
             target.project_id = Some(id.to_owned());
             target.guarded = snapshot
                 .get("project_spend_limit", id)
-                .map(|r| guarded(ObjectKind::ProjectSpendLimit, &r.data))
-                .unwrap_or_else(|| guarded(ObjectKind::ProjectSpendLimit, &Value::Null));
+                .map(|r| guarded(Kind::ProjectSpendLimit, &r.data))
+                .unwrap_or_else(|| guarded(Kind::ProjectSpendLimit, &Value::Null));
             calls.push(planned(WriteCall::with_body(
                 &ops::UPDATE_PROJECT_SPEND_LIMIT,
                 &[id],
@@ -525,7 +526,7 @@ fn check_owners_remain(snapshot: &SnapshotView, plan: &Plan) -> Result<()> {
         .filter(|o| {
             plan.targets
                 .iter()
-                .any(|t| t.kind == ObjectKind::User && t.id == **o)
+                .any(|t| t.kind == Kind::User && t.id == **o)
         })
         .count();
     if !owners.is_empty() && removed == owners.len() {

@@ -4,7 +4,8 @@
 
 use crate::execute::Clients;
 use crate::plan::PlannedTarget;
-use crate::template::{ObjectKind, TargetKind};
+use crate::template::TargetKind;
+use custos_model::kind::Kind;
 use custos_openai::endpoints::Fill;
 use custos_openai::{Query, Result};
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -18,7 +19,7 @@ const LIST_FROM: usize = 3;
 const READ_CONCURRENCY: usize = 8;
 
 /// The targets of one kind in one project (or in the organization) share a list.
-type Collection<'a> = (ObjectKind, Option<&'a str>);
+type Collection<'a> = (Kind, Option<&'a str>);
 
 /// What a target reads as now: `None` when it no longer exists.
 pub type Current = Option<Value>;
@@ -134,7 +135,7 @@ async fn read_list(
 
 /// Where one object is read, if it can be read alone; refused when an id cannot name one
 /// object.
-fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<Result<String>> {
+fn item_path(kind: Kind, target: &PlannedTarget) -> Option<Result<String>> {
     let info = kind.info();
     let op = info.retrieve?;
     let project = target.project_id.as_deref();
@@ -142,14 +143,14 @@ fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<Result<String>>
 }
 
 /// The list that holds a kind's objects, if it has one.
-fn list_path(kind: ObjectKind, project: Option<&str>) -> Option<Result<(String, Query)>> {
+fn list_path(kind: Kind, project: Option<&str>) -> Option<Result<(String, Query)>> {
     let op = kind.info().list?;
     let mut query = Query::new();
     match kind {
-        ObjectKind::Project => {
+        Kind::Project => {
             query.set("include_archived", true);
         }
-        ObjectKind::ProjectApiKey => {
+        Kind::ProjectApiKey => {
             // By default the API lists only keys whose owner still has access: a key absent
             // from that list is not gone.
             query.set("owner_project_access", "any");
@@ -161,7 +162,7 @@ fn list_path(kind: ObjectKind, project: Option<&str>) -> Option<Result<(String, 
 }
 
 /// The snapshot id of a listed item (memberships are `project/item`).
-fn list_target_id(kind: ObjectKind, project: Option<&str>, id: &str) -> String {
+fn list_target_id(kind: Kind, project: Option<&str>, id: &str) -> String {
     match project {
         Some(project) => kind.info().record_id(project, id),
         None => id.to_owned(),

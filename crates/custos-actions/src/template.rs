@@ -14,10 +14,9 @@ pub enum Risk {
     High,
 }
 
-/// An object a remediation acts on: a kind of the registry, whose entry says where the object
-/// is re-read and which of its fields must not have changed. (The planner and executor name it
-/// `ObjectKind`.)
-pub use custos_model::kind::Kind as ObjectKind;
+// The objects a remediation acts on are kinds of the registry, whose entries say where an
+// object is re-read and which of its fields must not have changed.
+use custos_model::kind::Kind;
 
 /// What planning and execution ask of a target's kind, read from the kind registry.
 pub trait TargetKind {
@@ -33,7 +32,7 @@ pub trait TargetKind {
     fn in_project(self) -> bool;
 }
 
-impl TargetKind for ObjectKind {
+impl TargetKind for Kind {
     fn snapshot_kind(self) -> &'static str {
         self.name()
     }
@@ -43,7 +42,7 @@ impl TargetKind for ObjectKind {
     }
 
     fn in_project(self) -> bool {
-        self == ObjectKind::Project || self.info().scope == Scope::Project
+        self == Kind::Project || self.info().scope == Scope::Project
     }
 }
 
@@ -117,7 +116,7 @@ pub struct TemplateSpec {
     pub name: &'static str,
     pub title: &'static str,
     /// The kinds of object it can target; empty for provisioning.
-    pub targets: &'static [ObjectKind],
+    pub targets: &'static [Kind],
     pub risk: Risk,
     pub params: &'static [ParamSpec],
 }
@@ -190,122 +189,121 @@ impl Template {
 
     /// The template's declaration.
     pub fn spec(self) -> TemplateSpec {
-        use ObjectKind as K;
-        let (name, title, targets, risk, params): (_, _, &[ObjectKind], _, &[ParamSpec]) =
-            match self {
-                Template::ArchiveProject => (
-                    "archive-project",
-                    "Archive a project (its keys stop working)",
-                    &[K::Project],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteOrgCertificate => (
-                    "delete-org-certificate",
-                    "Deactivate and delete an organization certificate",
-                    &[K::Certificate],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DeleteProjectCertificate => (
-                    "delete-project-certificate",
-                    "Deactivate a certificate in a project",
-                    &[K::ProjectCertificate],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DeleteUser => (
-                    "delete-user",
-                    "Remove a user from the organization",
-                    &[K::User],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteInvite => (
-                    "delete-invite",
-                    "Delete a pending invite",
-                    &[K::Invite],
-                    Risk::Low,
-                    &[],
-                ),
-                Template::DeleteAdminKey => (
-                    "delete-admin-key",
-                    "Revoke an admin API key",
-                    &[K::AdminApiKey],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteProjectKey => (
-                    "delete-project-key",
-                    "Revoke a project API key",
-                    &[K::ProjectApiKey],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DeleteFile => (
-                    "delete-file",
-                    "Delete a file (with the project's key)",
-                    &[K::File],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::RemoveProjectUser => (
-                    "remove-project-user",
-                    "Remove a user from a project",
-                    &[K::ProjectUser],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DowngradeOwner => (
-                    "downgrade-owner",
-                    "Downgrade an owner (organization: to reader; project: to member)",
-                    &[K::User, K::ProjectUser],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteServiceAccount => (
-                    "delete-service-account",
-                    "Delete a project service account and its key",
-                    &[K::ServiceAccount],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::SetProjectSpendLimit => (
-                    "set-project-spend-limit",
-                    "Set a project's monthly hard spend limit",
-                    &[K::Project],
-                    Risk::Medium,
-                    SPEND_LIMIT_PARAMS,
-                ),
-                Template::CreateProject => (
-                    "create-project",
-                    "Create a project",
-                    &[],
-                    Risk::Low,
-                    CREATE_PROJECT_PARAMS,
-                ),
-                Template::CreateAdminKey => (
-                    "create-admin-key",
-                    "Create an admin API key (the secret is shown once, to the requester)",
-                    &[],
-                    Risk::High,
-                    CREATE_ADMIN_KEY_PARAMS,
-                ),
-                Template::UploadOrgCertificate => (
-                    "upload-org-certificate",
-                    "Upload an organization certificate",
-                    &[],
-                    Risk::Medium,
-                    UPLOAD_CERTIFICATE_PARAMS,
-                ),
-                Template::InviteUser => (
-                    "invite-user",
-                    "Invite a user to the organization (optionally to projects)",
-                    &[],
-                    Risk::Medium,
-                    INVITE_PARAMS,
-                ),
-            };
+        use Kind as K;
+        let (name, title, targets, risk, params): (_, _, &[Kind], _, &[ParamSpec]) = match self {
+            Template::ArchiveProject => (
+                "archive-project",
+                "Archive a project (its keys stop working)",
+                &[K::Project],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteOrgCertificate => (
+                "delete-org-certificate",
+                "Deactivate and delete an organization certificate",
+                &[K::Certificate],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DeleteProjectCertificate => (
+                "delete-project-certificate",
+                "Deactivate a certificate in a project",
+                &[K::ProjectCertificate],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DeleteUser => (
+                "delete-user",
+                "Remove a user from the organization",
+                &[K::User],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteInvite => (
+                "delete-invite",
+                "Delete a pending invite",
+                &[K::Invite],
+                Risk::Low,
+                &[],
+            ),
+            Template::DeleteAdminKey => (
+                "delete-admin-key",
+                "Revoke an admin API key",
+                &[K::AdminApiKey],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteProjectKey => (
+                "delete-project-key",
+                "Revoke a project API key",
+                &[K::ProjectApiKey],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DeleteFile => (
+                "delete-file",
+                "Delete a file (with the project's key)",
+                &[K::File],
+                Risk::Medium,
+                &[],
+            ),
+            Template::RemoveProjectUser => (
+                "remove-project-user",
+                "Remove a user from a project",
+                &[K::ProjectUser],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DowngradeOwner => (
+                "downgrade-owner",
+                "Downgrade an owner (organization: to reader; project: to member)",
+                &[K::User, K::ProjectUser],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteServiceAccount => (
+                "delete-service-account",
+                "Delete a project service account and its key",
+                &[K::ServiceAccount],
+                Risk::Medium,
+                &[],
+            ),
+            Template::SetProjectSpendLimit => (
+                "set-project-spend-limit",
+                "Set a project's monthly hard spend limit",
+                &[K::Project],
+                Risk::Medium,
+                SPEND_LIMIT_PARAMS,
+            ),
+            Template::CreateProject => (
+                "create-project",
+                "Create a project",
+                &[],
+                Risk::Low,
+                CREATE_PROJECT_PARAMS,
+            ),
+            Template::CreateAdminKey => (
+                "create-admin-key",
+                "Create an admin API key (the secret is shown once, to the requester)",
+                &[],
+                Risk::High,
+                CREATE_ADMIN_KEY_PARAMS,
+            ),
+            Template::UploadOrgCertificate => (
+                "upload-org-certificate",
+                "Upload an organization certificate",
+                &[],
+                Risk::Medium,
+                UPLOAD_CERTIFICATE_PARAMS,
+            ),
+            Template::InviteUser => (
+                "invite-user",
+                "Invite a user to the organization (optionally to projects)",
+                &[],
+                Risk::Medium,
+                INVITE_PARAMS,
+            ),
+        };
         TemplateSpec {
             name,
             title,
