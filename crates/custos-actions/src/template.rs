@@ -2,7 +2,9 @@
 //! they act on: each template declares its parameters, its risk and whether it provisions;
 //! each kind says where the object is re-read and which of its fields must not have changed.
 
-use custos_model::kind::Scope;
+// The objects a remediation acts on are kinds of the registry, whose entries say where an
+// object is re-read and which of its fields must not have changed.
+use custos_model::kind::{Kind, Scope};
 use serde::{Deserialize, Serialize};
 
 /// How much damage a mistaken execution can do.
@@ -13,10 +15,6 @@ pub enum Risk {
     Medium,
     High,
 }
-
-// The objects a remediation acts on are kinds of the registry, whose entries say where an
-// object is re-read and which of its fields must not have changed.
-use custos_model::kind::Kind;
 
 /// What planning and execution ask of a target's kind, read from the kind registry.
 pub trait TargetKind {
