@@ -11,6 +11,7 @@
 //! export and verify can be measured again without waiting for the inserts.
 
 use custos_evidence::{ExportRequest, SigningKey, export, keygen, verify};
+use custos_model::unix::DAY;
 use custos_store::{AuditEventRecord, ObjectRecord, ScanStatus};
 use serde_json::json;
 use std::error::Error;
@@ -19,7 +20,7 @@ use std::time::Instant;
 const ORG: &str = "org-bench";
 /// 2026-10-01T00:00:00Z.
 const FROM: i64 = 1_790_812_800;
-const TO: i64 = FROM + 31 * 86_400;
+const TO: i64 = FROM + 31 * DAY;
 const KINDS: [&str; 6] = [
     "api_key.created",
     "api_key.updated",
@@ -80,7 +81,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
 
 async fn fill(store: &dyn custos_store::Store, events: u64) -> Result<(), Box<dyn Error>> {
     let started = Instant::now();
-    let scan = store.begin_scan(ORG, FROM + 86_400).await?;
+    let scan = store.begin_scan(ORG, FROM + DAY).await?;
     store.put_objects(scan, &snapshot()).await?;
     store
         .finish_scan(scan, FROM + 86_460, ScanStatus::Complete)

@@ -47,9 +47,10 @@ fn midnight_utc(day: Date) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use custos_model::unix::DAY;
 
     const OCT_1_2026: i64 = 1_790_812_800;
-    const NOV_1_2026: i64 = OCT_1_2026 + 31 * 86_400;
+    const NOV_1_2026: i64 = OCT_1_2026 + 31 * DAY;
 
     #[test]
     fn months_are_half_open_in_utc() {

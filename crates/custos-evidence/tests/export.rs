@@ -135,8 +135,8 @@ async fn events_and_scans_are_those_of_the_period_in_order() {
     assert_eq!(
         scans,
         [
-            (FROM + 10 * 86_400, "partial".to_owned()),
-            (FROM + 20 * 86_400, "abandoned".to_owned())
+            (FROM + 10 * DAY, "partial".to_owned()),
+            (FROM + 20 * DAY, "abandoned".to_owned())
         ]
     );
     // Caller-provided records keep their order.
@@ -148,7 +148,7 @@ async fn events_and_scans_are_those_of_the_period_in_order() {
 #[tokio::test]
 async fn a_period_without_snapshot_gives_empty_snapshot_files() {
     let key = signing_key();
-    let early = ExportRequest::new(ORG, FROM - 30 * 86_400, FROM - 20 * 86_400, NOW, "0.1.0");
+    let early = ExportRequest::new(ORG, FROM - 30 * DAY, FROM - 20 * DAY, NOW, "0.1.0");
     let archive = export(&*store().await, &early, &key).await;
     let verified = verify(archive.as_slice(), key.public_key(), None).unwrap();
     assert_eq!(verified.manifest.snapshot, None);
@@ -192,7 +192,7 @@ async fn invalid_requests_are_refused_before_anything_is_written() {
 async fn a_running_period_is_dated_when_it_was_exported_not_in_the_future() {
     let key = signing_key();
     let store = store().await;
-    let now = FROM + 10 * 86_400;
+    let now = FROM + 10 * DAY;
     let running = ExportRequest::new(ORG, FROM, TO, now, "0.1.0");
     assert!(running.is_partial() && !request().is_partial());
     let archive = export(&*store, &running, &key).await;

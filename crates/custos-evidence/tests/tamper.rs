@@ -246,7 +246,7 @@ async fn flipping_any_compressed_byte_breaks_the_pack_or_changes_nothing() {
 async fn packs_chain_by_manifest_hash() {
     let key = signing_key();
     let store = store().await;
-    let september = ExportRequest::new(ORG, FROM - 30 * 86_400, FROM, NOW, "0.1.0");
+    let september = ExportRequest::new(ORG, FROM - 30 * DAY, FROM, NOW, "0.1.0");
     let first = export(&*store, &september, &key).await;
     let first = verify(first.as_slice(), key.public_key(), None).unwrap();
     let october = ExportRequest {
@@ -288,7 +288,7 @@ async fn packs_chain_by_manifest_hash() {
 async fn a_pack_cannot_be_chained_to_a_later_or_foreign_one() {
     let key = signing_key();
     let store = store().await;
-    let november = ExportRequest::new(ORG, TO, TO + 30 * 86_400, NOW + 40 * 86_400, "0.1.0");
+    let november = ExportRequest::new(ORG, TO, TO + 30 * DAY, NOW + 40 * DAY, "0.1.0");
     let november = verify(
         export(&*store, &november, &key).await.as_slice(),
         key.public_key(),
@@ -306,26 +306,15 @@ async fn a_pack_cannot_be_chained_to_a_later_or_foreign_one() {
         "nothing was chained"
     );
 
-    let mut other_org = ExportRequest::new(
-        "org-other",
-        TO + 30 * 86_400,
-        TO + 60 * 86_400,
-        NOW,
-        "0.1.0",
-    );
+    let mut other_org = ExportRequest::new("org-other", TO + 30 * DAY, TO + 60 * DAY, NOW, "0.1.0");
     let refused = other_org.chain_to(&november).unwrap_err().to_string();
     assert!(
         refused.contains("of organization org-evidence"),
         "{refused}"
     );
 
-    let mut december = ExportRequest::new(
-        ORG,
-        TO + 30 * 86_400,
-        TO + 61 * 86_400,
-        NOW + 90 * 86_400,
-        "0.1.0",
-    );
+    let mut december =
+        ExportRequest::new(ORG, TO + 30 * DAY, TO + 61 * DAY, NOW + 90 * DAY, "0.1.0");
     december.chain_to(&november).unwrap();
     let december = export(&*store, &december, &key).await;
     let alone = verify(december.as_slice(), key.public_key(), None).unwrap();

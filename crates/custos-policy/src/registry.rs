@@ -365,6 +365,7 @@ mod tests {
     use crate::outcome::Verdict;
     use crate::settings::PolicySettings;
     use crate::testing::{AS_OF, obj, snapshot, user};
+    use custos_model::unix::DAY;
     use serde_json::json;
     use std::collections::{BTreeMap, HashSet};
 
@@ -627,7 +628,7 @@ mod tests {
         let mut snapshot = snapshot();
         snapshot.inventory.users = vec![
             user("owner", "owner", 0),
-            user("recent", "reader", AS_OF - 86_400),
+            user("recent", "reader", AS_OF - DAY),
         ];
         snapshot.inventory.admin_api_keys = vec![
             obj(json!({"id": "old", "created_at": 0, "last_used_at": AS_OF - 60})),

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 use custos_evidence::{ExportRequest, SigningKey, keygen};
+pub use custos_model::unix::DAY;
 use custos_store::{AuditEventRecord, ObjectRecord, ScanStatus, Store};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -11,9 +12,9 @@ use std::io::{Read, Write};
 pub const ORG: &str = "org-evidence";
 /// 2026-10-01T00:00:00Z and 2026-11-01T00:00:00Z.
 pub const FROM: i64 = 1_790_812_800;
-pub const TO: i64 = FROM + 31 * 86_400;
+pub const TO: i64 = FROM + 31 * DAY;
 /// When the tests export: after every period they ask for.
-pub const NOW: i64 = TO + 86_400;
+pub const NOW: i64 = TO + DAY;
 /// A key value planted in a stored object: it must never reach a pack.
 pub const CANARY: &str = "sk-proj-canary-value-0123456789";
 /// A clear email planted as a store configured with `store_emails` would keep it.
@@ -35,7 +36,7 @@ fn user(id: &str, role: &str) -> ObjectRecord {
         None,
         json!({"object": "organization.user", "id": id, "name": id, "role": role,
                "email": null, "email_sha256": format!("{id:0>64}"), "email_prefix": "abcd",
-               "email_domain": "example.com", "added_at": FROM - 86_400}),
+               "email_domain": "example.com", "added_at": FROM - DAY}),
     )
 }
 
@@ -118,19 +119,19 @@ pub async fn store() -> Box<dyn Store> {
     let store = custos_store::open("sqlite::memory:").await.unwrap();
     scan(
         &*store,
-        FROM - 86_400,
+        FROM - DAY,
         ScanStatus::Complete,
         &snapshot(&[("user_old", "owner")]),
     )
     .await;
     scan(
         &*store,
-        FROM + 10 * 86_400,
+        FROM + 10 * DAY,
         ScanStatus::Partial,
         &snapshot(&[("user_a", "owner"), ("user_b", "reader")]),
     )
     .await;
-    scan(&*store, FROM + 20 * 86_400, ScanStatus::Abandoned, &[]).await;
+    scan(&*store, FROM + 20 * DAY, ScanStatus::Abandoned, &[]).await;
     scan(
         &*store,
         TO + 3_600,
@@ -153,7 +154,7 @@ pub async fn store() -> Box<dyn Store> {
 pub fn findings() -> Vec<Value> {
     vec![
         json!({"policy_id": "admin-key-unused", "resource_id": "admin_1", "status": "open",
-               "first_seen": FROM - 86_400, "last_seen": FROM + 10 * 86_400}),
+               "first_seen": FROM - DAY, "last_seen": FROM + 10 * DAY}),
         json!({"policy_id": "external-owner", "resource_id": "user_clear", "status": "resolved",
                "evidence": {"email": CLEAR_EMAIL}}),
     ]

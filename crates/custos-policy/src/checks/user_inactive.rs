@@ -106,8 +106,9 @@ mod tests {
     use crate::shared::time::days;
     use crate::testing::*;
     use custos_model::api::UsageKind;
+    use custos_model::unix::DAY;
 
-    const WINDOW_START: i64 = AS_OF - 90 * 86_400;
+    const WINDOW_START: i64 = AS_OF - 90 * DAY;
 
     fn audit(id: &str, kind: &str, user: &str, at: i64) -> custos_model::api::AuditLog {
         obj(json!({

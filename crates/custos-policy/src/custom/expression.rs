@@ -790,6 +790,7 @@ fn not_a_bool(expr: &Expr) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use custos_model::unix::DAY;
 
     fn issues(source: &str, params: &[&str]) -> Vec<ExprIssue> {
         let params: Vec<String> = params.iter().map(|p| (*p).to_owned()).collect();
@@ -801,7 +802,7 @@ mod tests {
     fn run(source: &str) -> Result<cel::Value, Failure> {
         let compiled = compile(source, &[], Expecting::Anything).expect("compiles");
         let mut context = Context::with_env(Arc::clone(&ENV));
-        context.add_variable_from_value("as_of", 10 * 86_400);
+        context.add_variable_from_value("as_of", 10 * DAY);
         compiled.execute(
             &context,
             Instant::now() + std::time::Duration::from_secs(60),

@@ -3,6 +3,7 @@ use crate::outcome::Verdict;
 use crate::settings::PolicySettings;
 use crate::testing::{AS_OF, archived_project, obj, project, snapshot, user};
 use crate::{Check, Keep, Registry, evaluate_all};
+use custos_model::unix::DAY;
 use serde_json::json;
 use std::path::Path;
 
@@ -160,9 +161,9 @@ fn organization() -> custos_model::inventory::Snapshot {
     let mut active = project("p1");
     active.project.name = Some("Prod".to_owned());
     active.api_keys = vec![
-        key("old", "u1", AS_OF - 31 * 86_400),
-        key("young", "u1", AS_OF - 86_400),
-        key("left", "gone", AS_OF - 40 * 86_400),
+        key("old", "u1", AS_OF - 31 * DAY),
+        key("young", "u1", AS_OF - DAY),
+        key("left", "gone", AS_OF - 40 * DAY),
         obj(
             json!({"id": "sa", "created_at": 0, "owner": {"type": "service_account", "service_account": {"id": "s1"}}}),
         ),
@@ -195,7 +196,7 @@ fn evaluation_fails_passes_and_renders_the_message() {
     // creation time and its owner's type, not the rest of the owner.
     assert_eq!(
         old.evidence.to_value(),
-        json!({"created_at": AS_OF - 31 * 86_400, "owner": {"type": "user"}})
+        json!({"created_at": AS_OF - 31 * DAY, "owner": {"type": "user"}})
     );
     assert_eq!(find("young").result, Verdict::Pass);
     assert_eq!(find("sa").result, Verdict::Pass);
