@@ -88,6 +88,9 @@ pub enum Command {
     /// Rerunnable benchmarks of the performance targets (run with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Serve the JSON API and scan every configured organization on a schedule; prints its
+    /// URL as the first stdout line.
+    Serve(crate::commands::serve::ServerArgs),
 }
 
 #[derive(Debug, Args)]

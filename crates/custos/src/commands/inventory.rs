@@ -6,7 +6,7 @@ use crate::cli::{DiffArgs, Format, InventoryArgs, ScansArgs};
 use anyhow::bail;
 use custos_scan::diff::{Change, diff};
 use custos_scan::records::KINDS;
-use custos_store::{ObjectRecord, ScanStatus};
+use custos_store::ObjectRecord;
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -124,19 +124,14 @@ pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
                     KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
                 );
             }
-            let run = context::scan_or_latest(store.as_ref(), &org, args.scan).await?;
-            if run.status == ScanStatus::Partial
-                && run
-                    .endpoints
-                    .iter()
-                    .any(|e| !e.ok && e.kinds.iter().any(|k| k == kind))
-            {
+            let read = context::kind_objects(store.as_ref(), &org, kind, args.scan).await?;
+            if read.incomplete {
                 eprintln!(
                     "warning: scan {} could not read every {kind}: the list below is incomplete",
-                    run.id
+                    read.run.id
                 );
             }
-            store.objects(run.id, Some(kind)).await?
+            read.objects
         }
     };
     let records: Vec<ObjectRecord> = records

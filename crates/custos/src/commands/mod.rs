@@ -12,6 +12,7 @@ mod output;
 mod report;
 mod scan;
 mod segment;
+pub mod serve;
 mod sim;
 pub mod users;
 
@@ -35,6 +36,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Users(command) => users::run(command).await,
         Command::Findings(args) => findings::run(args).await,
         Command::Policies(command) => findings::policies(command).await,
+        Command::Serve(args) => serve::run(args).await,
     }
 }
 
