@@ -147,20 +147,32 @@ impl Fixture {
     }
 
     /// Waits until every organization has at least `count` finished scans (complete or
-    /// partial: visible) and no scan runs; returns them.
+    /// partial: visible), the findings of its latest recorded, and no scan runs; returns them.
     pub async fn wait_for_scans(&self, count: usize) -> Vec<custos_store::ScanRun> {
         let deadline = tokio::time::Instant::now() + PATIENCE;
         loop {
             let scans = self.store.scans(None).await.unwrap();
-            let enough = self.orgs.iter().all(|org| {
-                scans
+            let mut done = !scans.iter().any(|s| s.status == ScanStatus::Running);
+            for org in &self.orgs {
+                let visible: Vec<_> = scans
                     .iter()
                     .filter(|s| &s.org_id == org && s.status.is_visible())
-                    .count()
-                    >= count
-            });
-            let running = scans.iter().any(|s| s.status == ScanStatus::Running);
-            if enough && !running {
+                    .collect();
+                // A scan becomes visible before its findings are recorded: the generated
+                // organizations always have some, so the latest scan's show up in them.
+                let recorded = match visible.last() {
+                    Some(latest) => self
+                        .store
+                        .findings(Some(org))
+                        .await
+                        .unwrap()
+                        .iter()
+                        .any(|f| f.last_scan_id == latest.id),
+                    None => false,
+                };
+                done &= visible.len() >= count && recorded;
+            }
+            if done {
                 return scans;
             }
             assert!(
