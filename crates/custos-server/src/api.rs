@@ -69,6 +69,7 @@ const FINDINGS_PARAMS: &[&str] = &[
     get,
     path = "/api/v1/findings",
     params(
+        paging::PageParams,
         ("as_of" = Option<String>, Query, description = "Evaluate at this time (RFC 3339 or a date) instead of the scan's"),
         ("org" = Option<String>, Query, description = "Only this organization"),
         ("severity" = Option<String>, Query, description = "At least this severe: critical, high, medium, low, info"),
@@ -76,8 +77,6 @@ const FINDINGS_PARAMS: &[&str] = &[
         ("project" = Option<String>, Query, description = "Only findings in this project"),
         ("status" = Option<String>, Query, description = "open (default), resolved, suppressed or all"),
         ("format" = Option<String>, Query, description = "json (default), ocsf, sarif or csv; each page a whole document"),
-        ("limit" = Option<usize>, Query, description = "Items per page, 1 to 5000 (default 500)"),
-        ("cursor" = Option<String>, Query, description = "From the previous page's Link header"),
     ),
     responses(
         (status = 200, description = "A page of findings", body = [Finding]),
@@ -291,9 +290,8 @@ async fn unsuppress(
     get,
     path = "/api/v1/scans",
     params(
+        paging::PageParams,
         ("org" = Option<String>, Query, description = "Only this organization"),
-        ("limit" = Option<usize>, Query, description = "Items per page, 1 to 5000 (default 500)"),
-        ("cursor" = Option<String>, Query, description = "From the previous page's Link header"),
     ),
     responses(
         (status = 200, description = "A page of scans", body = [Object]),
@@ -375,12 +373,11 @@ async fn start_scans(
     get,
     path = "/api/v1/inventory/{kind}",
     params(
+        paging::PageParams,
         ("kind" = String, Path, description = "An object kind: user, project, project_api_key, ..."),
         ("org" = Option<String>, Query, description = "The organization; optional when the store holds one"),
         ("scan" = Option<i64>, Query, description = "The scan to read (default: the latest)"),
         ("project" = Option<String>, Query, description = "Only objects of this project"),
-        ("limit" = Option<usize>, Query, description = "Items per page, 1 to 5000 (default 500)"),
-        ("cursor" = Option<String>, Query, description = "From the previous page's Link header"),
     ),
     responses(
         (status = 200, description = "A page of objects", body = [Object]),

@@ -17,6 +17,19 @@ pub const DEFAULT_LIMIT: usize = 500;
 /// The most items of one page.
 pub const MAX_LIMIT: usize = 5_000;
 
+/// The paging parameters of every list, read ([`Params::paging`]) and documented (in the
+/// OpenAPI document, as the client writes them).
+#[derive(Debug, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page, 1 to 5000 (default 500).
+    #[param(value_type = Option<usize>)]
+    limit: usize,
+    /// From the previous page's `Link` header.
+    #[param(value_type = Option<String>)]
+    cursor: Option<Vec<String>>,
+}
+
 /// The query parameters of a request, each known to its endpoint and given at most once.
 #[derive(Debug)]
 pub struct Params {
@@ -71,20 +84,16 @@ impl Params {
             .transpose()
     }
 
-    /// `limit`: [`DEFAULT_LIMIT`] when absent, 1 to [`MAX_LIMIT`].
-    pub fn limit(&self) -> Result<usize, Problem> {
+    /// `limit` ([`DEFAULT_LIMIT`] when absent, 1 to [`MAX_LIMIT`]) and `cursor` (the key
+    /// parts of the last item of the previous page).
+    pub fn paging(&self) -> Result<PageParams, Problem> {
         let limit = self.parsed("limit", |text| {
             text.parse::<usize>()
                 .ok()
                 .filter(|n| (1..=MAX_LIMIT).contains(n))
                 .ok_or_else(|| format!("give a whole number from 1 to {MAX_LIMIT}"))
         })?;
-        Ok(limit.unwrap_or(DEFAULT_LIMIT))
-    }
-
-    /// `cursor`: the key parts of the last item of the previous page.
-    pub fn cursor(&self) -> Result<Option<Vec<String>>, Problem> {
-        self.parsed("cursor", |text| {
+        let cursor = self.parsed("cursor", |text| {
             URL_SAFE_NO_PAD
                 .decode(text)
                 .ok()
@@ -93,6 +102,10 @@ impl Params {
                     "not a cursor of this API: follow the Link header of the previous page"
                         .to_owned()
                 })
+        })?;
+        Ok(PageParams {
+            limit: limit.unwrap_or(DEFAULT_LIMIT),
+            cursor,
         })
     }
 
@@ -126,8 +139,8 @@ pub fn page<'a, T, K: Ord>(
     key: impl Fn(&T) -> (K, Vec<String>),
     parse_key: impl Fn(&[String]) -> Option<K>,
 ) -> Result<Page<'a, T>, Problem> {
-    let limit = params.limit()?;
-    let start = match params.cursor()? {
+    let PageParams { limit, cursor } = params.paging()?;
+    let start = match cursor {
         None => 0,
         Some(parts) => {
             let after = parse_key(&parts).ok_or_else(|| {
