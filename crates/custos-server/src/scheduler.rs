@@ -219,7 +219,12 @@ async fn scan(
         }
         Err(error) => {
             shared.metrics.count_scan(org, FAILED, started.elapsed(), 0);
-            tracing::warn!(org, error = %custos_app::error_chain(&error), "scheduled scan failed");
+            let why = custos_app::error_chain(&error);
+            if matches!(error, custos_app::Error::Stopped(_)) {
+                tracing::info!(org, why, "scheduled scan stopped");
+            } else {
+                tracing::warn!(org, error = why, "scheduled scan failed");
+            }
             Outcome::Retry
         }
     }

@@ -88,6 +88,8 @@ async fn no_endpoint_answers_without_a_token_and_a_viewer_cannot_write() {
     assert_eq!(queued.status(), 202);
     let queued: Value = queued.json().await.unwrap();
     assert_eq!(queued["queued"].as_array().unwrap().len(), 2);
+    // Nothing was scanned at start (scan_on_start = false): the scans are the ones asked for.
+    fixture.wait_for_scans(1).await;
     let policies: Vec<Value> = fixture
         .get("/api/v1/policies", Some(&fixture.tokens.viewer))
         .await
