@@ -167,6 +167,7 @@ fn router(shared: AppState) -> Router {
         .route("/metrics", get(metrics::scrape))
         .nest("/api/v1", api::routes())
         .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(Arc::clone(&shared), count_request))
         .layer(from_fn(security_headers))
         .with_state(shared)
@@ -218,6 +219,14 @@ async fn readyz(State(shared): State<AppState>) -> Response {
 
 async fn not_found() -> problem::Problem {
     problem::Problem::new(StatusCode::NOT_FOUND, "no such endpoint".to_owned())
+}
+
+async fn method_not_allowed() -> problem::Problem {
+    problem::Problem::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this endpoint does not take that method: /api/v1/openapi.json lists the methods of each"
+            .to_owned(),
+    )
 }
 
 /// Counts every answer by route and status, for `/metrics`.
