@@ -21,6 +21,17 @@ fn flag(name: &str, default: u64) -> u64 {
         })
 }
 
+/// The process's peak resident memory so far (`VmHWM`).
+fn peak_memory() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().to_owned()))
+        })
+        .unwrap_or_default()
+}
+
 fn observation(i: u64) -> FindingObservation {
     let project = format!("proj_{:04}", i / 1_000);
     FindingObservation {
@@ -101,7 +112,11 @@ async fn main() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(first.status(), 200);
     let page: Vec<serde_json::Value> = first.json().await.unwrap_or_else(|e| panic!("{e}"));
-    println!("{findings} open findings; first page holds {}", page.len());
+    println!(
+        "{findings} open findings; first page holds {}; peak memory before the clients: {}",
+        page.len(),
+        peak_memory()
+    );
 
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let mut tasks = Vec::new();

@@ -118,7 +118,13 @@ async fn findings(
     let format = params
         .parsed("format", FindingsFormat::parse)?
         .unwrap_or(FindingsFormat::Json);
+    let permit = shared
+        .lists
+        .acquire()
+        .await
+        .map_err(|e| Problem::internal(&e))?;
     let list = list_findings(&shared.config, shared.store.as_ref(), &query).await?;
+    drop(permit);
     let page = paging::page(&list.findings, &params, finding_key, parse_finding_key)?;
     let (content_type, body) = match format {
         FindingsFormat::Json => (JSON, json(&page.items)?),

@@ -80,7 +80,14 @@ pub(crate) struct Shared {
     pub metrics: Metrics,
     /// `None` when the process only serves the API.
     pub scheduler: Option<Scheduler>,
+    /// Permits to build a whole findings list: a list of a large store takes a core and
+    /// hundreds of megabytes for a while, so only [`LISTS_AT_ONCE`] are built at a time and
+    /// other requests wait their turn.
+    pub lists: tokio::sync::Semaphore,
 }
+
+/// Findings lists built at the same time (the machines custos runs on have few cores).
+const LISTS_AT_ONCE: usize = 2;
 
 pub(crate) type AppState = Arc<Shared>;
 
@@ -114,6 +121,7 @@ impl Server {
                 tokens: TokenCache::default(),
                 metrics,
                 scheduler,
+                lists: tokio::sync::Semaphore::new(LISTS_AT_ONCE),
             }),
             _lock: lock,
         })
