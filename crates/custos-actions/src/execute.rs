@@ -4,9 +4,10 @@
 
 use crate::plan::{Creates, Expectation, Plan, PlannedCall, PlannedTarget, field};
 use crate::read::{Current, read_item, read_targets};
-use crate::template::ObjectKind;
+use crate::template::TargetKind;
 use crate::{ActionError, Result};
-use custos_openai::{Client, ClientConfig, DeleteOutcome};
+use custos_model::kind::Kind;
+use custos_openai::{ClientConfig, ReadClient, WriteClient, WriteOutcome};
 use custos_store::{ActionId, CallRecord, CallStatus, JournalNote, Store};
 use futures::stream::{self, StreamExt};
 use secrecy::SecretString;
@@ -31,11 +32,12 @@ pub struct ExecutionKeys {
     pub project_keys: BTreeMap<String, SecretString>,
 }
 
-/// API clients for an execution: the read-write admin client and project clients.
+/// API clients for an execution: the read-write admin client and project clients. The only
+/// place custos builds a [`WriteClient`].
 #[derive(Debug, Clone)]
 pub struct Clients {
-    pub write: Client,
-    pub projects: BTreeMap<String, Client>,
+    pub write: WriteClient,
+    pub projects: BTreeMap<String, WriteClient>,
 }
 
 impl Clients {
@@ -63,7 +65,7 @@ impl Clients {
         let client = |key: &SecretString| {
             let mut config = ClientConfig::new(keys.base_url.clone(), key.clone());
             tune(&mut config);
-            Client::new(config)
+            WriteClient::new(config)
         };
         Ok(Clients {
             write: client(write_key)?,
@@ -75,15 +77,17 @@ impl Clients {
         })
     }
 
-    /// The client that reads and writes objects of `kind` (files need their project's key).
-    pub(crate) fn for_kind(&self, kind: ObjectKind, project: Option<&str>) -> &Client {
-        match (kind, project) {
-            (ObjectKind::File, Some(p)) => self.projects.get(p).unwrap_or(&self.write),
+    /// The client that reads objects of `kind` with the key that writes them (files need
+    /// their project's key).
+    pub(crate) fn for_kind(&self, kind: Kind, project: Option<&str>) -> &ReadClient {
+        let client = match (kind, project) {
+            (Kind::File, Some(p)) => self.projects.get(p).unwrap_or(&self.write),
             _ => &self.write,
-        }
+        };
+        client.reader()
     }
 
-    fn for_call(&self, call: &PlannedCall) -> &Client {
+    fn for_call(&self, call: &PlannedCall) -> &WriteClient {
         call.project_key
             .as_deref()
             .and_then(|p| self.projects.get(p))
@@ -108,7 +112,7 @@ pub enum TargetStatus {
 /// One target's outcome.
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetOutcome {
-    pub kind: ObjectKind,
+    pub kind: Kind,
     pub id: String,
     pub status: TargetStatus,
     pub message: Option<String>,
@@ -151,53 +155,35 @@ pub(crate) fn unix_now() -> i64 {
 
 /// Sends one planned call. The answer's body is never kept: only a created object's id, and
 /// an admin key's secret in [`Created::secret`].
-async fn send(client: &Client, call: &PlannedCall) -> CallResult {
-    let failed = |e: custos_openai::Error| CallResult {
-        status: CallStatus::Failed,
-        http_status: e.status(),
-        detail: json!({"error": e.to_string()}),
-        created: None,
-    };
-    match call.method.as_str() {
-        "DELETE" => match client.delete::<Value>(&call.path).await {
-            Ok(DeleteOutcome::Deleted(_)) => CallResult {
+async fn send(client: &WriteClient, call: &PlannedCall) -> CallResult {
+    match client.send(&call.request).await {
+        Ok(WriteOutcome::Applied(mut answer)) => {
+            let created = call.creates.map(|creates| Created {
+                creates,
+                id: field(&answer, "id").as_str().unwrap_or_default().to_owned(),
+                secret: take_secret(&mut answer),
+            });
+            CallResult {
                 status: CallStatus::Done,
                 http_status: Some(200),
-                detail: json!({}),
-                created: None,
-            },
-            Ok(DeleteOutcome::AlreadyGone) => CallResult {
-                status: CallStatus::AlreadyGone,
-                http_status: Some(404),
-                detail: json!({"note": "already gone"}),
-                created: None,
-            },
-            Err(e) => failed(e),
-        },
-        _ => {
-            let answer = match &call.body {
-                Some(body) => client.post::<_, Value>(&call.path, body).await,
-                None => client.post_empty::<Value>(&call.path).await,
-            };
-            match answer {
-                Ok(mut answer) => {
-                    let created = call.creates.map(|creates| Created {
-                        creates,
-                        id: field(&answer, "id").as_str().unwrap_or_default().to_owned(),
-                        secret: take_secret(&mut answer),
-                    });
-                    CallResult {
-                        status: CallStatus::Done,
-                        http_status: Some(200),
-                        detail: created
-                            .as_ref()
-                            .map_or_else(|| json!({}), |c| json!({"created_id": c.id})),
-                        created,
-                    }
-                }
-                Err(e) => failed(e),
+                detail: created
+                    .as_ref()
+                    .map_or_else(|| json!({}), |c| json!({"created_id": c.id})),
+                created,
             }
         }
+        Ok(WriteOutcome::AlreadyGone) => CallResult {
+            status: CallStatus::AlreadyGone,
+            http_status: Some(404),
+            detail: json!({"note": "already gone"}),
+            created: None,
+        },
+        Err(e) => CallResult {
+            status: CallStatus::Failed,
+            http_status: e.status(),
+            detail: json!({"error": e.to_string()}),
+            created: None,
+        },
     }
 }
 
@@ -229,7 +215,7 @@ fn compare(target: &PlannedTarget, current: &Current) -> Reading {
     // An unset spend limit reads as a 404 and was planned against nothing.
     let now = match (current, target.kind) {
         (Some(now), _) => now.clone(),
-        (None, ObjectKind::ProjectSpendLimit) => Value::Null,
+        (None, Kind::ProjectSpendLimit) => Value::Null,
         (None, _) => {
             return Reading::Changed(format!(
                 "{} {} no longer exists",
@@ -292,7 +278,9 @@ pub(crate) async fn run(
             status: custos_store::ActionStatus::Executing,
             hint: format!(
                 "call {} ({} {}) was sent before an interruption and may have been applied: check the organization, then request a new action if nothing was created",
-                call.index, call.method, call.path
+                call.index,
+                call.request.method(),
+                call.request.path()
             ),
         });
     }
@@ -331,7 +319,7 @@ pub(crate) async fn run(
     // Targets already in the planned state are recorded as such without a call.
     for call in plan.calls.iter().filter(|c| !settled(c)) {
         if call.target.is_some_and(|t| already_done.contains(&t)) {
-            let detail = json!({"index": call.index, "method": call.method, "path": call.path,
+            let detail = json!({"index": call.index, "method": call.request.method(), "path": call.request.path(),
                 "status": "already_gone", "note": "already in the planned state: not sent"});
             record(
                 store,
@@ -370,14 +358,14 @@ pub(crate) async fn run(
                 if forbidden.load(Ordering::SeqCst) {
                     break;
                 }
-                let start = json!({"index": call.index, "method": call.method, "path": call.path, "status": "started"});
+                let start = json!({"index": call.index, "method": call.request.method(), "path": call.request.path(), "status": "started"});
                 record(store, action, actor, call, CallStatus::Started, None, start).await?;
-                tracing::info!(action, call = call.index, method = %call.method, path = %call.path, "sending");
+                tracing::info!(action, call = call.index, method = call.request.method(), path = call.request.path(), "sending");
                 let result = send(clients.for_call(call), call).await;
                 if result.http_status == Some(403) {
                     forbidden.store(true, Ordering::SeqCst);
                 }
-                let mut detail = json!({"index": call.index, "method": call.method, "path": call.path,
+                let mut detail = json!({"index": call.index, "method": call.request.method(), "path": call.request.path(),
                     "status": result.status.as_str()});
                 if let (Some(d), Some(extra)) = (detail.as_object_mut(), result.detail.as_object()) {
                     d.extend(extra.clone());
@@ -499,7 +487,7 @@ async fn verify(
                     .unwrap_or_default()
                     .to_owned();
                 let found = match creates.read_path(&id) {
-                    Ok(path) => read_item(&clients.write, &path).await,
+                    Ok(path) => read_item(clients.write.reader(), &path).await,
                     Err(invalid) => Err(invalid),
                 };
                 let found = found.map_err(|source| ActionError::ReadFailed {
@@ -523,7 +511,7 @@ async fn verify(
             ),
         };
         outcomes.push(TargetOutcome {
-            kind: ObjectKind::Project,
+            kind: Kind::Project,
             id,
             status,
             message,
@@ -532,10 +520,10 @@ async fn verify(
             && let Some(creates) = call.creates
         {
             last.kind = match creates {
-                Creates::Project => ObjectKind::Project,
-                Creates::AdminApiKey => ObjectKind::AdminApiKey,
-                Creates::Certificate => ObjectKind::Certificate,
-                Creates::Invite => ObjectKind::Invite,
+                Creates::Project => Kind::Project,
+                Creates::AdminApiKey => Kind::AdminApiKey,
+                Creates::Certificate => Kind::Certificate,
+                Creates::Invite => Kind::Invite,
             };
         }
     }

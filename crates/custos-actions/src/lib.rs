@@ -34,7 +34,7 @@ pub use approval::{ApprovalPolicy, ApprovalRule};
 pub use error::{ActionError, Result};
 pub use execute::{Clients, Created, ExecutionKeys, ExecutionReport, TargetOutcome, TargetStatus};
 pub use plan::{Plan, PlanRequest, PlannedCall, SnapshotView, Source, build_plan};
-pub use template::{ObjectKind, Risk, Template};
+pub use template::{Risk, TargetKind, Template};
 pub use trust::{Inconsistency, Ledger, TrustAnchor};
 
 use custos_store::{

@@ -4,8 +4,9 @@
 
 use crate::execute::Clients;
 use crate::plan::PlannedTarget;
-use crate::template::ObjectKind;
-use custos_openai::endpoints::operations as ops;
+use crate::template::TargetKind;
+use custos_model::kind::Kind;
+use custos_openai::endpoints::Fill;
 use custos_openai::{Query, Result};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use serde_json::Value;
@@ -18,7 +19,7 @@ const LIST_FROM: usize = 3;
 const READ_CONCURRENCY: usize = 8;
 
 /// The targets of one kind in one project (or in the organization) share a list.
-type Collection<'a> = (ObjectKind, Option<&'a str>);
+type Collection<'a> = (Kind, Option<&'a str>);
 
 /// What a target reads as now: `None` when it no longer exists.
 pub type Current = Option<Value>;
@@ -79,7 +80,7 @@ pub async fn read_targets(
 }
 
 /// GET one object; a 404 is `None`.
-pub async fn read_item(client: &custos_openai::Client, path: &str) -> Result<Current> {
+pub async fn read_item(client: &custos_openai::ReadClient, path: &str) -> Result<Current> {
     match client.get::<Value>(path, &Query::new()).await {
         Ok(value) => Ok(Some(value)),
         Err(e) if e.is_not_found() => Ok(None),
@@ -88,7 +89,11 @@ pub async fn read_item(client: &custos_openai::Client, path: &str) -> Result<Cur
 }
 
 /// Every item of an id-cursor list.
-async fn read_list(client: &custos_openai::Client, path: &str, base: Query) -> Result<Vec<Value>> {
+async fn read_list(
+    client: &custos_openai::ReadClient,
+    path: &str,
+    base: Query,
+) -> Result<Vec<Value>> {
     let mut items = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -130,57 +135,36 @@ async fn read_list(client: &custos_openai::Client, path: &str, base: Query) -> R
 
 /// Where one object is read, if it can be read alone; refused when an id cannot name one
 /// object.
-fn item_path(kind: ObjectKind, target: &PlannedTarget) -> Option<Result<String>> {
-    let id = target.id.as_str();
-    let p = target.project_id.as_deref().unwrap_or_default();
-    let own = id.rsplit('/').next().unwrap_or(id);
-    Some(match kind {
-        ObjectKind::Project => ops::RETRIEVE_PROJECT.fill(&[id]),
-        ObjectKind::Certificate => ops::RETRIEVE_CERTIFICATE.fill(&[id]),
-        ObjectKind::ProjectCertificate => return None,
-        ObjectKind::User => ops::RETRIEVE_USER.fill(&[id]),
-        ObjectKind::Invite => ops::RETRIEVE_INVITE.fill(&[id]),
-        ObjectKind::AdminApiKey => ops::RETRIEVE_ADMIN_API_KEY.fill(&[id]),
-        ObjectKind::ProjectApiKey => ops::RETRIEVE_PROJECT_API_KEY.fill(&[p, id]),
-        ObjectKind::File => ops::RETRIEVE_FILE.fill(&[id]),
-        ObjectKind::ProjectUser => ops::RETRIEVE_PROJECT_USER.fill(&[p, own]),
-        ObjectKind::ServiceAccount => ops::RETRIEVE_PROJECT_SERVICE_ACCOUNT.fill(&[p, id]),
-        ObjectKind::ProjectSpendLimit => ops::RETRIEVE_PROJECT_SPEND_LIMIT.fill(&[p]),
-    })
+fn item_path(kind: Kind, target: &PlannedTarget) -> Option<Result<String>> {
+    let info = kind.info();
+    let op = info.retrieve?;
+    let project = target.project_id.as_deref();
+    Some(op.fill(&info.path_ids(op, project, &target.id)))
 }
 
 /// The list that holds a kind's objects, if it has one.
-fn list_path(kind: ObjectKind, project: Option<&str>) -> Option<Result<(String, Query)>> {
-    let p = project.unwrap_or_default();
+fn list_path(kind: Kind, project: Option<&str>) -> Option<Result<(String, Query)>> {
+    let op = kind.info().list?;
     let mut query = Query::new();
-    let path = match kind {
-        ObjectKind::Project => {
+    match kind {
+        Kind::Project => {
             query.set("include_archived", true);
-            ops::LIST_PROJECTS.fill(&[])
         }
-        ObjectKind::Certificate => ops::LIST_ORGANIZATION_CERTIFICATES.fill(&[]),
-        ObjectKind::ProjectCertificate => ops::LIST_PROJECT_CERTIFICATES.fill(&[p]),
-        ObjectKind::User => ops::LIST_USERS.fill(&[]),
-        ObjectKind::Invite => ops::LIST_INVITES.fill(&[]),
-        ObjectKind::AdminApiKey => ops::LIST_ADMIN_API_KEYS.fill(&[]),
-        ObjectKind::ProjectApiKey => {
+        Kind::ProjectApiKey => {
             // By default the API lists only keys whose owner still has access: a key absent
             // from that list is not gone.
             query.set("owner_project_access", "any");
-            ops::LIST_PROJECT_API_KEYS.fill(&[p])
         }
-        ObjectKind::File => ops::LIST_FILES.fill(&[]),
-        ObjectKind::ProjectUser => ops::LIST_PROJECT_USERS.fill(&[p]),
-        ObjectKind::ServiceAccount => ops::LIST_PROJECT_SERVICE_ACCOUNTS.fill(&[p]),
-        ObjectKind::ProjectSpendLimit => return None,
-    };
-    Some(path.map(|path| (path, query)))
+        _ => {}
+    }
+    let ids: Vec<&str> = project.into_iter().take(op.placeholders()).collect();
+    Some(op.fill(&ids).map(|path| (path, query)))
 }
 
 /// The snapshot id of a listed item (memberships are `project/item`).
-fn list_target_id(kind: ObjectKind, project: Option<&str>, id: &str) -> String {
-    match (kind, project) {
-        (ObjectKind::ProjectCertificate | ObjectKind::ProjectUser, Some(p)) => format!("{p}/{id}"),
-        _ => id.to_owned(),
+fn list_target_id(kind: Kind, project: Option<&str>, id: &str) -> String {
+    match project {
+        Some(project) => kind.info().record_id(project, id),
+        None => id.to_owned(),
     }
 }

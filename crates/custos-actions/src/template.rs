@@ -2,6 +2,9 @@
 //! they act on: each template declares its parameters, its risk and whether it provisions;
 //! each kind says where the object is re-read and which of its fields must not have changed.
 
+// The objects a remediation acts on are kinds of the registry, whose entries say where an
+// object is re-read and which of its fields must not have changed.
+use custos_model::kind::{Kind, Scope};
 use serde::{Deserialize, Serialize};
 
 /// How much damage a mistaken execution can do.
@@ -13,73 +16,31 @@ pub enum Risk {
     High,
 }
 
-/// An object a remediation acts on, by its snapshot kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ObjectKind {
-    Project,
-    /// An organization certificate.
-    Certificate,
-    /// A certificate's activation in a project (snapshot id `proj/cert`).
-    ProjectCertificate,
-    User,
-    Invite,
-    AdminApiKey,
-    ProjectApiKey,
-    /// A file, readable and deletable only with the project's key.
-    File,
-    /// A project membership (snapshot id `proj/user`).
-    ProjectUser,
-    ServiceAccount,
-    /// A project's hard spend limit (snapshot id: the project id).
-    ProjectSpendLimit,
-}
-
-impl ObjectKind {
+/// What planning and execution ask of a target's kind, read from the kind registry.
+pub trait TargetKind {
     /// The `kind` of its snapshot records.
-    pub fn snapshot_kind(self) -> &'static str {
-        match self {
-            ObjectKind::Project => "project",
-            ObjectKind::Certificate => "certificate",
-            ObjectKind::ProjectCertificate => "project_certificate",
-            ObjectKind::User => "user",
-            ObjectKind::Invite => "invite",
-            ObjectKind::AdminApiKey => "admin_api_key",
-            ObjectKind::ProjectApiKey => "project_api_key",
-            ObjectKind::File => "file",
-            ObjectKind::ProjectUser => "project_user",
-            ObjectKind::ServiceAccount => "service_account",
-            ObjectKind::ProjectSpendLimit => "project_spend_limit",
-        }
-    }
+    fn snapshot_kind(self) -> &'static str;
 
     /// The fields that must read the same at execution as in the snapshot the plan was made
     /// from (dotted paths); anything else may change without making the plan stale.
-    pub fn guarded_fields(self) -> &'static [&'static str] {
-        match self {
-            ObjectKind::Project => &["name", "status"],
-            ObjectKind::Certificate => &["name"],
-            ObjectKind::ProjectCertificate => &["active"],
-            ObjectKind::User => &["role"],
-            ObjectKind::Invite => &["status", "role"],
-            ObjectKind::AdminApiKey => &["name", "owner.id"],
-            ObjectKind::ProjectApiKey => &["name", "owner.type"],
-            ObjectKind::File => &["filename", "purpose", "bytes"],
-            ObjectKind::ProjectUser => &["role"],
-            ObjectKind::ServiceAccount => &["name", "role"],
-            ObjectKind::ProjectSpendLimit => &["threshold_amount"],
-        }
+    fn guarded_fields(self) -> &'static [&'static str];
+
+    /// Whether the object is a project or lives in one (its approval goes to the project's
+    /// owners).
+    fn in_project(self) -> bool;
+}
+
+impl TargetKind for Kind {
+    fn snapshot_kind(self) -> &'static str {
+        self.name()
     }
 
-    /// Whether the object lives in a project (its approval goes to the project's owners).
-    pub fn in_project(self) -> bool {
-        !matches!(
-            self,
-            ObjectKind::Certificate
-                | ObjectKind::User
-                | ObjectKind::Invite
-                | ObjectKind::AdminApiKey
-        )
+    fn guarded_fields(self) -> &'static [&'static str] {
+        self.info().guarded
+    }
+
+    fn in_project(self) -> bool {
+        self == Kind::Project || self.info().scope == Scope::Project
     }
 }
 
@@ -153,7 +114,7 @@ pub struct TemplateSpec {
     pub name: &'static str,
     pub title: &'static str,
     /// The kinds of object it can target; empty for provisioning.
-    pub targets: &'static [ObjectKind],
+    pub targets: &'static [Kind],
     pub risk: Risk,
     pub params: &'static [ParamSpec],
 }
@@ -226,122 +187,121 @@ impl Template {
 
     /// The template's declaration.
     pub fn spec(self) -> TemplateSpec {
-        use ObjectKind as K;
-        let (name, title, targets, risk, params): (_, _, &[ObjectKind], _, &[ParamSpec]) =
-            match self {
-                Template::ArchiveProject => (
-                    "archive-project",
-                    "Archive a project (its keys stop working)",
-                    &[K::Project],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteOrgCertificate => (
-                    "delete-org-certificate",
-                    "Deactivate and delete an organization certificate",
-                    &[K::Certificate],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DeleteProjectCertificate => (
-                    "delete-project-certificate",
-                    "Deactivate a certificate in a project",
-                    &[K::ProjectCertificate],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DeleteUser => (
-                    "delete-user",
-                    "Remove a user from the organization",
-                    &[K::User],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteInvite => (
-                    "delete-invite",
-                    "Delete a pending invite",
-                    &[K::Invite],
-                    Risk::Low,
-                    &[],
-                ),
-                Template::DeleteAdminKey => (
-                    "delete-admin-key",
-                    "Revoke an admin API key",
-                    &[K::AdminApiKey],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteProjectKey => (
-                    "delete-project-key",
-                    "Revoke a project API key",
-                    &[K::ProjectApiKey],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DeleteFile => (
-                    "delete-file",
-                    "Delete a file (with the project's key)",
-                    &[K::File],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::RemoveProjectUser => (
-                    "remove-project-user",
-                    "Remove a user from a project",
-                    &[K::ProjectUser],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::DowngradeOwner => (
-                    "downgrade-owner",
-                    "Downgrade an owner (organization: to reader; project: to member)",
-                    &[K::User, K::ProjectUser],
-                    Risk::High,
-                    &[],
-                ),
-                Template::DeleteServiceAccount => (
-                    "delete-service-account",
-                    "Delete a project service account and its key",
-                    &[K::ServiceAccount],
-                    Risk::Medium,
-                    &[],
-                ),
-                Template::SetProjectSpendLimit => (
-                    "set-project-spend-limit",
-                    "Set a project's monthly hard spend limit",
-                    &[K::Project],
-                    Risk::Medium,
-                    SPEND_LIMIT_PARAMS,
-                ),
-                Template::CreateProject => (
-                    "create-project",
-                    "Create a project",
-                    &[],
-                    Risk::Low,
-                    CREATE_PROJECT_PARAMS,
-                ),
-                Template::CreateAdminKey => (
-                    "create-admin-key",
-                    "Create an admin API key (the secret is shown once, to the requester)",
-                    &[],
-                    Risk::High,
-                    CREATE_ADMIN_KEY_PARAMS,
-                ),
-                Template::UploadOrgCertificate => (
-                    "upload-org-certificate",
-                    "Upload an organization certificate",
-                    &[],
-                    Risk::Medium,
-                    UPLOAD_CERTIFICATE_PARAMS,
-                ),
-                Template::InviteUser => (
-                    "invite-user",
-                    "Invite a user to the organization (optionally to projects)",
-                    &[],
-                    Risk::Medium,
-                    INVITE_PARAMS,
-                ),
-            };
+        use Kind as K;
+        let (name, title, targets, risk, params): (_, _, &[Kind], _, &[ParamSpec]) = match self {
+            Template::ArchiveProject => (
+                "archive-project",
+                "Archive a project (its keys stop working)",
+                &[K::Project],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteOrgCertificate => (
+                "delete-org-certificate",
+                "Deactivate and delete an organization certificate",
+                &[K::Certificate],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DeleteProjectCertificate => (
+                "delete-project-certificate",
+                "Deactivate a certificate in a project",
+                &[K::ProjectCertificate],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DeleteUser => (
+                "delete-user",
+                "Remove a user from the organization",
+                &[K::User],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteInvite => (
+                "delete-invite",
+                "Delete a pending invite",
+                &[K::Invite],
+                Risk::Low,
+                &[],
+            ),
+            Template::DeleteAdminKey => (
+                "delete-admin-key",
+                "Revoke an admin API key",
+                &[K::AdminApiKey],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteProjectKey => (
+                "delete-project-key",
+                "Revoke a project API key",
+                &[K::ProjectApiKey],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DeleteFile => (
+                "delete-file",
+                "Delete a file (with the project's key)",
+                &[K::File],
+                Risk::Medium,
+                &[],
+            ),
+            Template::RemoveProjectUser => (
+                "remove-project-user",
+                "Remove a user from a project",
+                &[K::ProjectUser],
+                Risk::Medium,
+                &[],
+            ),
+            Template::DowngradeOwner => (
+                "downgrade-owner",
+                "Downgrade an owner (organization: to reader; project: to member)",
+                &[K::User, K::ProjectUser],
+                Risk::High,
+                &[],
+            ),
+            Template::DeleteServiceAccount => (
+                "delete-service-account",
+                "Delete a project service account and its key",
+                &[K::ServiceAccount],
+                Risk::Medium,
+                &[],
+            ),
+            Template::SetProjectSpendLimit => (
+                "set-project-spend-limit",
+                "Set a project's monthly hard spend limit",
+                &[K::Project],
+                Risk::Medium,
+                SPEND_LIMIT_PARAMS,
+            ),
+            Template::CreateProject => (
+                "create-project",
+                "Create a project",
+                &[],
+                Risk::Low,
+                CREATE_PROJECT_PARAMS,
+            ),
+            Template::CreateAdminKey => (
+                "create-admin-key",
+                "Create an admin API key (the secret is shown once, to the requester)",
+                &[],
+                Risk::High,
+                CREATE_ADMIN_KEY_PARAMS,
+            ),
+            Template::UploadOrgCertificate => (
+                "upload-org-certificate",
+                "Upload an organization certificate",
+                &[],
+                Risk::Medium,
+                UPLOAD_CERTIFICATE_PARAMS,
+            ),
+            Template::InviteUser => (
+                "invite-user",
+                "Invite a user to the organization (optionally to projects)",
+                &[],
+                Risk::Medium,
+                INVITE_PARAMS,
+            ),
+        };
         TemplateSpec {
             name,
             title,
@@ -405,5 +365,18 @@ mod tests {
             Template::ALL.iter().filter(|t| t.is_provisioning()).count(),
             4
         );
+    }
+
+    /// Every kind a template acts on guards some fields and can be re-read, alone or in its
+    /// list, so that execution can tell whether it changed.
+    #[test]
+    fn every_target_kind_is_guarded_and_readable() {
+        for template in Template::ALL {
+            for kind in template.spec().targets {
+                let info = kind.info();
+                assert!(!kind.guarded_fields().is_empty(), "{template}: {kind}");
+                assert!(info.list.is_some() || info.retrieve.is_some(), "{kind}");
+            }
+        }
     }
 }

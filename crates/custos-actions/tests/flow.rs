@@ -2,9 +2,13 @@
 //! sent), already-gone targets, failures in the middle of a batch and their resumption.
 
 mod common;
+#[path = "flow/plans.rs"]
+mod plans;
 
 use common::{Env, ORG};
 use custos_actions::{ActionError, Clients, ExecutionKeys, TargetStatus, Template};
+use custos_openai::WriteCall;
+use custos_openai::endpoints::operations as ops;
 use custos_store::ActionStatus;
 use secrecy::SecretString;
 use serde_json::json;
@@ -302,13 +306,13 @@ async fn refusals_send_nothing() {
         .approve(&env.alice, changed, &snapshot, env.now, "")
         .await
         .unwrap();
-    env.api()
-        .post::<_, serde_json::Value>(
-            "/organization/projects/proj_etl/spend_limit",
-            &json!({"threshold_amount": 12_300, "currency": "USD", "interval": "month"}),
-        )
-        .await
-        .unwrap();
+    let raise = WriteCall::new(
+        &ops::UPDATE_PROJECT_SPEND_LIMIT,
+        &["proj_etl"],
+        Some(json!({"threshold_amount": 12_300, "currency": "USD", "interval": "month"})),
+    )
+    .unwrap();
+    env.api().send(&raise).await.unwrap();
     let behind_our_back = env.writes();
     let err = actions
         .execute(&env.alice, changed, &env.clients(), env.now)
@@ -389,10 +393,13 @@ async fn a_target_already_gone_is_a_verified_no_op() {
         .approve(&env.alice, id, &snapshot, env.now, "")
         .await
         .unwrap();
-    env.api()
-        .delete::<serde_json::Value>("/organization/projects/proj_claims/api_keys/key_claims_04")
-        .await
-        .unwrap();
+    let revoke = WriteCall::new(
+        &ops::DELETE_PROJECT_API_KEY,
+        &["proj_claims", "key_claims_04"],
+        None,
+    )
+    .unwrap();
+    env.api().send(&revoke).await.unwrap();
     let writes = env.writes();
     let report = actions
         .execute(&env.alice, id, &env.clients(), env.now)
@@ -519,10 +526,8 @@ async fn an_interrupted_run_resumes_without_repeating_deletes() {
         )
         .await
         .unwrap();
-    env.api()
-        .delete::<serde_json::Value>("/organization/invites/invite-demo-expired")
-        .await
-        .unwrap();
+    let withdraw = WriteCall::new(&ops::DELETE_INVITE, &["invite-demo-expired"], None).unwrap();
+    env.api().send(&withdraw).await.unwrap();
     let report = actions
         .execute(&env.alice, id, &env.clients(), env.now)
         .await

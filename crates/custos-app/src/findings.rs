@@ -132,8 +132,12 @@ pub fn sort(findings: &mut [Finding]) {
     });
 }
 
-/// Which lifecycle states a query lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which lifecycle states a query lists; its names (`open`, `resolved`, `suppressed`, `all`)
+/// are the values of `custos findings --status`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumString, strum::IntoStaticStr, strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum StatusFilter {
     Open,
     Resolved,
@@ -142,17 +146,6 @@ pub enum StatusFilter {
 }
 
 impl StatusFilter {
-    /// The filter `--status` names: open, resolved, suppressed or all.
-    pub fn parse(name: &str) -> Option<StatusFilter> {
-        Some(match name {
-            "open" => StatusFilter::Open,
-            "resolved" => StatusFilter::Resolved,
-            "suppressed" => StatusFilter::Suppressed,
-            "all" => StatusFilter::All,
-            _ => return None,
-        })
-    }
-
     fn admits(self, status: &str) -> bool {
         match self {
             StatusFilter::Open => status == "open",

@@ -11,6 +11,7 @@ pub mod api;
 pub mod inventory;
 pub mod kind;
 pub mod money;
+pub mod operations;
 pub mod page;
 pub mod redact;
 pub mod scenario;

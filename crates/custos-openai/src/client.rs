@@ -13,7 +13,7 @@
 //! last body (attempts and the waits between them), one answer at most
 //! [`ClientConfig::max_response_bytes`], one list at most [`ClientConfig::max_list_items`].
 //!
-//! The API key leaves its [`SecretString`] once, in [`Client::new`], to become a header value
+//! The API key leaves its [`SecretString`] once, in [`ReadClient::new`], to become a header value
 //! marked sensitive; nothing else reads it.
 
 use crate::retry::{self, Idempotency};
@@ -25,7 +25,6 @@ use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMa
 use http::{Method, StatusCode};
 use secrecy::zeroize::Zeroize;
 use secrecy::{ExposeSecret, SecretString};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -92,17 +91,6 @@ impl ClientConfig {
     }
 }
 
-/// The outcome of a DELETE.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DeleteOutcome<T> {
-    /// The API deleted the object and answered with this body.
-    Deleted(T),
-    /// The API answered 404: the object is not there, whether an earlier attempt of this
-    /// request deleted it (the answer was lost and the DELETE retried) or it never existed.
-    /// Either way the desired state holds, so this is not an error.
-    AlreadyGone,
-}
-
 /// Counters of one client and its clones, since it was built.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ClientStats {
@@ -116,10 +104,38 @@ pub struct ClientStats {
     pub bytes_received: u64,
 }
 
-/// An Admin API client. Cheap to clone: the clones share the connection pool, the rate
-/// limiter, the concurrency bound, the routes' hold-offs and the counters.
+/// The read half of the Admin API client: GETs only (typed reads in [`crate::endpoints`],
+/// pagination streams, [`ReadClient::get`]). What scans and re-reads hold. Cheap to clone: the
+/// clones share the connection pool, the rate limiter, the concurrency bound, the routes'
+/// hold-offs and the counters.
+///
+/// It cannot send a write (each example names the error it must fail with; rustdoc checks
+/// the code on nightly only, stable checks that it fails): it has no
+/// [`crate::WriteClient::send`],
+///
+/// ```compile_fail,E0599
+/// # async fn scan(client: &custos_openai::ReadClient, call: &custos_openai::WriteCall) {
+/// let _ = client.send(call).await;
+/// # }
+/// ```
+///
+/// its transport's write path is private to custos-openai,
+///
+/// ```compile_fail,E0624
+/// # async fn scan(client: &custos_openai::ReadClient) {
+/// let _ = client.send_write(Default::default(), "/organization/users/u1", None).await;
+/// # }
+/// ```
+///
+/// and it does not turn into a [`crate::WriteClient`]:
+///
+/// ```compile_fail,E0277
+/// # fn scan(client: custos_openai::ReadClient) {
+/// let _: custos_openai::WriteClient = client.into();
+/// # }
+/// ```
 #[derive(Clone)]
-pub struct Client {
+pub struct ReadClient {
     inner: Arc<Inner>,
 }
 
@@ -149,10 +165,10 @@ struct Inner {
     by_endpoint: Mutex<BTreeMap<String, u64>>,
 }
 
-impl fmt::Debug for Client {
+impl fmt::Debug for ReadClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let inner = &self.inner;
-        f.debug_struct("Client")
+        f.debug_struct("ReadClient")
             .field("base_url", &redact::url(&inner.base_url))
             .field("api_key", &"[REDACTED]")
             .field("requests_per_second", &inner.requests_per_second)
@@ -163,10 +179,10 @@ impl fmt::Debug for Client {
     }
 }
 
-impl Client {
+impl ReadClient {
     /// A client for `config`; refuses a base URL that is not http(s), a key that cannot be an
     /// HTTP header, and zero limits. Nothing is sent.
-    pub fn new(config: ClientConfig) -> Result<Client> {
+    pub fn new(config: ClientConfig) -> Result<ReadClient> {
         let base_url = config.base_url.trim_end_matches('/').to_owned();
         // Errors show the URL redacted: a refused one may carry a `?key=` or a user name.
         let shown = redact::url(&base_url);
@@ -220,7 +236,7 @@ impl Client {
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
 
-        Ok(Client {
+        Ok(ReadClient {
             inner: Arc::new(Inner {
                 http,
                 base_url,
@@ -297,59 +313,22 @@ impl Client {
         Ok(reply.value)
     }
 
-    /// POST `body` as JSON to `path`. Retried only when the server surely did not act: the
+    /// Sends a write: a `POST` with `body` (JSON, or empty when `None`) or a `DELETE`, and
+    /// decodes the JSON answer. Only [`crate::WriteClient`] reaches it: a `ReadClient` cannot
+    /// change anything. A write is retried only when the server surely did not act: the
     /// connection was never made, 429, 503 with `Retry-After`, or the server said
     /// `x-should-retry: true`. After a timeout or a 5xx the write may have been applied, so the
     /// error says to read the object before repeating it.
-    pub async fn post<B, T>(&self, path: &str, body: &B) -> Result<T>
-    where
-        B: Serialize + ?Sized + Sync,
-        T: DeserializeOwned,
-    {
-        let body = serde_json::to_vec(body).map_err(|e| {
-            Error::Config(format!(
-                "POST {path}: the request body is not JSON-encodable: {e}"
-            ))
-        })?;
-        self.post_bytes(path, Bytes::from(body)).await
-    }
-
-    /// POST to `path` without a body (e.g. archiving a project).
-    pub async fn post_empty<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.post_bytes(path, Bytes::new()).await
-    }
-
-    /// POST `body` (JSON, or empty).
-    async fn post_bytes<T: DeserializeOwned>(&self, path: &str, body: Bytes) -> Result<T> {
-        let query = Query::new();
-        let mut call = Call::new(Method::POST, path, &query);
-        call.body = Some(body);
-        Ok(self.execute(call, decode_json).await?.value)
-    }
-
-    /// DELETE `path`. A 404 is [`DeleteOutcome::AlreadyGone`], on the first attempt as on a
-    /// retry: after a retry it most likely means an earlier attempt succeeded and its answer
-    /// was lost; on the first attempt the object does not exist. A caller that must tell
-    /// the two apart reads the object first.
-    pub async fn delete<T: DeserializeOwned>(&self, path: &str) -> Result<DeleteOutcome<T>> {
-        self.delete_with_query(path, &Query::new()).await
-    }
-
-    /// DELETE `path` with `query`; see [`Client::delete`].
-    pub async fn delete_with_query<T: DeserializeOwned>(
+    pub(crate) async fn send_write(
         &self,
+        method: Method,
         path: &str,
-        query: &Query,
-    ) -> Result<DeleteOutcome<T>> {
-        // A 404 is final (not retried), so it ends `execute` as soon as it is seen.
-        match self
-            .execute(Call::new(Method::DELETE, path, query), decode_json)
-            .await
-        {
-            Ok(reply) => Ok(DeleteOutcome::Deleted(reply.value)),
-            Err(error) if error.is_not_found() => Ok(DeleteOutcome::AlreadyGone),
-            Err(error) => Err(error),
-        }
+        body: Option<Bytes>,
+    ) -> Result<serde_json::Value> {
+        let query = Query::new();
+        let mut call = Call::new(method, path, &query);
+        call.body = body;
+        Ok(self.execute(call, decode_json).await?.value)
     }
 
     /// `base_url` + `path` + the percent-encoded query. Refused when URL parsing would change
@@ -623,7 +602,7 @@ impl Client {
         Some(until.saturating_duration_since(Instant::now())).filter(|left| !left.is_zero())
     }
 
-    /// Sleeps until the hold-off set on `route` by [`Client::hold_off`] has passed.
+    /// Sleeps until the hold-off set on `route` by [`ReadClient::hold_off`] has passed.
     async fn wait_hold_off(&self, route: &str) {
         // Again after each sleep: another throttled answer may have moved the instant on.
         while let Some(left) = self.hold_off_left(route) {

@@ -10,7 +10,7 @@
 //! cursor is kept to detect loops and the consumer usually keeps the items). A consumer
 //! therefore never mistakes a cut-short list for a complete one.
 
-use crate::{Client, Error, Query, Result};
+use crate::{Error, Query, ReadClient, Result};
 use custos_model::page::{Bucket, BucketPage, IdCursorPage, NextCursorPage};
 use futures::StreamExt;
 use futures::stream::BoxStream;
@@ -59,7 +59,7 @@ struct Style {
     field: &'static str,
 }
 
-impl Client {
+impl ReadClient {
     /// Every item of a style-A list (`{data, first_id, last_id, has_more}`): the next page is
     /// requested with `after` = `last_id`, or the last item's id (see [`NextAfter`]).
     pub fn paginate_id<T: DeserializeOwned + Send + 'static>(

@@ -64,6 +64,29 @@ pub(crate) fn push_segment(out: &mut String, id: &str) -> Result<(), InvalidId> 
     Ok(())
 }
 
+/// The id [`push_segment`] wrote as `segment`; `None` when `segment` holds a `%` not followed by
+/// two hex digits or decodes to something that is not UTF-8. Re-encoding the id gives
+/// `segment` back only when `segment` was written by [`push_segment`].
+pub(crate) fn decode_segment(segment: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(segment.len());
+    let mut rest = segment.as_bytes();
+    while let Some((&byte, tail)) = rest.split_first() {
+        if byte == b'%' {
+            let digits = tail
+                .get(..2)
+                .filter(|d| d.iter().all(u8::is_ascii_hexdigit))?;
+            // Two ASCII hex digits: UTF-8, and at most 0xFF.
+            let hex = std::str::from_utf8(digits).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(byte);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +103,17 @@ mod tests {
         assert_eq!(segment("..."), Ok("...".to_owned()));
         assert_eq!(segment("v1.2"), Ok("v1.2".to_owned()));
         assert_eq!(segment("é").unwrap(), "%C3%A9");
+    }
+
+    #[test]
+    fn a_written_segment_decodes_to_its_id() {
+        for id in ["user 2/x", "a?b#c%d", "...", "é", "proj_1"] {
+            assert_eq!(decode_segment(&segment(id).unwrap()).as_deref(), Some(id));
+        }
+        assert_eq!(decode_segment("%2"), None);
+        assert_eq!(decode_segment("%zz"), None);
+        assert_eq!(decode_segment("%+1"), None);
+        assert_eq!(decode_segment("%FF"), None);
     }
 
     #[test]

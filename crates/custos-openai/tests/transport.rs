@@ -12,8 +12,10 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use custos_model::page::Bucket;
+use custos_openai::endpoints::operations as ops;
 use custos_openai::{
-    Client, ClientConfig, DeleteOutcome, Error, NextAfter, Query, Result, RetryPolicy,
+    ClientConfig, Error, NextAfter, Query, ReadClient, Result, RetryPolicy, WriteCall, WriteClient,
+    WriteOutcome,
 };
 use futures::{StreamExt, TryStreamExt};
 use secrecy::SecretString;
@@ -176,7 +178,7 @@ fn ok() -> Response {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Client helpers
+// ReadClient helpers
 // ---------------------------------------------------------------------------------------------
 
 /// Fast retries, so that exhausting them takes milliseconds.
@@ -197,8 +199,21 @@ fn config(base_url: String, key: &str) -> ClientConfig {
     config
 }
 
-fn client(fake: &Fake) -> Client {
-    Client::new(config(fake.base_url(), KEY)).expect("client")
+fn client(fake: &Fake) -> ReadClient {
+    ReadClient::new(config(fake.base_url(), KEY)).expect("client")
+}
+
+fn writer(fake: &Fake) -> WriteClient {
+    WriteClient::new(config(fake.base_url(), KEY)).expect("client")
+}
+
+/// POST `/organization/projects` with `{"name": name}`.
+fn create_project(name: &str) -> WriteCall {
+    WriteCall::new(&ops::CREATE_PROJECT, &[], Some(json!({"name": name}))).expect("a write")
+}
+
+fn delete_user(id: &str) -> WriteCall {
+    WriteCall::new(&ops::DELETE_USER, &[id], None).expect("a write")
 }
 
 #[derive(Debug, Deserialize, PartialEq)]
@@ -211,7 +226,7 @@ struct Item {
     id: String,
 }
 
-async fn get_ok(client: &Client, path: &str) -> Result<Ack> {
+async fn get_ok(client: &ReadClient, path: &str) -> Result<Ack> {
     client.get(path, &Query::new()).await
 }
 
@@ -227,7 +242,7 @@ fn ms(d: Duration) -> u128 {
 async fn sends_bearer_auth_user_agent_and_sdk_style_queries_below_the_base_url() {
     let fake = Fake::start(|_, _| ok()).await;
     // A trailing slash on the base URL is tolerated.
-    let client = Client::new(config(format!("{}/", fake.base_url()), KEY)).expect("client");
+    let client = ReadClient::new(config(format!("{}/", fake.base_url()), KEY)).expect("client");
     assert_eq!(client.base_url(), fake.base_url());
 
     let mut query = Query::new();
@@ -263,16 +278,11 @@ async fn sends_bearer_auth_user_agent_and_sdk_style_queries_below_the_base_url()
 #[tokio::test]
 async fn posts_json_bodies_and_empty_posts() {
     let fake = Fake::start(|_, _| ok()).await;
-    let client = client(&fake);
+    let client = writer(&fake);
 
-    let _: Ack = client
-        .post("/organization/projects", &json!({"name": "Alpha"}))
-        .await
-        .expect("post");
-    let _: Ack = client
-        .post_empty("/organization/projects/proj_1/archive")
-        .await
-        .expect("post_empty");
+    client.send(&create_project("Alpha")).await.expect("post");
+    let archive = WriteCall::new(&ops::ARCHIVE_PROJECT, &["proj_1"], None).expect("a write");
+    client.send(&archive).await.expect("empty post");
 
     let seen = fake.seen();
     assert_eq!(seen[0].method, "POST");
@@ -374,7 +384,7 @@ async fn server_errors_are_retried_until_success() {
     .await;
     let mut config = config(fake.base_url(), KEY);
     config.retry = fast_retries(4);
-    let client = Client::new(config).expect("client");
+    let client = ReadClient::new(config).expect("client");
     assert!(
         get_ok(&client, "/organization/users")
             .await
@@ -553,8 +563,8 @@ async fn a_body_of_the_wrong_shape_is_not_retried() {
 async fn posts_are_retried_only_when_the_server_surely_did_not_act() {
     // 500 on a write: the object may exist now; repeating could create a second one.
     let fake = Fake::start(|_, _| api_error(500, "server_error", "x", "boom")).await;
-    let error = client(&fake)
-        .post::<_, Ack>("/organization/projects", &json!({"name": "A"}))
+    let error = writer(&fake)
+        .send(&create_project("A"))
         .await
         .expect_err("500");
     assert_eq!(error.status(), Some(500));
@@ -567,17 +577,17 @@ async fn posts_are_retried_only_when_the_server_surely_did_not_act() {
         _ => ok(),
     })
     .await;
-    let answer: Ack = client(&fake)
-        .post("/organization/projects", &json!({"name": "A"}))
+    let answer = writer(&fake)
+        .send(&create_project("A"))
         .await
         .expect("retried");
-    assert!(answer.ok);
+    assert_eq!(answer, WriteOutcome::Applied(json!({"ok": true})));
     assert_eq!(fake.count(), 3);
 
     // A truncated success body: the write happened, so it is not repeated.
     let fake = Fake::start(|_, _| raw(200, &[], r#"{"ok":"#)).await;
-    let error = client(&fake)
-        .post::<_, Ack>("/organization/projects", &json!({"name": "A"}))
+    let error = writer(&fake)
+        .send(&create_project("A"))
         .await
         .expect_err("decode");
     assert!(matches!(error, Error::Decode { .. }), "{error:?}");
@@ -590,9 +600,12 @@ async fn a_timeout_is_a_transport_error_after_retries() {
     let mut config = config(fake.base_url(), KEY);
     config.timeout = Duration::from_millis(100);
     config.retry = fast_retries(1);
-    let error = get_ok(&Client::new(config).expect("client"), "/organization/users")
-        .await
-        .expect_err("timeout");
+    let error = get_ok(
+        &ReadClient::new(config).expect("client"),
+        "/organization/users",
+    )
+    .await
+    .expect_err("timeout");
     let Error::Transport {
         method,
         path,
@@ -860,35 +873,27 @@ async fn delete_outcomes() {
         _ => api_error(404, "invalid_request_error", "not_found", "No such user"),
     })
     .await;
-    let client = client(&fake);
+    let client = writer(&fake);
 
-    let deleted: DeleteOutcome<Item> = client.delete("/organization/users/u1").await.expect("200");
-    assert_eq!(deleted, DeleteOutcome::Deleted(Item { id: "u1".into() }));
+    let deleted = client.send(&delete_user("u1")).await.expect("200");
+    let WriteOutcome::Applied(answer) = deleted else {
+        panic!("expected the deleted object, got {deleted:?}");
+    };
+    assert_eq!(
+        serde_json::from_value::<Item>(answer).expect("an item"),
+        Item { id: "u1".into() }
+    );
 
     // A 404 on the first attempt: the object is not there, which is what DELETE wants.
-    let gone: DeleteOutcome<Item> = client
-        .delete("/organization/users/nobody")
-        .await
-        .expect("404");
-    assert_eq!(gone, DeleteOutcome::AlreadyGone);
+    let gone = client.send(&delete_user("nobody")).await.expect("404");
+    assert_eq!(gone, WriteOutcome::AlreadyGone);
     assert_eq!(fake.count(), 2);
 
     // 500 (the delete may have happened), then 404 on the retry.
-    let gone: DeleteOutcome<Item> = client
-        .delete("/organization/users/flaky")
-        .await
-        .expect("500, 404");
-    assert_eq!(gone, DeleteOutcome::AlreadyGone);
+    let gone = client.send(&delete_user("flaky")).await.expect("500, 404");
+    assert_eq!(gone, WriteOutcome::AlreadyGone);
     assert_eq!(fake.count(), 4);
     assert!(fake.seen().iter().all(|s| s.method == "DELETE"));
-
-    let mut query = Query::new();
-    query.push("model", "gpt-4o");
-    let _: DeleteOutcome<Item> = client
-        .delete_with_query("/organization/projects/p/permissions", &query)
-        .await
-        .expect("404");
-    assert_eq!(fake.seen()[4].query, "model=gpt-4o");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -900,7 +905,7 @@ async fn concurrency_is_bounded() {
     let fake = Fake::start_slow(Duration::from_millis(50), |_, _| ok()).await;
     let mut config = config(fake.base_url(), KEY);
     config.max_concurrency = 2;
-    let client = Client::new(config).expect("client");
+    let client = ReadClient::new(config).expect("client");
     let results = futures::future::join_all((0..8).map(|_| get_ok(&client, "/x"))).await;
     assert!(results.iter().all(|r| r.is_ok()));
     assert_eq!(fake.shared.max_in_flight.load(Ordering::SeqCst), 2);
@@ -911,7 +916,7 @@ async fn the_rate_limiter_spaces_requests_after_a_burst_of_one_second() {
     let fake = Fake::start(|_, _| ok()).await;
     let mut config = config(fake.base_url(), KEY);
     config.requests_per_second = NonZeroU32::new(5);
-    let client = Client::new(config).expect("client");
+    let client = ReadClient::new(config).expect("client");
     for _ in 0..7 {
         get_ok(&client, "/x").await.expect("get");
     }
@@ -960,7 +965,7 @@ async fn a_throttled_route_holds_back_no_other_route() {
     let mut config = config(fake.base_url(), KEY);
     config.retry.max_retry_after = Duration::from_secs(60);
     config.max_concurrency = 1;
-    let client = Client::new(config).expect("client");
+    let client = ReadClient::new(config).expect("client");
     let first = {
         let client = client.clone();
         tokio::spawn(async move { get_ok(&client, "/first").await })
@@ -993,7 +998,7 @@ async fn a_retry_after_beyond_max_retry_wait_fails_its_request_after_one_attempt
     .await;
     let mut config = config(fake.base_url(), KEY);
     config.retry = RetryPolicy::default();
-    let client = Client::new(config).expect("client");
+    let client = ReadClient::new(config).expect("client");
     let both = async {
         futures::join!(
             get_ok(&client, "/organization/users"),
@@ -1063,7 +1068,7 @@ async fn a_streamed_body_is_cut_off_as_soon_as_it_crosses_max_response_bytes() {
     .await;
     let mut small = config(fake.base_url(), KEY);
     small.max_response_bytes = 1 << 20;
-    let client = Client::new(small).expect("client");
+    let client = ReadClient::new(small).expect("client");
     let error = tokio::time::timeout(
         Duration::from_secs(30),
         get_ok(&client, "/organization/users"),
@@ -1087,7 +1092,7 @@ async fn a_streamed_body_is_cut_off_as_soon_as_it_crosses_max_response_bytes() {
     let mut config = config(within.base_url(), KEY);
     config.max_response_bytes = 12;
     assert!(
-        get_ok(&Client::new(config).expect("client"), "/x")
+        get_ok(&ReadClient::new(config).expect("client"), "/x")
             .await
             .expect("12 bytes")
             .ok
@@ -1111,7 +1116,7 @@ async fn endless_pages_stop_at_max_list_items() {
     .await;
     let mut config = config(fake.base_url(), KEY);
     config.max_list_items = 250;
-    let client = Client::new(config).expect("client");
+    let client = ReadClient::new(config).expect("client");
     let results: Vec<Result<Item>> = tokio::time::timeout(
         Duration::from_secs(30),
         client
@@ -1150,7 +1155,7 @@ async fn a_slowloris_answer_is_bounded_by_max_request_time_across_retries() {
     slow.max_request_time = Duration::from_secs(1);
     slow.max_response_bytes = u64::MAX;
     slow.retry = fast_retries(6);
-    let client = Client::new(slow).expect("client");
+    let client = ReadClient::new(slow).expect("client");
     let error = tokio::time::timeout(
         Duration::from_secs(30),
         get_ok(&client, "/organization/users"),
@@ -1178,7 +1183,7 @@ async fn a_slowloris_answer_is_bounded_by_max_request_time_across_retries() {
     patient.max_response_bytes = u64::MAX;
     let before = fake.count();
     let error = get_ok(
-        &Client::new(patient).expect("client"),
+        &ReadClient::new(patient).expect("client"),
         "/organization/users",
     )
     .await
@@ -1214,7 +1219,8 @@ async fn ids_are_encoded_and_those_that_cannot_name_one_object_are_never_sent() 
             matches!(error, Error::InvalidId { .. }),
             "{id:?}: {error:?}"
         );
-        let error = client.delete_user(id).await.expect_err(id);
+        // A write with such an id cannot even be built.
+        let error = WriteCall::new(&ops::DELETE_USER, &[id], None).expect_err(id);
         assert!(
             matches!(error, Error::InvalidId { .. }),
             "{id:?}: {error:?}"
@@ -1241,8 +1247,9 @@ async fn ids_are_encoded_and_those_that_cannot_name_one_object_are_never_sent() 
     assert_eq!(fake.count(), 0, "nothing was sent");
 
     // Reserved characters stay inside their segment; a dot inside an id is kept.
-    client.delete_user("u/1?x#y%").await.expect("delete");
-    client.delete_user("...").await.expect("delete");
+    let writer = writer(&fake);
+    writer.send(&delete_user("u/1?x#y%")).await.expect("delete");
+    writer.send(&delete_user("...")).await.expect("delete");
     let paths: Vec<String> = fake.seen().into_iter().map(|s| s.path).collect();
     assert_eq!(
         paths,
@@ -1276,7 +1283,7 @@ fn bad_configuration_is_refused_without_echoing_the_key() {
     for (expected, change) in cases {
         let mut config = config("https://api.openai.com/v1".into(), CANARY);
         change(&mut config);
-        let error = Client::new(config).expect_err(expected);
+        let error = ReadClient::new(config).expect_err(expected);
         let text = error.to_string();
         assert!(matches!(error, Error::Config(_)), "{error:?}");
         assert!(
@@ -1286,7 +1293,7 @@ fn bad_configuration_is_refused_without_echoing_the_key() {
         assert!(!text.contains("CANARY") && !format!("{error:?}").contains("CANARY"));
     }
     let empty = config("https://api.openai.com/v1".into(), " ");
-    assert!(Client::new(empty).is_err());
+    assert!(ReadClient::new(empty).is_err());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1354,14 +1361,14 @@ async fn the_canary_key_appears_in_no_error_debug_output_or_log() {
     })
     .await;
     let config = config(fake.base_url(), CANARY);
-    let client = Client::new(config.clone()).expect("client");
+    let client = ReadClient::new(config.clone()).expect("client");
 
     // A port nothing listens on.
     let closed = {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         listener.local_addr().expect("address")
     };
-    let unreachable = Client::new(ClientConfig {
+    let unreachable = ReadClient::new(ClientConfig {
         base_url: format!("http://{closed}/v1"),
         ..config.clone()
     })

@@ -17,12 +17,13 @@ use custos_model::api::{
     UsageKind, UsageResult, User, VectorStore,
 };
 pub use custos_model::inventory::{EndpointFailure, Inventory, ProjectInventory};
+use custos_model::kind::Kind;
 use custos_model::page::Bucket;
 use custos_openai::endpoints::{
     BucketWidth, CostsParams, ListAuditLogs, ListProjectApiKeys, ListProjects, OwnerProjectAccess,
     TimeRange, UsageParams,
 };
-use custos_openai::{Client, Error};
+use custos_openai::{Error, ReadClient};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
@@ -55,7 +56,7 @@ pub struct CollectOptions {
     /// How long the whole collection may take; what is unread then is recorded as failed.
     pub deadline: Duration,
     /// Clients holding project keys, by project id, for files and vector stores.
-    pub project_clients: BTreeMap<String, Client>,
+    pub project_clients: BTreeMap<String, ReadClient>,
     pub progress: Option<Progress>,
 }
 
@@ -271,10 +272,11 @@ impl Tally {
     /// checked: see the module documentation).
     async fn list<T: Identified>(
         &mut self,
-        endpoint: &str,
+        kind: Kind,
         project_id: Option<&str>,
         stream: BoxStream<'static, custos_openai::Result<T>>,
     ) -> Vec<T> {
+        let endpoint = &kind.info().endpoint();
         let read = self.read_all(stream).await.and_then(checked);
         self.keep(endpoint, project_id, read)
     }
@@ -313,12 +315,13 @@ impl Tally {
     /// an owner whose list failed is absent from the map and recorded as a failure.
     async fn per_owner<T: Identified + Send + 'static>(
         &mut self,
-        endpoint: &str,
+        kind: Kind,
         project_id: Option<&str>,
         owners: Vec<String>,
         width: usize,
         list: impl Fn(&str) -> BoxStream<'static, custos_openai::Result<T>>,
     ) -> BTreeMap<String, Vec<T>> {
+        let endpoint = &kind.info().endpoint();
         // Unordered, so that one slow answer does not hold the others' slots; sorted after.
         let this = &*self;
         let mut answers: Vec<(usize, String, Result<Vec<T>, Failure>)> =
@@ -347,10 +350,11 @@ impl Tally {
     /// A singleton: `None` when unset (404), `None` and a recorded failure on other errors.
     async fn optional<T>(
         &mut self,
-        endpoint: &str,
+        kind: Kind,
         project_id: Option<&str>,
         read: impl Future<Output = custos_openai::Result<T>>,
     ) -> Option<T> {
+        let endpoint = &kind.info().endpoint();
         match self.deadline.bound(read).await {
             Ok(Ok(value)) => {
                 self.count(endpoint, project_id, 1);
@@ -400,7 +404,7 @@ impl From<&Error> for Failure {
 /// The organization's lists, the project walks and the time series run at the same time, and
 /// per-object lists (a user's roles) run `project_concurrency` at a time: with latency, a walk
 /// that waited for each answer in turn would use a fraction of the rate limit.
-pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Collected {
+pub async fn collect_inventory(client: &ReadClient, options: &CollectOptions) -> Collected {
     let deadline = options.deadline();
     let ((mut inventory, mut tally), (projects, project_tally), (series, series_tally)) = futures::join!(
         collect_organization(client, options, deadline),
@@ -422,71 +426,59 @@ pub async fn collect_inventory(client: &Client, options: &CollectOptions) -> Col
 
 /// The organization-level lists and settings, and the lists under each user and group.
 async fn collect_organization(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
 ) -> (Inventory, Tally) {
     let mut tally = Tally::new(deadline);
     let mut inventory = Inventory {
         users: tally
-            .list(
-                "GET /organization/users",
-                None,
-                client.list_users(&Default::default()),
-            )
+            .list(Kind::User, None, client.list_users(&Default::default()))
             .await,
         invites: tally
-            .list(
-                "GET /organization/invites",
-                None,
-                client.list_invites(&Default::default()),
-            )
+            .list(Kind::Invite, None, client.list_invites(&Default::default()))
             .await,
         admin_api_keys: tally
             .list(
-                "GET /organization/admin_api_keys",
+                Kind::AdminApiKey,
                 None,
                 client.list_admin_api_keys(&Default::default()),
             )
             .await,
         certificates: tally
             .list(
-                "GET /organization/certificates",
+                Kind::Certificate,
                 None,
                 client.list_organization_certificates(&Default::default()),
             )
             .await,
         groups: tally
-            .list(
-                "GET /organization/groups",
-                None,
-                client.list_groups(&Default::default()),
-            )
+            .list(Kind::Group, None, client.list_groups(&Default::default()))
             .await,
         roles: tally
             .list(
-                "GET /organization/roles",
+                Kind::Role,
                 None,
                 client.list_organization_roles(&Default::default()),
             )
             .await,
         data_retention: tally
             .optional(
-                "GET /organization/data_retention",
+                Kind::DataRetention,
                 None,
                 client.retrieve_organization_data_retention(),
             )
             .await,
         spend_limit: tally
             .optional(
-                "GET /organization/spend_limit",
+                Kind::SpendLimit,
                 None,
                 client.retrieve_organization_spend_limit(),
             )
             .await,
         spend_alerts: tally
             .list(
-                "GET /organization/spend_alerts",
+                Kind::SpendAlert,
                 None,
                 client.list_organization_spend_alerts(&Default::default()),
             )
@@ -497,45 +489,33 @@ async fn collect_organization(
     let user_ids: Vec<String> = inventory.users.iter().map(|u| u.id.clone()).collect();
     let group_ids: Vec<String> = inventory.groups.iter().map(|g| g.id.clone()).collect();
     inventory.user_roles = tally
-        .per_owner(
-            "GET /organization/users/{user_id}/roles",
-            None,
-            user_ids,
-            width,
-            |id| client.list_user_role_assignments(id, &Default::default()),
-        )
+        .per_owner(Kind::UserRole, None, user_ids, width, |id| {
+            client.list_user_role_assignments(id, &Default::default())
+        })
         .await;
     inventory.group_members = tally
-        .per_owner(
-            "GET /organization/groups/{group_id}/users",
-            None,
-            group_ids.clone(),
-            width,
-            |id| client.list_group_users(id, &Default::default()),
-        )
+        .per_owner(Kind::GroupMember, None, group_ids.clone(), width, |id| {
+            client.list_group_users(id, &Default::default())
+        })
         .await;
     inventory.group_roles = tally
-        .per_owner(
-            "GET /organization/groups/{group_id}/roles",
-            None,
-            group_ids,
-            width,
-            |id| client.list_group_role_assignments(id, &Default::default()),
-        )
+        .per_owner(Kind::GroupRole, None, group_ids, width, |id| {
+            client.list_group_role_assignments(id, &Default::default())
+        })
         .await;
     (inventory, tally)
 }
 
 /// Every project, archived ones included, each walked in full.
 async fn collect_projects(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
 ) -> (Vec<ProjectInventory>, Tally) {
     let mut tally = Tally::new(deadline);
     let projects = tally
         .list(
-            "GET /organization/projects",
+            Kind::Project,
             None,
             client.list_projects(&ListProjects {
                 include_archived: true,
@@ -578,7 +558,7 @@ struct Series {
 }
 
 async fn collect_series(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
 ) -> (Series, Tally) {
@@ -639,7 +619,7 @@ fn usage_params(kind: UsageKind, start: i64, end: i64) -> UsageParams {
 }
 
 async fn collect_project(
-    client: &Client,
+    client: &ReadClient,
     options: &CollectOptions,
     deadline: Deadline,
     project: custos_model::api::Project,
@@ -654,14 +634,14 @@ async fn collect_project(
     if !archived {
         inventory.users = tally
             .list(
-                "GET /organization/projects/{project_id}/users",
+                Kind::ProjectUser,
                 pid,
                 client.list_project_users(&id, &Default::default()),
             )
             .await;
         inventory.service_accounts = tally
             .list(
-                "GET /organization/projects/{project_id}/service_accounts",
+                Kind::ServiceAccount,
                 pid,
                 client.list_project_service_accounts(&id, &Default::default()),
             )
@@ -669,7 +649,7 @@ async fn collect_project(
     }
     inventory.api_keys = tally
         .list(
-            "GET /organization/projects/{project_id}/api_keys",
+            Kind::ProjectApiKey,
             pid,
             client.list_project_api_keys(
                 &id,
@@ -682,28 +662,28 @@ async fn collect_project(
         .await;
     inventory.rate_limits = tally
         .list(
-            "GET /organization/projects/{project_id}/rate_limits",
+            Kind::RateLimit,
             pid,
             client.list_project_rate_limits(&id, &Default::default()),
         )
         .await;
     inventory.certificates = tally
         .list(
-            "GET /organization/projects/{project_id}/certificates",
+            Kind::ProjectCertificate,
             pid,
             client.list_project_certificates(&id, &Default::default()),
         )
         .await;
     inventory.groups = tally
         .list(
-            "GET /organization/projects/{project_id}/groups",
+            Kind::ProjectGroup,
             pid,
             client.list_project_groups(&id, &Default::default()),
         )
         .await;
     inventory.roles = tally
         .list(
-            "GET /projects/{project_id}/roles",
+            Kind::ProjectRole,
             pid,
             client.list_project_roles(&id, &Default::default()),
         )
@@ -711,7 +691,7 @@ async fn collect_project(
     let user_ids: Vec<String> = inventory.users.iter().map(|u| u.id.clone()).collect();
     inventory.user_roles = tally
         .per_owner(
-            "GET /projects/{project_id}/users/{user_id}/roles",
+            Kind::ProjectUserRole,
             pid,
             user_ids,
             PER_PROJECT_WIDTH,
@@ -725,7 +705,7 @@ async fn collect_project(
         .collect();
     inventory.group_roles = tally
         .per_owner(
-            "GET /projects/{project_id}/groups/{group_id}/roles",
+            Kind::ProjectGroupRole,
             pid,
             group_ids,
             PER_PROJECT_WIDTH,
@@ -734,35 +714,35 @@ async fn collect_project(
         .await;
     inventory.model_permissions = tally
         .optional(
-            "GET /organization/projects/{project_id}/model_permissions",
+            Kind::ModelPermissions,
             pid,
             client.retrieve_project_model_permissions(&id),
         )
         .await;
     inventory.hosted_tool_permissions = tally
         .optional(
-            "GET /organization/projects/{project_id}/hosted_tool_permissions",
+            Kind::HostedToolPermissions,
             pid,
             client.retrieve_project_hosted_tool_permissions(&id),
         )
         .await;
     inventory.data_retention = tally
         .optional(
-            "GET /organization/projects/{project_id}/data_retention",
+            Kind::ProjectDataRetention,
             pid,
             client.retrieve_project_data_retention(&id),
         )
         .await;
     inventory.spend_limit = tally
         .optional(
-            "GET /organization/projects/{project_id}/spend_limit",
+            Kind::ProjectSpendLimit,
             pid,
             client.retrieve_project_spend_limit(&id),
         )
         .await;
     inventory.spend_alerts = tally
         .list(
-            "GET /organization/projects/{project_id}/spend_alerts",
+            Kind::ProjectSpendAlert,
             pid,
             client.list_project_spend_alerts(&id, &Default::default()),
         )
@@ -771,7 +751,7 @@ async fn collect_project(
         inventory.files = Some(
             tally
                 .list(
-                    "GET /files",
+                    Kind::File,
                     pid,
                     project_client.list_files(&Default::default()),
                 )
@@ -780,7 +760,7 @@ async fn collect_project(
         inventory.vector_stores = Some(
             tally
                 .list(
-                    "GET /vector_stores",
+                    Kind::VectorStore,
                     pid,
                     project_client.list_vector_stores(&Default::default()),
                 )

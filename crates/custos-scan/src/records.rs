@@ -4,13 +4,14 @@
 
 use crate::privacy::scrub;
 use custos_model::inventory::{Inventory, ProjectInventory};
+use custos_model::kind::Kind;
 use serde::Serialize;
 use serde_json::Value;
 
 /// One object of a snapshot.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Record {
-    pub kind: &'static str,
+    pub kind: Kind,
     pub id: String,
     pub project_id: Option<String>,
     pub data: Value,
@@ -23,34 +24,28 @@ struct Sink {
 }
 
 impl Sink {
-    fn push<T: Serialize>(
-        &mut self,
-        kind: &'static str,
-        id: &str,
-        project: Option<&str>,
-        object: &T,
-    ) {
-        // Serializing a derived `Serialize` of JSON-born data cannot fail; a `Null` would only
-        // hide a bug, never a secret.
-        let mut data = serde_json::to_value(object).unwrap_or(Value::Null);
-        scrub(&mut data, self.keep_emails);
-        self.records.push(Record {
-            kind,
-            id: id.to_owned(),
-            project_id: project.map(str::to_owned),
-            data,
-        });
-    }
-
+    /// One record for each of `items`, of `kind`, read per `owner` (see [`custos_model::kind::KindInfo::record_id`]),
+    /// each with its own id given by `own`.
     fn push_all<'a, T: Serialize + 'a>(
         &mut self,
-        kind: &'static str,
+        kind: Kind,
+        owner: &str,
         project: Option<&str>,
         items: impl IntoIterator<Item = &'a T>,
-        id: impl Fn(&T) -> String,
+        own: impl Fn(&T) -> &str,
     ) {
+        let info = kind.info();
         for item in items {
-            self.push(kind, &id(item), project, item);
+            // Serializing a derived `Serialize` of JSON-born data cannot fail; a `Null` would
+            // only hide a bug, never a secret.
+            let mut data = serde_json::to_value(item).unwrap_or(Value::Null);
+            scrub(&mut data, self.keep_emails);
+            self.records.push(Record {
+                kind,
+                id: info.record_id(owner, own(item)),
+                project_id: project.map(str::to_owned),
+                data,
+            });
         }
     }
 }
@@ -61,38 +56,30 @@ pub fn records(org_id: &str, inventory: &Inventory, keep_emails: bool) -> Vec<Re
         records: Vec::new(),
         keep_emails,
     };
-    sink.push_all("user", None, &inventory.users, |u| u.id.clone());
+    let org = org_id;
+    sink.push_all(Kind::User, org, None, &inventory.users, |u| &u.id);
     for (user_id, roles) in &inventory.user_roles {
-        sink.push_all("user_role", None, roles, |r| format!("{user_id}/{}", r.id));
+        sink.push_all(Kind::UserRole, user_id, None, roles, |r| &r.id);
     }
-    sink.push_all("invite", None, &inventory.invites, |i| i.id.clone());
-    sink.push_all("admin_api_key", None, &inventory.admin_api_keys, |k| {
-        k.id.clone()
-    });
-    sink.push_all("certificate", None, &inventory.certificates, |c| {
-        c.id.clone()
-    });
-    sink.push_all("group", None, &inventory.groups, |g| g.id.clone());
+    sink.push_all(Kind::Invite, org, None, &inventory.invites, |i| &i.id);
+    let keys = &inventory.admin_api_keys;
+    sink.push_all(Kind::AdminApiKey, org, None, keys, |k| &k.id);
+    let certificates = &inventory.certificates;
+    sink.push_all(Kind::Certificate, org, None, certificates, |c| &c.id);
+    sink.push_all(Kind::Group, org, None, &inventory.groups, |g| &g.id);
     for (group_id, members) in &inventory.group_members {
-        sink.push_all("group_member", None, members, |m| {
-            format!("{group_id}/{}", m.id)
-        });
+        sink.push_all(Kind::GroupMember, group_id, None, members, |m| &m.id);
     }
     for (group_id, roles) in &inventory.group_roles {
-        sink.push_all("group_role", None, roles, |r| {
-            format!("{group_id}/{}", r.id)
-        });
+        sink.push_all(Kind::GroupRole, group_id, None, roles, |r| &r.id);
     }
-    sink.push_all("role", None, &inventory.roles, |r| r.id.clone());
-    sink.push_all("data_retention", None, &inventory.data_retention, |_| {
-        org_id.to_owned()
-    });
-    sink.push_all("spend_limit", None, &inventory.spend_limit, |_| {
-        org_id.to_owned()
-    });
-    sink.push_all("spend_alert", None, &inventory.spend_alerts, |a| {
-        a.id.clone()
-    });
+    sink.push_all(Kind::Role, org, None, &inventory.roles, |r| &r.id);
+    let retention = &inventory.data_retention;
+    sink.push_all(Kind::DataRetention, org, None, retention, |_| "");
+    let limit = &inventory.spend_limit;
+    sink.push_all(Kind::SpendLimit, org, None, limit, |_| "");
+    let alerts = &inventory.spend_alerts;
+    sink.push_all(Kind::SpendAlert, org, None, alerts, |a| &a.id);
     for project in &inventory.projects {
         project_records(&mut sink, project);
     }
@@ -102,163 +89,87 @@ pub fn records(org_id: &str, inventory: &Inventory, keep_emails: bool) -> Vec<Re
 fn project_records(sink: &mut Sink, p: &ProjectInventory) {
     let id = p.project.id.as_str();
     let scope = Some(id);
-    sink.push("project", id, scope, &p.project);
-    sink.push_all("project_user", scope, &p.users, |u| {
-        format!("{id}/{}", u.id)
-    });
-    sink.push_all("service_account", scope, &p.service_accounts, |s| {
-        s.id.clone()
-    });
-    sink.push_all("project_api_key", scope, &p.api_keys, |k| k.id.clone());
-    sink.push_all("rate_limit", scope, &p.rate_limits, |r| {
-        format!("{id}/{}", r.id)
-    });
-    sink.push_all("project_certificate", scope, &p.certificates, |c| {
-        format!("{id}/{}", c.id)
-    });
-    sink.push_all("project_group", scope, &p.groups, |g| {
-        format!("{id}/{}", g.group_id)
-    });
-    sink.push_all("project_role", scope, &p.roles, |r| r.id.clone());
+    sink.push_all(Kind::Project, id, scope, [&p.project], |p| &p.id);
+    sink.push_all(Kind::ProjectUser, id, scope, &p.users, |u| &u.id);
+    let accounts = &p.service_accounts;
+    sink.push_all(Kind::ServiceAccount, id, scope, accounts, |s| &s.id);
+    sink.push_all(Kind::ProjectApiKey, id, scope, &p.api_keys, |k| &k.id);
+    sink.push_all(Kind::RateLimit, id, scope, &p.rate_limits, |r| &r.id);
+    let certificates = &p.certificates;
+    sink.push_all(Kind::ProjectCertificate, id, scope, certificates, |c| &c.id);
+    sink.push_all(Kind::ProjectGroup, id, scope, &p.groups, |g| &g.group_id);
+    sink.push_all(Kind::ProjectRole, id, scope, &p.roles, |r| &r.id);
     for (user_id, roles) in &p.user_roles {
-        sink.push_all("project_user_role", scope, roles, |r| {
-            format!("{id}/{user_id}/{}", r.id)
-        });
+        let owner = Kind::ProjectUser.info().record_id(id, user_id);
+        sink.push_all(Kind::ProjectUserRole, &owner, scope, roles, |r| &r.id);
     }
     for (group_id, roles) in &p.group_roles {
-        sink.push_all("project_group_role", scope, roles, |r| {
-            format!("{id}/{group_id}/{}", r.id)
-        });
+        let owner = Kind::ProjectGroup.info().record_id(id, group_id);
+        sink.push_all(Kind::ProjectGroupRole, &owner, scope, roles, |r| &r.id);
     }
-    sink.push_all("model_permissions", scope, &p.model_permissions, |_| {
-        id.to_owned()
-    });
-    sink.push_all(
-        "hosted_tool_permissions",
-        scope,
-        &p.hosted_tool_permissions,
-        |_| id.to_owned(),
-    );
-    sink.push_all("project_data_retention", scope, &p.data_retention, |_| {
-        id.to_owned()
-    });
-    sink.push_all("project_spend_limit", scope, &p.spend_limit, |_| {
-        id.to_owned()
-    });
-    sink.push_all("project_spend_alert", scope, &p.spend_alerts, |a| {
-        a.id.clone()
-    });
-    sink.push_all("file", scope, p.files.iter().flatten(), |f| f.id.clone());
-    sink.push_all(
-        "vector_store",
-        scope,
-        p.vector_stores.iter().flatten(),
-        |v| v.id.clone(),
-    );
+    let models = &p.model_permissions;
+    sink.push_all(Kind::ModelPermissions, id, scope, models, |_| "");
+    let tools = &p.hosted_tool_permissions;
+    sink.push_all(Kind::HostedToolPermissions, id, scope, tools, |_| "");
+    let retention = &p.data_retention;
+    sink.push_all(Kind::ProjectDataRetention, id, scope, retention, |_| "");
+    let limit = &p.spend_limit;
+    sink.push_all(Kind::ProjectSpendLimit, id, scope, limit, |_| "");
+    let alerts = &p.spend_alerts;
+    sink.push_all(Kind::ProjectSpendAlert, id, scope, alerts, |a| &a.id);
+    let files = p.files.iter().flatten();
+    sink.push_all(Kind::File, id, scope, files, |f| &f.id);
+    let stores = p.vector_stores.iter().flatten();
+    sink.push_all(Kind::VectorStore, id, scope, stores, |v| &v.id);
 }
 
-/// Every object kind a snapshot holds, with the endpoint path (method `GET`) that provides it.
-/// A kind fetched per owning object (roles of a user) is also unknown when its owner's list
-/// failed; [`endpoint_kinds`] follows that.
-pub const KINDS: &[(&str, &str)] = &[
-    ("user", "/organization/users"),
-    ("user_role", "/organization/users/{user_id}/roles"),
-    ("invite", "/organization/invites"),
-    ("admin_api_key", "/organization/admin_api_keys"),
-    ("certificate", "/organization/certificates"),
-    ("group", "/organization/groups"),
-    ("group_member", "/organization/groups/{group_id}/users"),
-    ("group_role", "/organization/groups/{group_id}/roles"),
-    ("role", "/organization/roles"),
-    ("data_retention", "/organization/data_retention"),
-    ("spend_limit", "/organization/spend_limit"),
-    ("spend_alert", "/organization/spend_alerts"),
-    ("project", "/organization/projects"),
-    ("project_user", "/organization/projects/{project_id}/users"),
-    (
-        "service_account",
-        "/organization/projects/{project_id}/service_accounts",
-    ),
-    (
-        "project_api_key",
-        "/organization/projects/{project_id}/api_keys",
-    ),
-    (
-        "rate_limit",
-        "/organization/projects/{project_id}/rate_limits",
-    ),
-    (
-        "project_certificate",
-        "/organization/projects/{project_id}/certificates",
-    ),
-    (
-        "project_group",
-        "/organization/projects/{project_id}/groups",
-    ),
-    ("project_role", "/projects/{project_id}/roles"),
-    (
-        "project_user_role",
-        "/projects/{project_id}/users/{user_id}/roles",
-    ),
-    (
-        "project_group_role",
-        "/projects/{project_id}/groups/{group_id}/roles",
-    ),
-    (
-        "model_permissions",
-        "/organization/projects/{project_id}/model_permissions",
-    ),
-    (
-        "hosted_tool_permissions",
-        "/organization/projects/{project_id}/hosted_tool_permissions",
-    ),
-    (
-        "project_data_retention",
-        "/organization/projects/{project_id}/data_retention",
-    ),
-    (
-        "project_spend_limit",
-        "/organization/projects/{project_id}/spend_limit",
-    ),
-    (
-        "project_spend_alert",
-        "/organization/projects/{project_id}/spend_alerts",
-    ),
-    ("file", "/files"),
-    ("vector_store", "/vector_stores"),
-];
-
-/// The kinds that become unknown when `endpoint` (`GET /path/{template}`) fails: its own, and
-/// those fetched per object it lists (a failed project list hides every project kind).
+/// The kinds that become unknown when `endpoint` (`GET /path/{template}`) fails: those it
+/// provides, and those read per object it lists (a failed project list hides every project
+/// kind); for the time series, their names.
 pub fn endpoint_kinds(endpoint: &str) -> Vec<String> {
     let path = endpoint.split_once(' ').map_or(endpoint, |(_, path)| path);
-    let owned = |prefix: &str| {
-        KINDS
-            .iter()
-            .filter(|(_, p)| *p == path || (p.starts_with(prefix) && p.len() > prefix.len()))
-            .map(|(kind, _)| (*kind).to_owned())
-            .collect::<Vec<_>>()
-    };
     match path {
-        "/organization/projects" => KINDS
-            .iter()
-            .filter(|(_, p)| {
-                p.contains("{project_id}")
-                    || *p == path
-                    || p.starts_with("/files")
-                    || p.starts_with("/vector_stores")
-            })
-            .map(|(kind, _)| (*kind).to_owned())
-            .collect(),
-        "/organization/users" => owned("/organization/users/"),
-        "/organization/groups" => owned("/organization/groups/"),
-        "/organization/projects/{project_id}/users" => owned("/projects/{project_id}/users/"),
-        "/organization/projects/{project_id}/groups" => owned("/projects/{project_id}/groups/"),
         "/organization/audit_logs" => vec!["audit_event".to_owned()],
         "/organization/costs" => vec!["cost".to_owned()],
         usage if usage.starts_with("/organization/usage/") => {
             vec![format!("usage/{}", &usage["/organization/usage/".len()..])]
         }
-        _ => owned(path),
+        _ => Kind::ALL
+            .iter()
+            .filter(|kind| kind.info().source().path == path)
+            .flat_map(|kind| std::iter::once(*kind).chain(kind.descendants()))
+            .map(|kind| kind.name().to_owned())
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_list_hides_its_kind_and_those_read_per_its_objects() {
+        let kinds = |endpoint| endpoint_kinds(endpoint);
+        assert_eq!(kinds("GET /organization/users"), ["user", "user_role"]);
+        assert_eq!(
+            kinds("GET /organization/groups"),
+            ["group", "group_member", "group_role"]
+        );
+        assert_eq!(
+            kinds("GET /organization/projects/{project_id}/users"),
+            ["project_user", "project_user_role"]
+        );
+        let projects = kinds("GET /organization/projects");
+        assert_eq!(projects.len(), 17);
+        assert_eq!(projects[0], "project");
+        assert!(projects.contains(&"vector_store".to_owned()));
+        assert_eq!(kinds("GET /organization/spend_limit"), ["spend_limit"]);
+        assert_eq!(kinds("GET /files"), ["file"]);
+        assert_eq!(kinds("GET /organization/audit_logs"), ["audit_event"]);
+        assert_eq!(
+            kinds("GET /organization/usage/completions"),
+            ["usage/completions"]
+        );
+        assert!(kinds("GET /organization/nowhere").is_empty());
     }
 }

@@ -12,8 +12,9 @@ use crate::collect::{CollectOptions, Collected, DAY, Windows, collect_inventory,
 use crate::records::{Record, endpoint_kinds, records};
 use custos_model::api::{AuditLog, CostResult, UsageKind, UsageResult};
 use custos_model::inventory::EndpointFailure;
+use custos_model::kind::Kind;
 use custos_model::page::Bucket;
-use custos_openai::Client;
+use custos_openai::ReadClient;
 use custos_store::{
     AuditEventRecord, CostRecord, EndpointRun, ObjectRecord, ScanId, ScanStatus, Store, UsageRecord,
 };
@@ -92,7 +93,7 @@ pub struct ScanOptions {
     /// Keep email addresses instead of their hashes.
     pub keep_emails: bool,
     /// Clients holding project keys, by project id.
-    pub project_clients: BTreeMap<String, Client>,
+    pub project_clients: BTreeMap<String, ReadClient>,
     /// Progress of the walk: (what, done, total).
     pub progress: Option<crate::collect::Progress>,
     pub checkpoint: Option<Checkpoint>,
@@ -171,7 +172,7 @@ pub enum ScanError {
 
 /// Scans organization `org_id` through `client` into `store`.
 pub async fn scan(
-    client: &Client,
+    client: &ReadClient,
     store: &dyn Store,
     org_id: &str,
     org_name: Option<&str>,
@@ -432,7 +433,11 @@ fn requests_since(
 /// exactly which objects are unknown, and one per project for the project-key endpoints, so
 /// that a project whose files were read is told from one without a key.
 fn endpoint_runs(collected: &Collected, requests: &BTreeMap<String, u64>) -> Vec<EndpointRun> {
-    let per_project = |endpoint: &str| endpoint == "GET /files" || endpoint == "GET /vector_stores";
+    let per_project = |endpoint: &str| {
+        Kind::ALL
+            .iter()
+            .any(|kind| kind.info().needs_project_key() && kind.info().endpoint() == endpoint)
+    };
     let mut items: BTreeMap<(&str, Option<&str>), u64> = BTreeMap::new();
     for ((endpoint, project), n) in &collected.items {
         let scope = project.as_deref().filter(|_| per_project(endpoint));
@@ -499,25 +504,22 @@ fn endpoint_runs(collected: &Collected, requests: &BTreeMap<String, u64>) -> Vec
 /// the store would refuse for the whole scan), and fails the endpoint of that kind instead:
 /// which of the two is the object is unknown.
 fn drop_colliding(records: &mut Vec<Record>) -> Vec<EndpointFailure> {
-    let mut seen: BTreeMap<(&str, &str), usize> = BTreeMap::new();
+    let mut seen: BTreeMap<(Kind, &str), usize> = BTreeMap::new();
     for record in records.iter() {
         *seen.entry((record.kind, record.id.as_str())).or_insert(0) += 1;
     }
-    let colliding: BTreeSet<(String, String)> = seen
+    let colliding: BTreeSet<(Kind, String)> = seen
         .into_iter()
         .filter(|(_, n)| *n > 1)
-        .map(|((kind, id), _)| (kind.to_owned(), id.to_owned()))
+        .map(|((kind, id), _)| (kind, id.to_owned()))
         .collect();
     if colliding.is_empty() {
         return Vec::new();
     }
-    records.retain(|r| !colliding.contains(&(r.kind.to_owned(), r.id.clone())));
+    records.retain(|r| !colliding.contains(&(r.kind, r.id.clone())));
     let mut failures: BTreeMap<&str, EndpointFailure> = BTreeMap::new();
     for (kind, id) in &colliding {
-        let path = crate::records::KINDS
-            .iter()
-            .find(|(k, _)| k == kind)
-            .map_or("", |(_, path)| *path);
+        let path = kind.info().source().path;
         failures.entry(path).or_insert_with(|| EndpointFailure {
             endpoint: format!("GET {path}"),
             project_id: None,
@@ -533,7 +535,7 @@ fn drop_colliding(records: &mut Vec<Record>) -> Vec<EndpointFailure> {
 
 fn object_record(record: &Record) -> ObjectRecord {
     ObjectRecord {
-        kind: record.kind.to_owned(),
+        kind: record.kind.name().to_owned(),
         id: record.id.clone(),
         project_id: record.project_id.clone(),
         data: record.data.clone(),

@@ -5,6 +5,7 @@
 use crate::scan::streams;
 use custos_model::api::{AuditLog, CostResult, UsageKind, UsageResult};
 use custos_model::inventory::{Coverage, EndpointFailure, Inventory, ProjectInventory, Snapshot};
+use custos_model::kind::Kind;
 use custos_model::page::Bucket;
 use custos_store::{ObjectRecord, ScanRun, Store, UsageRecord};
 use serde::de::DeserializeOwned;
@@ -117,16 +118,17 @@ pub async fn coverage(
 /// scan records those reads per project.
 fn mark_files_read(inventory: &mut Inventory, run: &ScanRun) {
     for project in &mut inventory.projects {
-        let read = |path: &str| {
+        let read = |kind: Kind| {
+            let path = kind.info().source().path;
             run.endpoints.iter().any(|e| {
                 e.ok && e.endpoint == format!("GET {path}")
                     && e.scope.as_deref() == Some(project.project.id.as_str())
             })
         };
-        if read("/files") {
+        if read(Kind::File) {
             project.files.get_or_insert_with(Vec::new);
         }
-        if read("/vector_stores") {
+        if read(Kind::VectorStore) {
             project.vector_stores.get_or_insert_with(Vec::new);
         }
     }
@@ -206,95 +208,83 @@ fn usage_buckets(rows: Vec<UsageRecord>) -> Result<Vec<Bucket<UsageResult>>, Rec
 }
 
 /// The inventory of a snapshot's objects: the inverse of [`crate::records::records`] (lists
-/// in the store's order, by id).
+/// in the store's order, by id). Projects are read first, so that the objects inside one find
+/// it wherever the store lists them.
 pub fn inventory_from_records(records: &[ObjectRecord]) -> Result<Inventory, RecordError> {
     let mut inventory = Inventory::default();
     let mut projects: BTreeMap<String, ProjectInventory> = BTreeMap::new();
-    let mut scoped: Vec<&ObjectRecord> = Vec::new();
-    for record in records {
-        let data = || record.data.clone();
-        // Composite ids are `owner/item`.
-        let owner = || id_part(&record.id, 0);
-        macro_rules! put {
-            ($target:expr) => {
-                $target.push(decode(&record.kind, &record.id, data())?)
-            };
-        }
-        match record.kind.as_str() {
-            "user" => put!(inventory.users),
-            "user_role" => put!(inventory.user_roles.entry(owner()).or_default()),
-            "invite" => put!(inventory.invites),
-            "admin_api_key" => put!(inventory.admin_api_keys),
-            "certificate" => put!(inventory.certificates),
-            "group" => put!(inventory.groups),
-            "group_member" => put!(inventory.group_members.entry(owner()).or_default()),
-            "group_role" => put!(inventory.group_roles.entry(owner()).or_default()),
-            "role" => put!(inventory.roles),
-            "data_retention" => {
-                inventory.data_retention = Some(decode(&record.kind, &record.id, data())?)
-            }
-            "spend_limit" => {
-                inventory.spend_limit = Some(decode(&record.kind, &record.id, data())?)
-            }
-            "spend_alert" => put!(inventory.spend_alerts),
-            "project" => {
-                let project = decode(&record.kind, &record.id, data())?;
-                projects.insert(record.id.clone(), ProjectInventory::new(project));
-            }
-            _ => scoped.push(record),
-        }
+    for record in records.iter().filter(|r| r.kind == Kind::Project.name()) {
+        let project = decode(&record.kind, &record.id, record.data.clone())?;
+        projects.insert(record.id.clone(), ProjectInventory::new(project));
     }
-    for record in scoped {
-        let orphan = || RecordError {
+    for record in records {
+        let error = |message: String| RecordError {
             kind: record.kind.clone(),
             id: record.id.clone(),
-            message: format!(
+            message,
+        };
+        let kind: Kind = record
+            .kind
+            .parse()
+            .map_err(|_| error("unknown object kind".into()))?;
+        // Composite ids are `owner/item` in the organization, `project/owner/item` in a
+        // project.
+        let owner = |n| id_part(&record.id, n);
+        let orphan = || {
+            error(format!(
                 "its project {:?} is not in the snapshot",
                 record.project_id.as_deref().unwrap_or("(none)")
-            ),
+            ))
         };
-        let project = record
-            .project_id
-            .as_ref()
-            .and_then(|id| projects.get_mut(id))
-            .ok_or_else(orphan)?;
-        let data = || record.data.clone();
-        // Composite ids are `project/owner/item`.
-        let owner = || id_part(&record.id, 1);
+        macro_rules! project {
+            () => {
+                record
+                    .project_id
+                    .as_ref()
+                    .and_then(|id| projects.get_mut(id))
+                    .ok_or_else(orphan)?
+            };
+        }
         macro_rules! put {
             ($target:expr) => {
-                $target.push(decode(&record.kind, &record.id, data())?)
+                $target.push(decode(&record.kind, &record.id, record.data.clone())?)
             };
         }
         macro_rules! set {
             ($target:expr) => {
-                $target = Some(decode(&record.kind, &record.id, data())?)
+                $target = Some(decode(&record.kind, &record.id, record.data.clone())?)
             };
         }
-        match record.kind.as_str() {
-            "project_user" => put!(project.users),
-            "service_account" => put!(project.service_accounts),
-            "project_api_key" => put!(project.api_keys),
-            "rate_limit" => put!(project.rate_limits),
-            "project_certificate" => put!(project.certificates),
-            "project_group" => put!(project.groups),
-            "project_role" => put!(project.roles),
-            "project_user_role" => put!(project.user_roles.entry(owner()).or_default()),
-            "project_group_role" => put!(project.group_roles.entry(owner()).or_default()),
-            "model_permissions" => set!(project.model_permissions),
-            "hosted_tool_permissions" => set!(project.hosted_tool_permissions),
-            "project_data_retention" => set!(project.data_retention),
-            "project_spend_limit" => set!(project.spend_limit),
-            "project_spend_alert" => put!(project.spend_alerts),
-            "file" => put!(project.files.get_or_insert_with(Vec::new)),
-            "vector_store" => put!(project.vector_stores.get_or_insert_with(Vec::new)),
-            other => {
-                return Err(RecordError {
-                    kind: other.to_owned(),
-                    id: record.id.clone(),
-                    message: "unknown object kind".into(),
-                });
-            }
+        match kind {
+            Kind::Project => {}
+            Kind::User => put!(inventory.users),
+            Kind::UserRole => put!(inventory.user_roles.entry(owner(0)).or_default()),
+            Kind::Invite => put!(inventory.invites),
+            Kind::AdminApiKey => put!(inventory.admin_api_keys),
+            Kind::Certificate => put!(inventory.certificates),
+            Kind::Group => put!(inventory.groups),
+            Kind::GroupMember => put!(inventory.group_members.entry(owner(0)).or_default()),
+            Kind::GroupRole => put!(inventory.group_roles.entry(owner(0)).or_default()),
+            Kind::Role => put!(inventory.roles),
+            Kind::DataRetention => set!(inventory.data_retention),
+            Kind::SpendLimit => set!(inventory.spend_limit),
+            Kind::SpendAlert => put!(inventory.spend_alerts),
+            Kind::ProjectUser => put!(project!().users),
+            Kind::ServiceAccount => put!(project!().service_accounts),
+            Kind::ProjectApiKey => put!(project!().api_keys),
+            Kind::RateLimit => put!(project!().rate_limits),
+            Kind::ProjectCertificate => put!(project!().certificates),
+            Kind::ProjectGroup => put!(project!().groups),
+            Kind::ProjectRole => put!(project!().roles),
+            Kind::ProjectUserRole => put!(project!().user_roles.entry(owner(1)).or_default()),
+            Kind::ProjectGroupRole => put!(project!().group_roles.entry(owner(1)).or_default()),
+            Kind::ModelPermissions => set!(project!().model_permissions),
+            Kind::HostedToolPermissions => set!(project!().hosted_tool_permissions),
+            Kind::ProjectDataRetention => set!(project!().data_retention),
+            Kind::ProjectSpendLimit => set!(project!().spend_limit),
+            Kind::ProjectSpendAlert => put!(project!().spend_alerts),
+            Kind::File => put!(project!().files.get_or_insert_with(Vec::new)),
+            Kind::VectorStore => put!(project!().vector_stores.get_or_insert_with(Vec::new)),
         }
     }
     inventory.projects = projects.into_values().collect();

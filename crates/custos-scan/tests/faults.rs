@@ -1,7 +1,7 @@
 //! Issue 3 acceptance: the client walking the simulator under faults and a tight rate limit
 //! collects exactly what a fault-free walk collects.
 
-use custos_openai::{Client, ClientConfig, RetryPolicy};
+use custos_openai::{ClientConfig, ReadClient, RetryPolicy};
 use custos_scan::collect::{CollectOptions, Collected, collect_inventory};
 use custos_sim::generate::{GenerateOptions, generate};
 use custos_sim::server::{SimConfig, Simulator};
@@ -53,7 +53,7 @@ async fn collect(
     let mut config = ClientConfig::new(running.base_url(), key);
     config.retry = retry;
     config.requests_per_second = rps.and_then(std::num::NonZeroU32::new);
-    let client = Client::new(config).expect("client");
+    let client = ReadClient::new(config).expect("client");
     let options = CollectOptions::new(NOW, 10);
     let collected = collect_inventory(&client, &options).await;
     let served = running.simulator().stats();

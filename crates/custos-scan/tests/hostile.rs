@@ -8,7 +8,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use custos_model::api::UsageKind;
-use custos_openai::{Client, ClientConfig, RetryPolicy};
+use custos_openai::{ClientConfig, ReadClient, RetryPolicy};
 use custos_scan::scan::{ScanOptions, ScanSummary, scan};
 use custos_store::{ScanStatus, Store};
 use secrecy::SecretString;
@@ -126,7 +126,7 @@ fn healthy(path: &str, _query: Option<&str>, _n: usize) -> Option<Response> {
     }
 }
 
-fn client(base_url: &str, tune: impl FnOnce(&mut ClientConfig)) -> Client {
+fn client(base_url: &str, tune: impl FnOnce(&mut ClientConfig)) -> ReadClient {
     let mut config = ClientConfig::new(base_url, SecretString::from("sk-admin-hostile-test"));
     config.timeout = Duration::from_secs(5);
     config.retry = RetryPolicy {
@@ -136,11 +136,11 @@ fn client(base_url: &str, tune: impl FnOnce(&mut ClientConfig)) -> Client {
         ..RetryPolicy::default()
     };
     tune(&mut config);
-    Client::new(config).expect("client")
+    ReadClient::new(config).expect("client")
 }
 
 async fn scan_with(
-    client: &Client,
+    client: &ReadClient,
     store: &dyn Store,
     tune: impl FnOnce(&mut ScanOptions),
 ) -> ScanSummary {

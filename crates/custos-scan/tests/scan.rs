@@ -4,18 +4,20 @@
 //! a stored scan reads back as the inventory it came from.
 
 use custos_model::api::UsageKind;
+use custos_model::kind::{IdRule, Kind, Scope};
 use custos_model::scenario::Scenario;
-use custos_openai::{Client, ClientConfig, RetryPolicy};
+use custos_openai::{ClientConfig, ReadClient, RetryPolicy};
 use custos_scan::collect::start_of_day;
 use custos_scan::records::records;
 use custos_scan::scan::{ScanOptions, scan};
 use custos_scan::snapshot::load_snapshot;
 use custos_sim::generate::{GenerateOptions, generate};
 use custos_sim::server::{RunningSimulator, SimConfig, Simulator};
-use custos_store::ScanStatus;
+use custos_store::{ObjectRecord, ScanStatus};
 use secrecy::SecretString;
 use serde::Serialize;
 use serde_json::Value;
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 const NOW: i64 = 1_795_132_800; // 2026-11-20T00:00:00Z
@@ -54,7 +56,7 @@ async fn serve(scenario: &Scenario, config: SimConfig) -> RunningSimulator {
         .expect("simulator")
 }
 
-fn client(sim: &RunningSimulator, key: SecretString, rps: Option<u32>) -> Client {
+fn client(sim: &RunningSimulator, key: SecretString, rps: Option<u32>) -> ReadClient {
     let mut config = ClientConfig::new(sim.base_url(), key);
     config.requests_per_second = rps.and_then(std::num::NonZeroU32::new);
     config.max_concurrency = 8;
@@ -64,7 +66,7 @@ fn client(sim: &RunningSimulator, key: SecretString, rps: Option<u32>) -> Client
         max_backoff: Duration::from_millis(500),
         ..RetryPolicy::default()
     };
-    Client::new(config).expect("client")
+    ReadClient::new(config).expect("client")
 }
 
 fn options(now: i64) -> ScanOptions {
@@ -320,6 +322,14 @@ async fn a_stored_scan_reads_back_as_the_inventory_it_came_from() {
     assert_eq!(summary.status, ScanStatus::Complete);
     let run = store.scan(summary.scan_id).await.unwrap().unwrap();
     let snapshot = load_snapshot(store.as_ref(), &run, 400).await.unwrap();
+    // The demo defines no project roles.
+    let no_project_roles = [
+        Kind::ProjectRole,
+        Kind::ProjectUserRole,
+        Kind::ProjectGroupRole,
+    ];
+    let objects = store.objects(run.id, None).await.unwrap();
+    records_follow_the_registry(&org.id, &objects, &no_project_roles);
 
     let direct = custos_scan::collect::collect_inventory(
         &admin,
@@ -351,6 +361,36 @@ async fn a_stored_scan_reads_back_as_the_inventory_it_came_from() {
         by_id(&direct.inventory.audit_logs)
     );
     assert!(snapshot.failures.is_empty());
+}
+
+/// The stored objects of a scan are of the registry's kinds, every one but `absent`, each in the
+/// scope and under the id its entry says.
+fn records_follow_the_registry(org_id: &str, objects: &[ObjectRecord], absent: &[Kind]) {
+    let mut seen = BTreeSet::new();
+    for object in objects {
+        let kind: Kind = object.kind.parse().expect("a kind of the registry");
+        let info = kind.info();
+        let what = format!("{kind} {}", object.id);
+        seen.insert(kind);
+        let in_project = info.scope == Scope::Project || kind == Kind::Project;
+        assert_eq!(object.project_id.is_some(), in_project, "{what}");
+        let ancestors = std::iter::successors(info.parent, |p| p.info().parent).count();
+        let parts: Vec<&str> = object.id.split('/').collect();
+        match info.id {
+            IdRule::Own => assert_eq!(parts.len(), 1, "{what}"),
+            IdRule::UnderParent => assert_eq!(parts.len(), ancestors + 1, "{what}"),
+            IdRule::Owner => {
+                let owner = object.project_id.as_deref().unwrap_or(org_id);
+                assert_eq!(object.id, owner, "{what}");
+            }
+        }
+    }
+    let missing: Vec<Kind> = Kind::ALL
+        .iter()
+        .copied()
+        .filter(|k| !seen.contains(k))
+        .collect();
+    assert_eq!(missing, absent, "kinds the scan recorded no object of");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -110,8 +110,8 @@ async fn findings(
         project: params.get("project").map(str::to_owned),
         status: params
             .parsed("status", |t| {
-                StatusFilter::parse(t)
-                    .ok_or_else(|| "give open, resolved, suppressed or all".to_owned())
+                t.parse::<StatusFilter>()
+                    .map_err(|_| "give open, resolved, suppressed or all".to_owned())
             })?
             .unwrap_or(StatusFilter::Open),
     };

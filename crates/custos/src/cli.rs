@@ -5,11 +5,14 @@
 //! [`custos_model::unix::parse_time`]. A value outside is a usage error naming the flag and the
 //! range, never a panic or an overflow further in.
 
-use clap::builder::RangedU64ValueParser;
+use clap::builder::{PossibleValue, PossibleValuesParser, RangedU64ValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use custos_app::findings::StatusFilter;
 use custos_model::unix::{TIME_RANGE, parse_time};
+use custos_policy::Severity;
 use std::ops::RangeInclusive;
 use std::path::PathBuf;
+use std::str::FromStr;
 
 /// An organization id given on the command line, held to the rule of `custos.toml`
 /// ([`custos_config::check_organization_id`]): no `/`, `..` or newline reaches a key name or a URL.
@@ -24,6 +27,22 @@ where
     <T as TryFrom<u64>>::Error: std::error::Error + Send + Sync + 'static,
 {
     RangedU64ValueParser::<T>::new().range(range)
+}
+
+/// A flag whose values are the variants of a library's strum enum (`Severity`, `StatusFilter`):
+/// clap lists them in `--help` and in the error for any other value, and the enum's own
+/// `FromStr` turns the accepted name into the value, so the names are spelled once, in the enum.
+fn variant_of<T>() -> impl TypedValueParser<Value = T>
+where
+    T: strum::VariantArray + Copy + Into<&'static str> + FromStr + Send + Sync + 'static,
+    <T as FromStr>::Err: std::error::Error + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(
+        T::VARIANTS
+            .iter()
+            .map(|variant| PossibleValue::new(Into::<&'static str>::into(*variant))),
+    )
+    .try_map(|name| name.parse::<T>())
 }
 
 #[derive(Debug, Parser)]
@@ -60,7 +79,8 @@ pub enum Command {
     Scan(ScanArgs),
     /// The recorded scans, with their status and failed endpoints.
     Scans(ScansArgs),
-    /// Objects of one kind in a snapshot (`custos inventory kinds` lists the kinds).
+    /// Objects of one kind in a snapshot: `inventory kinds`, `inventory show KIND`.
+    #[command(override_usage = "custos inventory <COMMAND>")]
     Inventory(InventoryArgs),
     /// Drift between two snapshots: objects added, removed and changed, with the fields.
     Diff(DiffArgs),
@@ -72,7 +92,8 @@ pub enum Command {
     /// The policy catalogue.
     #[command(subcommand)]
     Policies(PoliciesCommand),
-    /// Segments: named, saved filters (`custos segment list` names them).
+    /// Segments, named and saved filters: `segment list`, `segment show NAME`.
+    #[command(override_usage = "custos segment <COMMAND>")]
     Segment(SegmentArgs),
     /// Approved remediation and provisioning: request, approve, execute, journal.
     #[command(subcommand)]
@@ -83,7 +104,8 @@ pub enum Command {
     /// Signed evidence packs for auditors: keygen, export, verify.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
-    /// Cost and usage reports (`custos report list` names them; `all --out DIR` writes them all).
+    /// Cost and usage reports: `report list`, `report show NAME`, `report all --out DIR`.
+    #[command(override_usage = "custos report <COMMAND>")]
     Report(ReportArgs),
     /// Rerunnable benchmarks of the performance targets (run with --release).
     #[command(subcommand)]
@@ -91,13 +113,21 @@ pub enum Command {
     /// Serve the JSON API and scan every configured organization on a schedule; prints its
     /// URL as the first stdout line.
     Serve(crate::commands::serve::ServerArgs),
+    /// A shell completion script on stdout (e.g. `custos completions bash > /etc/bash_completion.d/custos`).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Manual pages (roff): the top one on stdout, or one per command into a folder.
+    Man {
+        /// The folder to write `custos.1`, `custos-report.1`, `custos-report-show.1`, ... into.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Port for the dashboard (used once the dashboard lands).
-    #[arg(long, default_value_t = 8080)]
-    pub port: u16,
     /// Do not keep serving after printing the results.
     #[arg(long)]
     pub no_serve: bool,
@@ -140,27 +170,100 @@ pub enum Format {
     Csv,
 }
 
+/// How rows are printed.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct FormatArgs {
+    /// The output: a table for people, JSON or CSV for programs.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+/// Whether a command that prints one result prints it for people or for programs.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct JsonArgs {
+    /// Print the result as JSON instead of text.
+    #[arg(long = "json")]
+    pub enabled: bool,
+}
+
+/// The one organization a command acts on or reads.
+#[derive(Debug, Args, Clone)]
+pub struct OrgArgs {
+    /// The organization id (`org-...`); needed only when several are known (to `scan`: in the
+    /// configuration; to the others: in the store).
+    #[arg(long = "org", value_parser = organization_id)]
+    pub id: Option<String>,
+}
+
+/// The organization a listing is narrowed to.
+#[derive(Debug, Args, Clone)]
+pub struct OrgFilterArgs {
+    /// Only this organization (its id; reports also take its name); every one by default.
+    #[arg(long = "org")]
+    pub id: Option<String>,
+}
+
+/// The time an evaluation is made at.
+#[derive(Debug, Args, Clone, Copy)]
+pub struct AsOfArgs {
+    /// Evaluate at this time: RFC 3339 (`2026-11-20T12:00:00Z`) or a date (midnight UTC);
+    /// default: the latest scan's time (reports: now).
+    #[arg(long = "as-of", value_parser = parse_time)]
+    pub time: Option<i64>,
+}
+
+/// What the policies, reports and segments are evaluated on: the stored scans of the
+/// organizations, under a configuration, at a time.
+#[derive(Debug, Args, Clone)]
+pub struct EvaluationArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    #[command(flatten)]
+    pub org: OrgFilterArgs,
+    #[command(flatten)]
+    pub as_of: AsOfArgs,
+}
+
+/// The master key that unlocks the stored keys.
+#[derive(Debug, Args, Clone)]
+pub struct MasterKeyArgs {
+    /// The master key file (CUSTOS_MASTER_KEY, the key itself, takes precedence); `orgs add`
+    /// creates it (mode 0600) when neither exists.
+    #[arg(
+        long = "master-key-file",
+        env = "CUSTOS_MASTER_KEY_FILE",
+        default_value = "custos.key"
+    )]
+    pub file: PathBuf,
+}
+
+/// How a command that talks to the Admin API reaches it.
+#[derive(Debug, Args, Clone)]
+pub struct ApiArgs {
+    /// The API root (default: the config's, else https://api.openai.com/v1).
+    #[arg(long)]
+    pub base_url: Option<String>,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct ScanArgs {
     #[command(flatten)]
     pub store: StoreArgs,
     #[command(flatten)]
     pub config: ConfigArgs,
-    /// The organization id (`org-...`); required unless the config names exactly one.
-    #[arg(long, value_parser = organization_id)]
-    pub org: Option<String>,
-    /// The API root (default: the config's, else https://api.openai.com/v1).
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// The master key file that unlocks stored keys (CUSTOS_MASTER_KEY takes precedence).
-    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
-    pub master_key_file: PathBuf,
+    #[command(flatten)]
+    pub org: OrgArgs,
+    #[command(flatten)]
+    pub api: ApiArgs,
     /// The scan's clock as Unix seconds (default: now); for reproducible scans of a scenario.
     #[arg(long, hide = true, value_parser = clap::value_parser!(i64).range(TIME_RANGE))]
     pub now: Option<i64>,
-    /// Print the summary as JSON.
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: JsonArgs,
     /// Exit 0 even when a custom policy does not load (its findings are kept open, marked
     /// indeterminate, either way).
     #[arg(long)]
@@ -171,37 +274,85 @@ pub struct ScanArgs {
 pub struct ScansArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    #[arg(long)]
-    pub org: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub org: OrgFilterArgs,
+    #[command(flatten)]
+    pub output: FormatArgs,
+}
+
+/// A command whose subcommands include `show NAME` (`report`, `segment`, `inventory`), with
+/// `custos COMMAND NAME`, its spelling before the subcommands, kept for one release: a hidden
+/// positional beside the subcommands, taking the flags of `show`. `--help` shows only the
+/// subcommands (the command's `override_usage` says how to call it, `docs/cli.md` what is
+/// deprecated).
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true,
+    arg_required_else_help = true,
+    mut_args = hide_deprecated
+)]
+pub struct WithShow<C: Subcommand, V: Args> {
+    #[command(subcommand)]
+    pub command: Option<C>,
+    /// Deprecated: `custos COMMAND show NAME`.
+    #[arg(required = true)]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub view: V,
+}
+
+fn hide_deprecated(arg: clap::Arg) -> clap::Arg {
+    arg.hide(true)
+}
+
+pub type InventoryArgs = WithShow<InventoryCommand, InventoryView>;
+pub type SegmentArgs = WithShow<SegmentCommand, SegmentView>;
+pub type ReportArgs = WithShow<ReportCommand, ReportView>;
+
+#[derive(Debug, Subcommand)]
+pub enum InventoryCommand {
+    /// The kinds a snapshot holds, with the endpoint each is read from.
+    Kinds {
+        #[command(flatten)]
+        output: FormatArgs,
+    },
+    /// The objects of one kind.
+    Show(InventoryShowArgs),
 }
 
 #[derive(Debug, Args)]
-pub struct InventoryArgs {
-    /// The object kind (`user`, `project_api_key`, ...), `audit_event`, `cost`, `usage`, or
-    /// `kinds` to list them.
+pub struct InventoryShowArgs {
+    /// The kind (`user`, `project_api_key`, ...), `audit_event`, `cost` or `usage`
+    /// (`custos inventory kinds` lists them).
     pub kind: String,
     #[command(flatten)]
+    pub view: InventoryView,
+}
+
+/// Which objects of a kind, and how they are printed.
+#[derive(Debug, Args)]
+pub struct InventoryView {
+    #[command(flatten)]
     pub store: StoreArgs,
-    #[arg(long)]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// The scan to read (default: the organization's latest).
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub scan: Option<i64>,
     /// Only objects of this project.
     #[arg(long)]
     pub project: Option<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    #[arg(long)]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// The older scan (default: the one before --to).
     #[arg(long, value_parser = clap::value_parser!(i64).range(1..))]
     pub from: Option<i64>,
@@ -211,8 +362,8 @@ pub struct DiffArgs {
     /// Only these kinds (repeatable).
     #[arg(long)]
     pub kind: Vec<String>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -232,40 +383,33 @@ pub struct FindingsArgs {
     #[command(subcommand)]
     pub action: Option<FindingsAction>,
     #[command(flatten)]
-    pub store: StoreArgs,
-    #[command(flatten)]
-    pub config: ConfigArgs,
-    /// Only this organization.
-    #[arg(long)]
-    pub org: Option<String>,
-    /// Evaluate at this time (RFC 3339 or a date) instead of the scan's.
-    #[arg(long, value_parser = parse_time)]
-    pub as_of: Option<i64>,
+    pub evaluation: EvaluationArgs,
+    /// The output: a table for people; JSON (`docs/cli.md`), CSV, OCSF or SARIF for programs.
     #[arg(long, value_enum, default_value_t = FindingFormat::Table)]
     pub format: FindingFormat,
-    /// Only findings at or above this severity (critical, high, medium, low, info).
-    #[arg(long)]
-    pub severity: Option<String>,
+    /// Only findings at or above this severity.
+    #[arg(long, ignore_case = true, value_parser = variant_of::<Severity>())]
+    pub severity: Option<Severity>,
     /// Only these policies (repeatable).
     #[arg(long)]
     pub policy: Vec<String>,
     /// Only findings in this project.
     #[arg(long)]
     pub project: Option<String>,
-    /// Only findings with this status: open (default), resolved, suppressed, or all.
-    #[arg(long)]
-    pub status: Option<String>,
-    /// Exit with 3 when an open finding is at or above this severity.
-    #[arg(long)]
-    pub fail_on: Option<String>,
+    /// Only findings with this status.
+    #[arg(long, default_value = "open", value_parser = variant_of::<StatusFilter>())]
+    pub status: StatusFilter,
+    /// Exit with 3 when an open finding is at or above this severity (4 when an organization
+    /// has no complete scan).
+    #[arg(long, ignore_case = true, value_parser = variant_of::<Severity>())]
+    pub fail_on: Option<Severity>,
 }
 
 /// Which finding: its identity.
 #[derive(Debug, Args)]
 pub struct FindingId {
-    /// The organization (`org-...`); optional when the store holds one.
-    #[arg(long)]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
     #[arg(long)]
     pub policy: String,
     /// The resource id the finding is about.
@@ -346,8 +490,8 @@ pub enum EvidenceCommand {
 pub struct ExportArgs {
     #[command(flatten)]
     pub store: StoreArgs,
-    #[arg(long)]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// First day (or RFC 3339 time) of the period.
     #[arg(long, value_parser = parse_time)]
     pub from: Option<i64>,
@@ -368,21 +512,29 @@ pub struct ExportArgs {
     pub previous: Option<PathBuf>,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SegmentCommand {
+    /// The segments, with who belongs to each.
+    List,
+    /// The members of one segment in the latest scan of each organization.
+    Show(SegmentShowArgs),
+}
+
 #[derive(Debug, Args)]
-pub struct SegmentArgs {
-    /// A segment name, or `list`.
+pub struct SegmentShowArgs {
+    /// The segment (`custos segment list` names them).
     pub name: String,
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub view: SegmentView,
+}
+
+/// Where a segment is evaluated, and how its members are printed.
+#[derive(Debug, Args)]
+pub struct SegmentView {
     #[command(flatten)]
-    pub config: ConfigArgs,
-    #[arg(long)]
-    pub org: Option<String>,
-    /// Evaluate at this time (RFC 3339 or a date) instead of the scan's.
-    #[arg(long, value_parser = parse_time)]
-    pub as_of: Option<i64>,
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    pub format: Format,
+    pub evaluation: EvaluationArgs,
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -393,28 +545,51 @@ pub enum ReportFormat {
     Svg,
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// The reports, with what each shows.
+    List,
+    /// Every report's SVG and CSV and an index.html, written into a folder.
+    All(ReportAllArgs),
+    /// One report.
+    Show(ReportShowArgs),
+}
+
 #[derive(Debug, Args)]
-pub struct ReportArgs {
-    /// A report name, `list`, or `all` (with --out).
+pub struct ReportAllArgs {
+    #[command(flatten)]
+    pub input: ReportInputArgs,
+    /// The folder to write into (created when missing).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportShowArgs {
+    /// The report (`custos report list` names them).
     pub name: String,
     #[command(flatten)]
-    pub store: StoreArgs,
+    pub view: ReportView,
+}
+
+/// One report's inputs and how it is printed.
+#[derive(Debug, Args)]
+pub struct ReportView {
     #[command(flatten)]
-    pub config: ConfigArgs,
-    /// One organization (id or name); all of them by default.
-    #[arg(long)]
-    pub org: Option<String>,
-    /// The report's time: RFC 3339 (`2026-11-20T12:00:00Z`) or a date (midnight UTC); default now.
-    #[arg(long, value_parser = parse_time)]
-    pub as_of: Option<i64>,
+    pub input: ReportInputArgs,
+    /// The output: a table, JSON, CSV or an SVG chart.
     #[arg(long, value_enum, default_value_t = ReportFormat::Table)]
     pub format: ReportFormat,
+}
+
+/// What reports are built from.
+#[derive(Debug, Args)]
+pub struct ReportInputArgs {
+    #[command(flatten)]
+    pub evaluation: EvaluationArgs,
     /// Show money in this currency (default: the config's `reports.currency`, else USD).
     #[arg(long)]
     pub currency: Option<String>,
-    /// With `all`: the folder to write every report's SVG and CSV and an index.html into.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -459,18 +634,17 @@ pub struct OrgsAddArgs {
     /// An optional read-write admin key for approved actions, from this environment variable.
     #[arg(long)]
     pub write_key_env: Option<String>,
-    /// The master key file; created (mode 0600) when neither it nor CUSTOS_MASTER_KEY exists.
-    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
-    pub master_key_file: PathBuf,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
     #[command(flatten)]
     pub store: StoreArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct RotateArgs {
-    /// The current master key file (CUSTOS_MASTER_KEY takes precedence).
-    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
-    pub master_key_file: PathBuf,
+    // The current master key.
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
     /// The new master key file; created (mode 0600) when it does not exist.
     #[arg(long)]
     pub new_key_file: PathBuf,

@@ -472,3 +472,169 @@ fn hostile_api_strings_are_neutralised_quoted_and_cut_on_output() {
         "JSON keeps every value"
     );
 }
+
+#[test]
+fn list_all_and_show_are_subcommands_that_help_names() {
+    let dir = temp_dir("subcommands");
+    for (command, subcommands) in [
+        ("report", &["list", "all", "show"][..]),
+        ("segment", &["list", "show"]),
+        ("inventory", &["kinds", "show"]),
+    ] {
+        let help = isolated(&dir)
+            .args([command, "--help"])
+            .output()
+            .expect("help");
+        let help = String::from_utf8_lossy(&help.stdout);
+        for subcommand in subcommands {
+            assert!(
+                help.lines()
+                    .any(|line| line.trim_start().starts_with(&format!("{subcommand} "))),
+                "custos {command} --help does not list {subcommand}: {help}"
+            );
+        }
+    }
+    // Spellings that did not change run without a note.
+    for listing in [
+        &["report", "list"][..],
+        &["segment", "list"],
+        &["inventory", "kinds", "--format", "json"],
+    ] {
+        let output = isolated(&dir).args(listing).output().expect("list");
+        assert!(output.status.success(), "{listing:?}");
+        assert!(!output.stdout.is_empty(), "{listing:?}");
+        assert!(output.stderr.is_empty(), "{listing:?}: {:?}", output.stderr);
+    }
+    let kinds: Vec<Vec<String>> = serde_json::from_slice(
+        &isolated(&dir)
+            .args(["inventory", "kinds", "--format", "json"])
+            .output()
+            .expect("kinds")
+            .stdout,
+    )
+    .expect("kinds as JSON");
+    assert!(kinds.iter().any(|row| row[0] == "user"), "{kinds:?}");
+    // Each subcommand has its own flags: `report all` needs a folder, `list` takes none, and a
+    // command without its subcommand or name is a usage error.
+    refused(isolated(&dir).args(["report", "all"]), 2, &["--out <OUT>"]);
+    refused(
+        isolated(&dir).args(["report", "list", "--format", "json"]),
+        2,
+        &["unexpected argument '--format'"],
+    );
+    for bare in ["report", "segment", "inventory"] {
+        refused(isolated(&dir).arg(bare), 2, &["Usage:"]);
+    }
+    // A flag nothing read is gone.
+    refused(
+        isolated(&dir).args(["demo", "--port", "8080", "--no-serve"]),
+        2,
+        &["unexpected argument '--port'"],
+    );
+}
+
+#[test]
+fn severities_and_statuses_are_checked_by_the_parser_which_lists_them() {
+    let dir = temp_dir("enums");
+    let severities = "critical, high, medium, low, info";
+    let statuses = "open, resolved, suppressed, all";
+    for flag in ["--severity", "--fail-on"] {
+        refused(
+            isolated(&dir).args(["findings", flag, "severe"]),
+            2,
+            &[flag, "severe", severities],
+        );
+    }
+    refused(
+        isolated(&dir).args(["findings", "--status", "closed"]),
+        2,
+        &["--status", "closed", statuses],
+    );
+    let help = isolated(&dir)
+        .args(["findings", "--help"])
+        .output()
+        .expect("help");
+    // Clap wraps long lines: compare with the line breaks and indents taken out.
+    let help = String::from_utf8_lossy(&help.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(help.contains(severities), "{help}");
+    assert!(help.contains(statuses), "{help}");
+    assert!(help.contains("[default: open]"), "{help}");
+    // Severities are taken in any case, as before; a store that is missing is then the error.
+    refused(
+        isolated(&dir).args(["findings", "--severity", "HIGH", "--db", "missing.db"]),
+        1,
+        &["there is no store at"],
+    );
+}
+
+#[test]
+fn completions_and_manual_pages_cover_every_command() {
+    let dir = temp_dir("completions");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let output = isolated(&dir)
+            .args(["completions", shell])
+            .output()
+            .expect("completions");
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8_lossy(&output.stdout);
+        for name in ["report", "segment", "inventory", "kinds", "findings"] {
+            assert!(script.contains(name), "{shell} completions lack {name}");
+        }
+    }
+    refused(
+        isolated(&dir).args(["completions", "tcsh"]),
+        2,
+        &["possible values: bash"],
+    );
+    let top = isolated(&dir).arg("man").output().expect("man");
+    assert!(top.status.success());
+    let page = String::from_utf8_lossy(&top.stdout);
+    assert!(page.contains(".TH custos 1"), "{page}");
+    assert!(page.contains("report"), "{page}");
+
+    let pages = dir.join("man");
+    let written = isolated(&dir)
+        .args(["man", "--out"])
+        .arg(&pages)
+        .output()
+        .expect("man --out");
+    assert!(written.status.success(), "{written:?}");
+    for page in [
+        "custos.1",
+        "custos-report.1",
+        "custos-report-show.1",
+        "custos-inventory-kinds.1",
+    ] {
+        let text =
+            std::fs::read_to_string(pages.join(page)).unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_reader_that_closes_stdout_early_ends_the_command_quietly() {
+    // `custos completions bash | head -1`: the script is far larger than a pipe's buffer, so
+    // the command is still writing when its reader goes.
+    let mut child = custos()
+        .args(["completions", "bash"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    assert!(first_line.starts_with("_custos"), "{first_line}");
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(141), "SIGPIPE's status");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "no panic, no error"
+    );
+}

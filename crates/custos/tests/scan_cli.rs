@@ -685,3 +685,51 @@ fn debug_logs_on_postgres_never_hold_sealed_keys() {
     assert!(logs.contains("(sealed, not logged)"), "{logs}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `custos report NAME`, `segment NAME` and `inventory KIND` still work for one release: the
+/// same bytes on stdout as the `show` that replaces them, and one note on stderr.
+#[test]
+fn deprecated_bare_names_print_what_show_prints_with_a_note() {
+    let dir = temp_dir("scan", "deprecated");
+    let db = dir.join("custos.db");
+    let sim = Sim::start();
+    let scanned = run(&mut scan(&db, &sim));
+    assert!(scanned.status.success(), "{}", stderr(&scanned));
+    for (command, name, flags) in [
+        ("inventory", "user", &["--format", "csv"][..]),
+        (
+            "report",
+            "costs-last-30-days",
+            &["--format", "json", "--as-of", "2026-11-20"],
+        ),
+        ("segment", "active-projects", &["--format", "json"]),
+    ] {
+        let show = run(custos()
+            .args([command, "show", name])
+            .args(flags)
+            .arg("--db")
+            .arg(&db));
+        assert!(show.status.success(), "{command} show: {}", stderr(&show));
+        assert!(!show.stdout.is_empty(), "{command} show {name}");
+        assert!(
+            !stderr(&show).contains("deprecated"),
+            "{command} show: {}",
+            stderr(&show)
+        );
+        let bare = run(custos()
+            .args([command, name])
+            .args(flags)
+            .arg("--db")
+            .arg(&db));
+        assert!(bare.status.success(), "{command}: {}", stderr(&bare));
+        assert_eq!(stdout(&bare), stdout(&show), "custos {command} {name}");
+        assert_eq!(
+            stderr(&bare),
+            format!(
+                "note: 'custos {command} {name}' is deprecated; use 'custos {command} show {name}'\n{}",
+                stderr(&show)
+            )
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -8,7 +8,7 @@ use custos_actions::principal::{NewPrincipal, SignedIn, add_principal, authentic
 use custos_actions::{
     Actions, Clients, ExecutionKeys, PlanRequest, SnapshotView, Source, Template, TrustAnchor,
 };
-use custos_openai::{Client, ClientConfig, RetryPolicy};
+use custos_openai::{ClientConfig, ReadClient, RetryPolicy, WriteClient};
 use custos_sim::demo::demo_scenario;
 use custos_sim::server::{SimConfig, Simulator};
 use custos_store::{PrincipalRole, Store};
@@ -218,8 +218,10 @@ impl Env {
     }
 
     /// An admin client of the API (for changes behind custos' back).
-    pub fn api(&self) -> Client {
-        client(&self.base_url, RW_KEY)
+    pub fn api(&self) -> WriteClient {
+        let mut config = ClientConfig::new(&self.base_url, SecretString::from(RW_KEY));
+        quick(&mut config);
+        WriteClient::new(config).unwrap()
     }
 
     pub fn request(
@@ -269,8 +271,8 @@ pub fn quick(config: &mut ClientConfig) {
     };
 }
 
-pub fn client(base_url: &str, key: &str) -> Client {
+pub fn client(base_url: &str, key: &str) -> ReadClient {
     let mut config = ClientConfig::new(base_url, SecretString::from(key));
     quick(&mut config);
-    Client::new(config).unwrap()
+    ReadClient::new(config).unwrap()
 }

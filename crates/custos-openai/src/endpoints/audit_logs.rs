@@ -2,7 +2,7 @@
 
 use super::operations::LIST_AUDIT_LOGS;
 use super::{MAX_PAGE, Paging};
-use crate::{Client, NextAfter, Query, Result};
+use crate::{NextAfter, Query, ReadClient, Result};
 use custos_model::api::AuditLog;
 use futures::stream::BoxStream;
 
@@ -65,7 +65,7 @@ impl ListAuditLogs {
     }
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/audit_logs` — list audit log events, newest first (every page).
     pub fn list_audit_logs(&self, params: &ListAuditLogs) -> BoxStream<'static, Result<AuditLog>> {
         self.walk_ids(&LIST_AUDIT_LOGS, &[], params.query(), NextAfter::LastId)

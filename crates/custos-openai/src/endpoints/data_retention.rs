@@ -1,10 +1,7 @@
 //! Data retention: `/organization/data_retention` and the project's.
 
-use super::operations::{
-    RETRIEVE_ORGANIZATION_DATA_RETENTION, RETRIEVE_PROJECT_DATA_RETENTION,
-    UPDATE_ORGANIZATION_DATA_RETENTION, UPDATE_PROJECT_DATA_RETENTION,
-};
-use crate::{Client, Result};
+use super::operations::{RETRIEVE_ORGANIZATION_DATA_RETENTION, RETRIEVE_PROJECT_DATA_RETENTION};
+use crate::{ReadClient, Result};
 use custos_model::api::DataRetention;
 use serde::{Deserialize, Serialize};
 
@@ -24,36 +21,16 @@ pub struct UpdateProjectDataRetentionBody {
     pub retention_type: String,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/data_retention` — retrieve the organization's data retention.
     pub async fn retrieve_organization_data_retention(&self) -> Result<DataRetention> {
         self.read(&RETRIEVE_ORGANIZATION_DATA_RETENTION, &[]).await
-    }
-
-    /// POST `/organization/data_retention` — update the organization's data retention.
-    pub async fn update_organization_data_retention(
-        &self,
-        body: &UpdateOrganizationDataRetentionBody,
-    ) -> Result<DataRetention> {
-        self.write(&UPDATE_ORGANIZATION_DATA_RETENTION, &[], body)
-            .await
     }
 
     /// GET `/organization/projects/{project_id}/data_retention` — retrieve a project's data
     /// retention.
     pub async fn retrieve_project_data_retention(&self, project_id: &str) -> Result<DataRetention> {
         self.read(&RETRIEVE_PROJECT_DATA_RETENTION, &[project_id])
-            .await
-    }
-
-    /// POST `/organization/projects/{project_id}/data_retention` — update a project's data
-    /// retention.
-    pub async fn update_project_data_retention(
-        &self,
-        project_id: &str,
-        body: &UpdateProjectDataRetentionBody,
-    ) -> Result<DataRetention> {
-        self.write(&UPDATE_PROJECT_DATA_RETENTION, &[project_id], body)
             .await
     }
 }

@@ -1,13 +1,11 @@
 //! Files and vector stores of one project. These are not admin endpoints: call them on a
-//! [`Client`] built with that project's key (an admin key is refused there).
+//! [`ReadClient`] built with that project's key (an admin key is refused there).
 
 use super::ListVectorStores;
 use super::Paging;
-use super::operations::{
-    DELETE_FILE, DOWNLOAD_FILE, LIST_FILES, LIST_VECTOR_STORES, RETRIEVE_FILE,
-};
-use crate::{Client, DeleteOutcome, NextAfter, Query, Result};
-use custos_model::api::{Deleted, File, VectorStore};
+use super::operations::{DOWNLOAD_FILE, Fill, LIST_FILES, LIST_VECTOR_STORES, RETRIEVE_FILE};
+use crate::{NextAfter, Query, ReadClient, Result};
+use custos_model::api::{File, VectorStore};
 use futures::stream::BoxStream;
 
 /// Largest page of GET `/files`.
@@ -21,7 +19,7 @@ pub struct ListFiles {
     pub purpose: Option<String>,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/files` — list the project's files (every page; project key).
     pub fn list_files(&self, params: &ListFiles) -> BoxStream<'static, Result<File>> {
         let query = params.paging.query(&LIST_FILES, true).map(|mut query| {
@@ -40,11 +38,6 @@ impl Client {
     pub async fn file_content(&self, file_id: &str) -> Result<String> {
         self.get_text(&DOWNLOAD_FILE.fill(&[file_id])?, &Query::new())
             .await
-    }
-
-    /// DELETE `/files/{file_id}` — delete a file (project key).
-    pub async fn delete_file(&self, file_id: &str) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&DELETE_FILE, &[file_id]).await
     }
 
     /// GET `/vector_stores` — list the project's vector stores (every page; project key).

@@ -1,12 +1,9 @@
 //! Groups and their members: `/organization/groups`.
 
-use super::operations::{
-    ADD_GROUP_USER, CREATE_GROUP, DELETE_GROUP, LIST_GROUP_USERS, LIST_GROUPS, REMOVE_GROUP_USER,
-    RETRIEVE_GROUP, RETRIEVE_GROUP_USER, UPDATE_GROUP,
-};
+use super::operations::{LIST_GROUP_USERS, LIST_GROUPS, RETRIEVE_GROUP, RETRIEVE_GROUP_USER};
 use super::{ListGroupUsers, ListGroups};
-use crate::{Client, DeleteOutcome, Result};
-use custos_model::api::{Deleted, Group, GroupMember, GroupUpdated, GroupUserAssignment};
+use crate::{ReadClient, Result};
+use custos_model::api::{Group, GroupMember};
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -28,34 +25,15 @@ pub struct CreateGroupUserBody {
     pub user_id: String,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/groups` — list groups (every page).
     pub fn list_groups(&self, params: &ListGroups) -> BoxStream<'static, Result<Group>> {
         self.walk_next(&LIST_GROUPS, &[], params.query(&LIST_GROUPS, true))
     }
 
-    /// POST `/organization/groups` — create a group.
-    pub async fn create_group(&self, body: &CreateGroupBody) -> Result<Group> {
-        self.write(&CREATE_GROUP, &[], body).await
-    }
-
     /// GET `/organization/groups/{group_id}` — retrieve a group.
     pub async fn retrieve_group(&self, group_id: &str) -> Result<Group> {
         self.read(&RETRIEVE_GROUP, &[group_id]).await
-    }
-
-    /// POST `/organization/groups/{group_id}` — rename a group.
-    pub async fn update_group(
-        &self,
-        group_id: &str,
-        body: &UpdateGroupBody,
-    ) -> Result<GroupUpdated> {
-        self.write(&UPDATE_GROUP, &[group_id], body).await
-    }
-
-    /// DELETE `/organization/groups/{group_id}` — delete a group.
-    pub async fn delete_group(&self, group_id: &str) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&DELETE_GROUP, &[group_id]).await
     }
 
     /// GET `/organization/groups/{group_id}/users` — list a group's members (every page).
@@ -68,26 +46,8 @@ impl Client {
         self.walk_next(&LIST_GROUP_USERS, &[group_id], query)
     }
 
-    /// POST `/organization/groups/{group_id}/users` — add a user to a group.
-    pub async fn add_group_user(
-        &self,
-        group_id: &str,
-        body: &CreateGroupUserBody,
-    ) -> Result<GroupUserAssignment> {
-        self.write(&ADD_GROUP_USER, &[group_id], body).await
-    }
-
     /// GET `/organization/groups/{group_id}/users/{user_id}` — retrieve a group member.
     pub async fn retrieve_group_user(&self, group_id: &str, user_id: &str) -> Result<GroupMember> {
         self.read(&RETRIEVE_GROUP_USER, &[group_id, user_id]).await
-    }
-
-    /// DELETE `/organization/groups/{group_id}/users/{user_id}` — remove a user from a group.
-    pub async fn remove_group_user(
-        &self,
-        group_id: &str,
-        user_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&REMOVE_GROUP_USER, &[group_id, user_id]).await
     }
 }

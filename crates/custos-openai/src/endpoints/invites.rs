@@ -1,9 +1,9 @@
 //! Invitations: `/organization/invites`.
 
 use super::ListInvites;
-use super::operations::{CREATE_INVITE, DELETE_INVITE, LIST_INVITES, RETRIEVE_INVITE};
-use crate::{Client, DeleteOutcome, NextAfter, Result};
-use custos_model::api::{Deleted, Invite};
+use super::operations::{LIST_INVITES, RETRIEVE_INVITE};
+use crate::{NextAfter, ReadClient, Result};
+use custos_model::api::Invite;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -26,25 +26,15 @@ pub struct InviteRequest {
     pub projects: Option<Vec<InviteProjectRequest>>,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/invites` — list invites (every page).
     pub fn list_invites(&self, params: &ListInvites) -> BoxStream<'static, Result<Invite>> {
         let query = params.query(&LIST_INVITES, false);
         self.walk_ids(&LIST_INVITES, &[], query, NextAfter::LastId)
     }
 
-    /// POST `/organization/invites` — create an invite (sends an email).
-    pub async fn create_invite(&self, body: &InviteRequest) -> Result<Invite> {
-        self.write(&CREATE_INVITE, &[], body).await
-    }
-
     /// GET `/organization/invites/{invite_id}` — retrieve an invite.
     pub async fn retrieve_invite(&self, invite_id: &str) -> Result<Invite> {
         self.read(&RETRIEVE_INVITE, &[invite_id]).await
-    }
-
-    /// DELETE `/organization/invites/{invite_id}` — delete an invite that is not accepted yet.
-    pub async fn delete_invite(&self, invite_id: &str) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&DELETE_INVITE, &[invite_id]).await
     }
 }

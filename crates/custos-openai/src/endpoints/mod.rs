@@ -1,10 +1,11 @@
-//! Typed endpoints: one method on [`Client`] per operation of `openapi.admin.yaml`, plus the
-//! project-key reads custos needs (`/files`, `/vector_stores`).
+//! Typed endpoints: one method on [`ReadClient`] per read operation of `openapi.admin.yaml`,
+//! plus the project-key reads custos needs (`/files`, `/vector_stores`); the request bodies of
+//! the writes, named after the spec's request schemas (`ProjectCreateRequest`,
+//! `CreateSpendAlertBody`, ...), for [`crate::WriteCall::with_body`].
 //!
 //! Naming: `list_*` walks every page and returns a stream of items; `retrieve_*` reads one
-//! object; `create_*` / `add_*` / `assign_*` / `upload_*`, and `modify_*` / `update_*` (the
-//! spec's own verb), `delete_*` / `remove_*` / `unassign_*` write. Request bodies are named
-//! after the spec's request schemas (`ProjectCreateRequest`, `CreateSpendAlertBody`, ...).
+//! object. Writes have no method each: every write is a [`crate::WriteCall`] of an operation
+//! of the table, sent by [`crate::WriteClient::send`], so that there is one way to send one.
 //!
 //! List parameters default to the endpoint's largest page (a scan then makes as few requests
 //! as it can); a parameter the endpoint does not take is refused with [`Error::Config`] before
@@ -41,7 +42,7 @@ pub use files::ListFiles;
 pub use files::MAX_FILES_PAGE;
 pub use groups::{CreateGroupBody, CreateGroupUserBody, UpdateGroupBody};
 pub use invites::{InviteProjectRequest, InviteRequest};
-pub use operations::{OPERATIONS, Operation, PROJECT_KEY_OPERATIONS, operation_of};
+pub use operations::{Fill, OPERATIONS, Operation, PROJECT_KEY_OPERATIONS, operation_of};
 pub use permissions::{
     HostedToolPermissionUpdate, ProjectHostedToolPermissionsUpdateRequest,
     ProjectModelPermissionsUpdateRequest,
@@ -62,9 +63,8 @@ pub use usage::{BucketWidth, CostsParams, UsageParams};
 pub use usage::{MAX_COST_BUCKETS, usage_operation};
 pub use users::{ListUsers, UserRoleUpdateRequest};
 
-use crate::{Client, DeleteOutcome, Error, NextAfter, Query, Result};
+use crate::{Error, NextAfter, Query, ReadClient, Result};
 use futures::stream::{self, BoxStream, StreamExt};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 /// Largest page of the id-cursor lists (style A) and of project groups.
@@ -185,28 +185,10 @@ fn walk<R, T: Send + 'static>(
 }
 
 /// The shapes every typed method reduces to.
-impl Client {
+impl ReadClient {
     /// GET `op` without query parameters.
     async fn read<T: DeserializeOwned>(&self, op: &Operation, args: &[&str]) -> Result<T> {
         self.get(&op.fill(args)?, &Query::new()).await
-    }
-
-    /// POST `body` to `op`.
-    async fn write<B, T>(&self, op: &Operation, args: &[&str], body: &B) -> Result<T>
-    where
-        B: Serialize + ?Sized + Sync,
-        T: DeserializeOwned,
-    {
-        self.post(&op.fill(args)?, body).await
-    }
-
-    /// DELETE `op`; a 404 comes back as [`DeleteOutcome::AlreadyGone`].
-    async fn remove<T: DeserializeOwned>(
-        &self,
-        op: &Operation,
-        args: &[&str],
-    ) -> Result<DeleteOutcome<T>> {
-        self.delete(&op.fill(args)?).await
     }
 
     /// Every item of a style-A list (`after` ← `last_id`, or the last item's id for `next`).

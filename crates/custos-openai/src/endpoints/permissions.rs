@@ -1,12 +1,10 @@
 //! Project model and hosted-tool permissions.
 
 use super::operations::{
-    DELETE_PROJECT_MODEL_PERMISSIONS, MODIFY_PROJECT_HOSTED_TOOL_PERMISSIONS,
-    MODIFY_PROJECT_MODEL_PERMISSIONS, RETRIEVE_PROJECT_HOSTED_TOOL_PERMISSIONS,
-    RETRIEVE_PROJECT_MODEL_PERMISSIONS,
+    RETRIEVE_PROJECT_HOSTED_TOOL_PERMISSIONS, RETRIEVE_PROJECT_MODEL_PERMISSIONS,
 };
-use crate::{Client, DeleteOutcome, Result};
-use custos_model::api::{Deleted, HostedToolPermissions, ModelPermissions};
+use crate::{ReadClient, Result};
+use custos_model::api::{HostedToolPermissions, ModelPermissions};
 use serde::{Deserialize, Serialize};
 
 /// `ProjectModelPermissionsUpdateRequest`: body of POST `.../model_permissions`.
@@ -39,7 +37,7 @@ pub struct ProjectHostedToolPermissionsUpdateRequest {
     pub code_interpreter: Option<HostedToolPermissionUpdate>,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/projects/{project_id}/model_permissions` — retrieve a project's
     /// model allow or deny list.
     pub async fn retrieve_project_model_permissions(
@@ -47,27 +45,6 @@ impl Client {
         project_id: &str,
     ) -> Result<ModelPermissions> {
         self.read(&RETRIEVE_PROJECT_MODEL_PERMISSIONS, &[project_id])
-            .await
-    }
-
-    /// POST `/organization/projects/{project_id}/model_permissions` — set a project's model
-    /// allow or deny list.
-    pub async fn modify_project_model_permissions(
-        &self,
-        project_id: &str,
-        body: &ProjectModelPermissionsUpdateRequest,
-    ) -> Result<ModelPermissions> {
-        self.write(&MODIFY_PROJECT_MODEL_PERMISSIONS, &[project_id], body)
-            .await
-    }
-
-    /// DELETE `/organization/projects/{project_id}/model_permissions` — remove a project's
-    /// model restrictions.
-    pub async fn delete_project_model_permissions(
-        &self,
-        project_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&DELETE_PROJECT_MODEL_PERMISSIONS, &[project_id])
             .await
     }
 
@@ -79,16 +56,5 @@ impl Client {
     ) -> Result<HostedToolPermissions> {
         self.read(&RETRIEVE_PROJECT_HOSTED_TOOL_PERMISSIONS, &[project_id])
             .await
-    }
-
-    /// POST `/organization/projects/{project_id}/hosted_tool_permissions` — enable or disable
-    /// hosted tools for a project.
-    pub async fn modify_project_hosted_tool_permissions(
-        &self,
-        project_id: &str,
-        body: &ProjectHostedToolPermissionsUpdateRequest,
-    ) -> Result<HostedToolPermissions> {
-        let op = &MODIFY_PROJECT_HOSTED_TOOL_PERMISSIONS;
-        self.write(op, &[project_id], body).await
     }
 }

@@ -1,9 +1,9 @@
 //! Project API keys: `/organization/projects/{project_id}/api_keys`.
 
-use super::operations::{DELETE_PROJECT_API_KEY, LIST_PROJECT_API_KEYS, RETRIEVE_PROJECT_API_KEY};
+use super::operations::{LIST_PROJECT_API_KEYS, RETRIEVE_PROJECT_API_KEY};
 use super::{MAX_PAGE, Paging};
-use crate::{Client, DeleteOutcome, NextAfter, Result};
-use custos_model::api::{Deleted, ProjectApiKey};
+use crate::{NextAfter, ReadClient, Result};
+use custos_model::api::ProjectApiKey;
 use futures::stream::BoxStream;
 
 /// Which keys to list by their owner's access to the project.
@@ -45,7 +45,7 @@ impl ListProjectApiKeys {
     }
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/projects/{project_id}/api_keys` — list a project's API keys (every
     /// page).
     pub fn list_project_api_keys(
@@ -77,17 +77,6 @@ impl Client {
         api_key_id: &str,
     ) -> Result<ProjectApiKey> {
         self.read(&RETRIEVE_PROJECT_API_KEY, &[project_id, api_key_id])
-            .await
-    }
-
-    /// DELETE `/organization/projects/{project_id}/api_keys/{api_key_id}` — revoke a project
-    /// API key (400 for a key a service account owns: delete the account instead).
-    pub async fn delete_project_api_key(
-        &self,
-        project_id: &str,
-        api_key_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&DELETE_PROJECT_API_KEY, &[project_id, api_key_id])
             .await
     }
 }

@@ -1,11 +1,9 @@
 //! Groups granted access to a project: `/organization/projects/{project_id}/groups`.
 
 use super::ListProjectGroups;
-use super::operations::{
-    ADD_PROJECT_GROUP, LIST_PROJECT_GROUPS, REMOVE_PROJECT_GROUP, RETRIEVE_PROJECT_GROUP,
-};
-use crate::{Client, DeleteOutcome, Query, Result};
-use custos_model::api::{Deleted, ProjectGroup};
+use super::operations::{Fill, LIST_PROJECT_GROUPS, RETRIEVE_PROJECT_GROUP};
+use crate::{Query, ReadClient, Result};
+use custos_model::api::ProjectGroup;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -35,7 +33,7 @@ impl GroupType {
     }
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/projects/{project_id}/groups` — list the groups with access to a
     /// project (every page).
     pub fn list_project_groups(
@@ -45,15 +43,6 @@ impl Client {
     ) -> BoxStream<'static, Result<ProjectGroup>> {
         let query = params.query(&LIST_PROJECT_GROUPS, true);
         self.walk_next(&LIST_PROJECT_GROUPS, &[project_id], query)
-    }
-
-    /// POST `/organization/projects/{project_id}/groups` — grant a group a role in a project.
-    pub async fn add_project_group(
-        &self,
-        project_id: &str,
-        body: &InviteProjectGroupBody,
-    ) -> Result<ProjectGroup> {
-        self.write(&ADD_PROJECT_GROUP, &[project_id], body).await
     }
 
     /// GET `/organization/projects/{project_id}/groups/{group_id}` — retrieve a project group;
@@ -68,16 +57,5 @@ impl Client {
         query.push_opt("group_type", group_type.map(GroupType::as_str));
         let path = RETRIEVE_PROJECT_GROUP.fill(&[project_id, group_id])?;
         self.get(&path, &query).await
-    }
-
-    /// DELETE `/organization/projects/{project_id}/groups/{group_id}` — remove a group from a
-    /// project.
-    pub async fn remove_project_group(
-        &self,
-        project_id: &str,
-        group_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&REMOVE_PROJECT_GROUP, &[project_id, group_id])
-            .await
     }
 }

@@ -1,12 +1,9 @@
 //! Project members: `/organization/projects/{project_id}/users`.
 
 use super::ListProjectUsers;
-use super::operations::{
-    CREATE_PROJECT_USER, DELETE_PROJECT_USER, LIST_PROJECT_USERS, MODIFY_PROJECT_USER,
-    RETRIEVE_PROJECT_USER,
-};
-use crate::{Client, DeleteOutcome, NextAfter, Result};
-use custos_model::api::{Deleted, ProjectUser};
+use super::operations::{LIST_PROJECT_USERS, RETRIEVE_PROJECT_USER};
+use crate::{NextAfter, ReadClient, Result};
+use custos_model::api::ProjectUser;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +27,7 @@ pub struct ProjectUserUpdateRequest {
     pub role: Option<String>,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/projects/{project_id}/users` — list a project's users (every page;
     /// 400 for an archived project).
     pub fn list_project_users(
@@ -47,15 +44,6 @@ impl Client {
         )
     }
 
-    /// POST `/organization/projects/{project_id}/users` — add a user to a project.
-    pub async fn create_project_user(
-        &self,
-        project_id: &str,
-        body: &ProjectUserCreateRequest,
-    ) -> Result<ProjectUser> {
-        self.write(&CREATE_PROJECT_USER, &[project_id], body).await
-    }
-
     /// GET `/organization/projects/{project_id}/users/{user_id}` — retrieve a project user.
     pub async fn retrieve_project_user(
         &self,
@@ -63,28 +51,6 @@ impl Client {
         user_id: &str,
     ) -> Result<ProjectUser> {
         self.read(&RETRIEVE_PROJECT_USER, &[project_id, user_id])
-            .await
-    }
-
-    /// POST `/organization/projects/{project_id}/users/{user_id}` — change a project user's role.
-    pub async fn modify_project_user(
-        &self,
-        project_id: &str,
-        user_id: &str,
-        body: &ProjectUserUpdateRequest,
-    ) -> Result<ProjectUser> {
-        self.write(&MODIFY_PROJECT_USER, &[project_id, user_id], body)
-            .await
-    }
-
-    /// DELETE `/organization/projects/{project_id}/users/{user_id}` — remove a user from a
-    /// project.
-    pub async fn delete_project_user(
-        &self,
-        project_id: &str,
-        user_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&DELETE_PROJECT_USER, &[project_id, user_id])
             .await
     }
 }

@@ -1,10 +1,8 @@
 //! Projects: `/organization/projects`.
 
-use super::operations::{
-    ARCHIVE_PROJECT, CREATE_PROJECT, LIST_PROJECTS, MODIFY_PROJECT, RETRIEVE_PROJECT,
-};
+use super::operations::{LIST_PROJECTS, RETRIEVE_PROJECT};
 use super::{MAX_PAGE, Paging};
-use crate::{Client, NextAfter, Result};
+use crate::{NextAfter, ReadClient, Result};
 use custos_model::api::Project;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
@@ -37,7 +35,7 @@ pub struct ProjectUpdateRequest {
     pub external_key_id: Option<String>,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/projects` — list projects (every page).
     pub fn list_projects(&self, params: &ListProjects) -> BoxStream<'static, Result<Project>> {
         let query = params.paging.query(&LIST_PROJECTS, false).map(|mut query| {
@@ -47,28 +45,8 @@ impl Client {
         self.walk_ids(&LIST_PROJECTS, &[], query, NextAfter::LastId)
     }
 
-    /// POST `/organization/projects` — create a project.
-    pub async fn create_project(&self, body: &ProjectCreateRequest) -> Result<Project> {
-        self.write(&CREATE_PROJECT, &[], body).await
-    }
-
     /// GET `/organization/projects/{project_id}` — retrieve a project.
     pub async fn retrieve_project(&self, project_id: &str) -> Result<Project> {
         self.read(&RETRIEVE_PROJECT, &[project_id]).await
-    }
-
-    /// POST `/organization/projects/{project_id}` — modify a project (400 once archived).
-    pub async fn modify_project(
-        &self,
-        project_id: &str,
-        body: &ProjectUpdateRequest,
-    ) -> Result<Project> {
-        self.write(&MODIFY_PROJECT, &[project_id], body).await
-    }
-
-    /// POST `/organization/projects/{project_id}/archive` — archive a project. Irreversible:
-    /// an archived project can no longer be used or updated.
-    pub async fn archive_project(&self, project_id: &str) -> Result<Project> {
-        self.post_empty(&ARCHIVE_PROJECT.fill(&[project_id])?).await
     }
 }

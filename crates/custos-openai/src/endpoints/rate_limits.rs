@@ -1,8 +1,8 @@
 //! Project rate limits: `/organization/projects/{project_id}/rate_limits`.
 
 use super::ListRateLimits;
-use super::operations::{LIST_PROJECT_RATE_LIMITS, MODIFY_PROJECT_RATE_LIMIT};
-use crate::{Client, NextAfter, Result};
+use super::operations::LIST_PROJECT_RATE_LIMITS;
+use crate::{NextAfter, ReadClient, Result};
 use custos_model::api::RateLimit;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
@@ -25,7 +25,7 @@ pub struct ProjectRateLimitUpdateRequest {
     pub batch_1_day_max_input_tokens: Option<i64>,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/projects/{project_id}/rate_limits` — list a project's rate limits
     /// (every page).
     pub fn list_project_rate_limits(
@@ -40,17 +40,5 @@ impl Client {
             params.query(op, false),
             NextAfter::LastId,
         )
-    }
-
-    /// POST `/organization/projects/{project_id}/rate_limits/{rate_limit_id}` — modify a
-    /// project rate limit.
-    pub async fn modify_project_rate_limit(
-        &self,
-        project_id: &str,
-        rate_limit_id: &str,
-        body: &ProjectRateLimitUpdateRequest,
-    ) -> Result<RateLimit> {
-        let args = [project_id, rate_limit_id];
-        self.write(&MODIFY_PROJECT_RATE_LIMIT, &args, body).await
     }
 }

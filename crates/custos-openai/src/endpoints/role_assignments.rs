@@ -2,15 +2,12 @@
 
 use super::ListRoleAssignments;
 use super::operations::{
-    ASSIGN_GROUP_ROLE, ASSIGN_PROJECT_GROUP_ROLE, ASSIGN_PROJECT_USER_ROLE, ASSIGN_USER_ROLE,
     LIST_GROUP_ROLE_ASSIGNMENTS, LIST_PROJECT_GROUP_ROLE_ASSIGNMENTS,
     LIST_PROJECT_USER_ROLE_ASSIGNMENTS, LIST_USER_ROLE_ASSIGNMENTS, RETRIEVE_GROUP_ROLE,
     RETRIEVE_PROJECT_GROUP_ROLE, RETRIEVE_PROJECT_USER_ROLE, RETRIEVE_USER_ROLE,
-    UNASSIGN_GROUP_ROLE, UNASSIGN_PROJECT_GROUP_ROLE, UNASSIGN_PROJECT_USER_ROLE,
-    UNASSIGN_USER_ROLE,
 };
-use crate::{Client, DeleteOutcome, Result};
-use custos_model::api::{AssignedRole, Deleted, GroupRoleAssignment, UserRoleAssignment};
+use crate::{ReadClient, Result};
+use custos_model::api::AssignedRole;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -20,7 +17,7 @@ pub struct PublicAssignOrganizationGroupRoleBody {
     pub role_id: String,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/users/{user_id}/roles` — list a user's organization roles (every
     /// page).
     pub fn list_user_role_assignments(
@@ -32,29 +29,10 @@ impl Client {
         self.walk_next(op, &[user_id], params.query(op, true))
     }
 
-    /// POST `/organization/users/{user_id}/roles` — assign an organization role to a user.
-    pub async fn assign_user_role(
-        &self,
-        user_id: &str,
-        body: &PublicAssignOrganizationGroupRoleBody,
-    ) -> Result<UserRoleAssignment> {
-        self.write(&ASSIGN_USER_ROLE, &[user_id], body).await
-    }
-
     /// GET `/organization/users/{user_id}/roles/{role_id}` — retrieve a user's organization
     /// role.
     pub async fn retrieve_user_role(&self, user_id: &str, role_id: &str) -> Result<AssignedRole> {
         self.read(&RETRIEVE_USER_ROLE, &[user_id, role_id]).await
-    }
-
-    /// DELETE `/organization/users/{user_id}/roles/{role_id}` — unassign an organization role
-    /// from a user.
-    pub async fn unassign_user_role(
-        &self,
-        user_id: &str,
-        role_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&UNASSIGN_USER_ROLE, &[user_id, role_id]).await
     }
 
     /// GET `/organization/groups/{group_id}/roles` — list a group's organization roles (every
@@ -68,30 +46,10 @@ impl Client {
         self.walk_next(op, &[group_id], params.query(op, true))
     }
 
-    /// POST `/organization/groups/{group_id}/roles` — assign an organization role to a group.
-    pub async fn assign_group_role(
-        &self,
-        group_id: &str,
-        body: &PublicAssignOrganizationGroupRoleBody,
-    ) -> Result<GroupRoleAssignment> {
-        self.write(&ASSIGN_GROUP_ROLE, &[group_id], body).await
-    }
-
     /// GET `/organization/groups/{group_id}/roles/{role_id}` — retrieve a group's organization
     /// role.
     pub async fn retrieve_group_role(&self, group_id: &str, role_id: &str) -> Result<AssignedRole> {
         self.read(&RETRIEVE_GROUP_ROLE, &[group_id, role_id]).await
-    }
-
-    /// DELETE `/organization/groups/{group_id}/roles/{role_id}` — unassign an organization role
-    /// from a group.
-    pub async fn unassign_group_role(
-        &self,
-        group_id: &str,
-        role_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&UNASSIGN_GROUP_ROLE, &[group_id, role_id])
-            .await
     }
 
     /// GET `/projects/{project_id}/users/{user_id}/roles` — list a user's roles in a project
@@ -106,17 +64,6 @@ impl Client {
         self.walk_next(op, &[project_id, user_id], params.query(op, true))
     }
 
-    /// POST `/projects/{project_id}/users/{user_id}/roles` — assign a project role to a user.
-    pub async fn assign_project_user_role(
-        &self,
-        project_id: &str,
-        user_id: &str,
-        body: &PublicAssignOrganizationGroupRoleBody,
-    ) -> Result<UserRoleAssignment> {
-        self.write(&ASSIGN_PROJECT_USER_ROLE, &[project_id, user_id], body)
-            .await
-    }
-
     /// GET `/projects/{project_id}/users/{user_id}/roles/{role_id}` — retrieve a user's role
     /// in a project.
     pub async fn retrieve_project_user_role(
@@ -127,18 +74,6 @@ impl Client {
     ) -> Result<AssignedRole> {
         let args = [project_id, user_id, role_id];
         self.read(&RETRIEVE_PROJECT_USER_ROLE, &args).await
-    }
-
-    /// DELETE `/projects/{project_id}/users/{user_id}/roles/{role_id}` — unassign a project
-    /// role from a user.
-    pub async fn unassign_project_user_role(
-        &self,
-        project_id: &str,
-        user_id: &str,
-        role_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        let args = [project_id, user_id, role_id];
-        self.remove(&UNASSIGN_PROJECT_USER_ROLE, &args).await
     }
 
     /// GET `/projects/{project_id}/groups/{group_id}/roles` — list a group's roles in a
@@ -153,18 +88,6 @@ impl Client {
         self.walk_next(op, &[project_id, group_id], params.query(op, true))
     }
 
-    /// POST `/projects/{project_id}/groups/{group_id}/roles` — assign a project role to a
-    /// group.
-    pub async fn assign_project_group_role(
-        &self,
-        project_id: &str,
-        group_id: &str,
-        body: &PublicAssignOrganizationGroupRoleBody,
-    ) -> Result<GroupRoleAssignment> {
-        self.write(&ASSIGN_PROJECT_GROUP_ROLE, &[project_id, group_id], body)
-            .await
-    }
-
     /// GET `/projects/{project_id}/groups/{group_id}/roles/{role_id}` — retrieve a group's
     /// role in a project.
     pub async fn retrieve_project_group_role(
@@ -175,17 +98,5 @@ impl Client {
     ) -> Result<AssignedRole> {
         let args = [project_id, group_id, role_id];
         self.read(&RETRIEVE_PROJECT_GROUP_ROLE, &args).await
-    }
-
-    /// DELETE `/projects/{project_id}/groups/{group_id}/roles/{role_id}` — unassign a project
-    /// role from a group.
-    pub async fn unassign_project_group_role(
-        &self,
-        project_id: &str,
-        group_id: &str,
-        role_id: &str,
-    ) -> Result<DeleteOutcome<Deleted>> {
-        let args = [project_id, group_id, role_id];
-        self.remove(&UNASSIGN_PROJECT_GROUP_ROLE, &args).await
     }
 }

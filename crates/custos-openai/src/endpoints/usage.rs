@@ -7,7 +7,7 @@ use super::operations::{
     USAGE_VECTOR_STORES, USAGE_WEB_SEARCH_CALLS,
 };
 use super::{Operation, page_limit, refused, walk};
-use crate::{Client, Query, Result};
+use crate::{Query, ReadClient, Result};
 use custos_model::api::{CostResult, UsageKind, UsageResult};
 use custos_model::page::Bucket;
 use custos_model::usage::COST_GROUP_BY;
@@ -211,7 +211,7 @@ pub fn usage_operation(kind: UsageKind) -> &'static Operation {
     }
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/usage/{kind}` — usage buckets of one kind (every page): one method
     /// for the ten usage operations (completions, embeddings, moderations, images, audio
     /// speeches and transcriptions, vector stores, code interpreter sessions, file search and

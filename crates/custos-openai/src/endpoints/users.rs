@@ -1,9 +1,9 @@
 //! Organization users: `/organization/users`.
 
-use super::operations::{DELETE_USER, LIST_USERS, MODIFY_USER, RETRIEVE_USER};
+use super::operations::{LIST_USERS, RETRIEVE_USER};
 use super::{MAX_PAGE, Paging};
-use crate::{Client, DeleteOutcome, NextAfter, Result};
-use custos_model::api::{Deleted, User};
+use crate::{NextAfter, ReadClient, Result};
+use custos_model::api::User;
 use futures::stream::BoxStream;
 use serde::{Deserialize, Serialize};
 
@@ -30,7 +30,7 @@ pub struct UserRoleUpdateRequest {
     pub developer_persona: Option<String>,
 }
 
-impl Client {
+impl ReadClient {
     /// GET `/organization/users` — list users (every page).
     pub fn list_users(&self, params: &ListUsers) -> BoxStream<'static, Result<User>> {
         let query = params.paging.query(&LIST_USERS, false).map(|mut query| {
@@ -43,15 +43,5 @@ impl Client {
     /// GET `/organization/users/{user_id}` — retrieve a user.
     pub async fn retrieve_user(&self, user_id: &str) -> Result<User> {
         self.read(&RETRIEVE_USER, &[user_id]).await
-    }
-
-    /// POST `/organization/users/{user_id}` — modify a user's role or metadata.
-    pub async fn modify_user(&self, user_id: &str, body: &UserRoleUpdateRequest) -> Result<User> {
-        self.write(&MODIFY_USER, &[user_id], body).await
-    }
-
-    /// DELETE `/organization/users/{user_id}` — remove a user from the organization.
-    pub async fn delete_user(&self, user_id: &str) -> Result<DeleteOutcome<Deleted>> {
-        self.remove(&DELETE_USER, &[user_id]).await
     }
 }

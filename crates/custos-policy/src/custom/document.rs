@@ -1,68 +1,40 @@
 //! The YAML form of a custom policy, and where things are in its text. Unknown keys are errors
 //! (`deny_unknown_fields`): a misspelt `filter:` must not silently drop every filter.
 
-use serde::Deserialize;
+use custos_model::kind::Kind;
+use serde::{Deserialize, Deserializer, de};
 use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::LazyLock;
 
-/// The kinds of resource a custom policy may judge.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ResourceKind {
-    User,
-    Invite,
-    Project,
-    ProjectUser,
-    ServiceAccount,
-    ProjectApiKey,
-    AdminApiKey,
-    Certificate,
-    Group,
-    File,
-    VectorStore,
+/// The kind a custom policy judges (`resource:`): a kind of the registry that custom policies
+/// see; any other name is refused as serde refuses an unknown variant, listing those kinds.
+/// (A visitor, so that the error keeps the position of the value.)
+fn resource_kind<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Kind, D::Error> {
+    deserializer.deserialize_str(ResourceKind)
 }
 
-impl ResourceKind {
-    pub const ALL: [ResourceKind; 11] = [
-        ResourceKind::User,
-        ResourceKind::Invite,
-        ResourceKind::Project,
-        ResourceKind::ProjectUser,
-        ResourceKind::ServiceAccount,
-        ResourceKind::ProjectApiKey,
-        ResourceKind::AdminApiKey,
-        ResourceKind::Certificate,
-        ResourceKind::Group,
-        ResourceKind::File,
-        ResourceKind::VectorStore,
-    ];
+struct ResourceKind;
 
-    /// The name used in policy files and as the outcome's `resource_kind`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ResourceKind::User => "user",
-            ResourceKind::Invite => "invite",
-            ResourceKind::Project => "project",
-            ResourceKind::ProjectUser => "project_user",
-            ResourceKind::ServiceAccount => "service_account",
-            ResourceKind::ProjectApiKey => "project_api_key",
-            ResourceKind::AdminApiKey => "admin_api_key",
-            ResourceKind::Certificate => "certificate",
-            ResourceKind::Group => "group",
-            ResourceKind::File => "file",
-            ResourceKind::VectorStore => "vector_store",
-        }
+impl de::Visitor<'_> for ResourceKind {
+    type Value = Kind;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a kind of resource custom policies judge")
     }
 
-    /// Whether resources of this kind live inside a project.
-    pub fn in_project(self) -> bool {
-        matches!(
-            self,
-            ResourceKind::ProjectUser
-                | ResourceKind::ServiceAccount
-                | ResourceKind::ProjectApiKey
-                | ResourceKind::File
-                | ResourceKind::VectorStore
-        )
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Kind, E> {
+        static SEEN: LazyLock<Vec<&'static str>> = LazyLock::new(|| {
+            Kind::ALL
+                .iter()
+                .filter(|kind| kind.info().custom_policies)
+                .map(|kind| kind.name())
+                .collect()
+        });
+        name.parse::<Kind>()
+            .ok()
+            .filter(|kind| kind.info().custom_policies)
+            .ok_or_else(|| E::unknown_variant(name, &SEEN))
     }
 }
 
@@ -76,7 +48,8 @@ pub struct PolicyDocument {
     pub description: String,
     #[serde(default = "default_category")]
     pub category: String,
-    pub resource: ResourceKind,
+    #[serde(deserialize_with = "resource_kind")]
+    pub resource: Kind,
     /// A severity name, checked when the policy is built (so that the error has a position).
     pub severity: String,
     /// CEL expressions; the resource fails when all are true.

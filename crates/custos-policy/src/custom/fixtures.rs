@@ -2,12 +2,13 @@
 //! organization (resources of the policy's kind, projects, users), an evaluation time, optional
 //! parameter overrides, and the results expected per resource.
 
-use super::document::{Position, ResourceKind};
+use super::document::Position;
 use super::{CustomPolicy, PolicyError, load_dir, read_text};
 use crate::outcome::{Keep, Outcome, Verdict};
 use crate::registry::Check;
 use crate::settings::Params;
 use custos_model::inventory::{ProjectInventory, Snapshot};
+use custos_model::kind::{Kind, Scope};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -259,7 +260,7 @@ fn parse_project(what: &str, index: usize, value: &Value) -> Result<ProjectInven
     Ok(project)
 }
 
-fn build_snapshot(kind: ResourceKind, case: &Case) -> Result<Snapshot, String> {
+fn build_snapshot(kind: Kind, case: &Case) -> Result<Snapshot, String> {
     let mut snapshot = Snapshot {
         org_id: case.org_id.clone(),
         collected_at: case.as_of,
@@ -274,7 +275,7 @@ fn build_snapshot(kind: ResourceKind, case: &Case) -> Result<Snapshot, String> {
     for (index, user) in case.users.iter().enumerate() {
         inventory.users.push(parse("users", index, user)?);
     }
-    if kind.in_project() && inventory.projects.is_empty() {
+    if kind.info().scope == Scope::Project && inventory.projects.is_empty() {
         inventory.projects.push(ProjectInventory::new(parse(
             "projects",
             0,
@@ -288,17 +289,15 @@ fn build_snapshot(kind: ResourceKind, case: &Case) -> Result<Snapshot, String> {
             .and_then(|fields| fields.remove("project_id"))
             .and_then(|id| id.as_str().map(str::to_owned));
         let what = "resources";
-        if !kind.in_project() {
+        if kind.info().scope != Scope::Project {
             match kind {
-                ResourceKind::User => inventory.users.push(parse(what, index, &resource)?),
-                ResourceKind::Invite => inventory.invites.push(parse(what, index, &resource)?),
-                ResourceKind::AdminApiKey => inventory
+                Kind::User => inventory.users.push(parse(what, index, &resource)?),
+                Kind::Invite => inventory.invites.push(parse(what, index, &resource)?),
+                Kind::AdminApiKey => inventory
                     .admin_api_keys
                     .push(parse(what, index, &resource)?),
-                ResourceKind::Certificate => {
-                    inventory.certificates.push(parse(what, index, &resource)?)
-                }
-                ResourceKind::Group => inventory.groups.push(parse(what, index, &resource)?),
+                Kind::Certificate => inventory.certificates.push(parse(what, index, &resource)?),
+                Kind::Group => inventory.groups.push(parse(what, index, &resource)?),
                 _ => inventory
                     .projects
                     .push(parse_project(what, index, &resource)?),
@@ -316,15 +315,15 @@ fn build_snapshot(kind: ResourceKind, case: &Case) -> Result<Snapshot, String> {
             ));
         };
         match kind {
-            ResourceKind::ProjectUser => project.users.push(parse(what, index, &resource)?),
-            ResourceKind::ServiceAccount => project
+            Kind::ProjectUser => project.users.push(parse(what, index, &resource)?),
+            Kind::ServiceAccount => project
                 .service_accounts
                 .push(parse(what, index, &resource)?),
-            ResourceKind::File => project
+            Kind::File => project
                 .files
                 .get_or_insert_with(Vec::new)
                 .push(parse(what, index, &resource)?),
-            ResourceKind::VectorStore => project
+            Kind::VectorStore => project
                 .vector_stores
                 .get_or_insert_with(Vec::new)
                 .push(parse(what, index, &resource)?),

@@ -27,7 +27,7 @@ mod template;
 mod values;
 mod yaml;
 
-pub use document::{Position, ResourceKind};
+pub use document::Position;
 pub use fixtures::{CaseReport, FileReport, TestReport, run_tests};
 pub use policy::CustomPolicy;
 

@@ -1,6 +1,6 @@
 //! A loaded custom policy and its evaluation: a [`Check`] like the built-ins.
 
-use super::document::{PolicyDocument, Position, ResourceKind, filter_positions, key_position};
+use super::document::{PolicyDocument, Position, filter_positions, key_position};
 use super::expression::{Compiled, ENV, Expecting, Uses, compile};
 use super::fields::FieldTree;
 use super::limits::{MAX_LIST_LEN, POLICY_TIME_BUDGET};
@@ -17,6 +17,7 @@ use cel::context::VariableResolver;
 use cel::{Context, Value as CelValue};
 use custos_model::api::User;
 use custos_model::inventory::{ProjectInventory, Snapshot};
+use custos_model::kind::Kind;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
@@ -29,7 +30,7 @@ use std::time::Instant;
 pub struct CustomPolicy {
     meta: &'static PolicyMeta,
     path: PathBuf,
-    kind: ResourceKind,
+    kind: Kind,
     include_archived: bool,
     filters: Vec<Compiled>,
     message: Template,
@@ -51,7 +52,7 @@ impl CustomPolicy {
         &self.path
     }
 
-    pub fn resource_kind(&self) -> ResourceKind {
+    pub fn resource_kind(&self) -> Kind {
         self.kind
     }
 
@@ -132,9 +133,10 @@ impl CustomPolicy {
             .fold(Uses::default(), |uses, filter| uses.union(&filter.uses));
         let evidence = filter_uses.resource.clone();
         let uses = filter_uses.union(&message.uses());
-        let needs: &'static [Need] = match document.resource {
-            ResourceKind::File | ResourceKind::VectorStore => &[Need::Admin, Need::Files],
-            _ => &[Need::Admin],
+        let needs: &'static [Need] = if document.resource.info().needs_project_key() {
+            &[Need::Admin, Need::Files]
+        } else {
+            &[Need::Admin]
         };
         let controls: Vec<Control> = document
             .controls
@@ -149,14 +151,14 @@ impl CustomPolicy {
             title: leak(document.title),
             severity,
             category: leak(document.category),
-            resource_kind: document.resource.as_str(),
+            resource_kind: document.resource.name(),
             needs,
             params: Box::leak(specs.into_boxed_slice()),
             description: leak(if document.description.is_empty() {
                 format!(
                     "Custom policy from {}: a {} fails when all its filters hold.",
                     path.display(),
-                    document.resource.as_str()
+                    document.resource.name()
                 )
             } else {
                 document.description
@@ -324,7 +326,7 @@ impl CustomPolicy {
         };
         let project_id = project.map(|p| p.project.id.as_str());
         for item in items {
-            let subject = Subject::new(self.kind.as_str(), item.id(), project_id);
+            let subject = Subject::new(self.kind.name(), item.id(), project_id);
             if Instant::now() >= shared.deadline {
                 out.indeterminate(
                     subject,

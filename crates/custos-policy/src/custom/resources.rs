@@ -1,20 +1,17 @@
 //! The resources of one kind in a snapshot, grouped by project, with what expressions may read
 //! beside them: the project and the owner.
 
-use super::document::ResourceKind;
 use super::fields::FieldTree;
 use crate::outcome::{Outcomes, Subject};
-use crate::shared::data::{endpoint_gap, endpoints};
+use crate::shared::data::endpoint_gap;
 use custos_model::api::{
     AdminApiKey, Certificate, File, Group, Invite, ProjectApiKey, ProjectUser, ServiceAccount,
     User, VectorStore,
 };
 use custos_model::inventory::{ProjectInventory, Snapshot};
+use custos_model::kind::{Kind, Scope};
 use serde_json::Value;
 use std::collections::HashMap;
-
-const GROUPS: &str = "/organization/groups";
-const FILES: &str = "/files";
 
 /// One resource, borrowed from the snapshot.
 #[derive(Debug, Clone, Copy)]
@@ -121,7 +118,7 @@ const SPEND_LIMIT: &str = "spend_limit";
 /// visited. Projects without a project key have no files or vector stores to visit.
 pub fn for_each_group<'s>(
     snapshot: &'s Snapshot,
-    kind: ResourceKind,
+    kind: Kind,
     include_archived: bool,
     out: &mut Outcomes,
     mut visit: impl FnMut(Option<&'s ProjectInventory>, &[Item<'s>], &mut Outcomes),
@@ -132,55 +129,40 @@ pub fn for_each_group<'s>(
             out.indeterminate(Subject::organization(&snapshot.org_id), vec![gap]);
         }
     };
+    let info = kind.info();
+    // An object of a project is read per project, after the list of projects.
+    let listed_by = if info.scope == Scope::Project {
+        Kind::Project
+    } else {
+        kind
+    };
+    organization_level(listed_by.info().source().path, out);
     let items: Vec<Item<'s>> = match kind {
-        ResourceKind::User => {
-            organization_level(endpoints::USERS, out);
-            inventory.users.iter().map(Item::User).collect()
-        }
-        ResourceKind::Invite => {
-            organization_level(endpoints::INVITES, out);
-            inventory.invites.iter().map(Item::Invite).collect()
-        }
-        ResourceKind::AdminApiKey => {
-            organization_level(endpoints::ADMIN_API_KEYS, out);
-            inventory
-                .admin_api_keys
-                .iter()
-                .map(Item::AdminApiKey)
-                .collect()
-        }
-        ResourceKind::Certificate => {
-            organization_level(endpoints::CERTIFICATES, out);
-            inventory
-                .certificates
-                .iter()
-                .map(Item::Certificate)
-                .collect()
-        }
-        ResourceKind::Group => {
-            organization_level(GROUPS, out);
-            inventory.groups.iter().map(Item::Group).collect()
-        }
+        Kind::User => inventory.users.iter().map(Item::User).collect(),
+        Kind::Invite => inventory.invites.iter().map(Item::Invite).collect(),
+        Kind::AdminApiKey => inventory
+            .admin_api_keys
+            .iter()
+            .map(Item::AdminApiKey)
+            .collect(),
+        Kind::Certificate => inventory
+            .certificates
+            .iter()
+            .map(Item::Certificate)
+            .collect(),
+        Kind::Group => inventory.groups.iter().map(Item::Group).collect(),
         _ => Vec::new(),
     };
-    if !kind.in_project() && kind != ResourceKind::Project {
+    if info.scope != Scope::Project && kind != Kind::Project {
         visit(None, &items, out);
         return;
     }
-    organization_level(endpoints::PROJECTS, out);
     let mut items = Vec::new();
     for project in &inventory.projects {
         if project.project.is_archived() && !include_archived {
             continue;
         }
-        let listing = match kind {
-            ResourceKind::ProjectUser => Some(endpoints::PROJECT_USERS),
-            ResourceKind::ServiceAccount => Some(endpoints::PROJECT_SERVICE_ACCOUNTS),
-            ResourceKind::ProjectApiKey => Some(endpoints::PROJECT_API_KEYS),
-            ResourceKind::File => Some(FILES),
-            ResourceKind::VectorStore => Some(endpoints::VECTOR_STORES),
-            _ => None,
-        };
+        let listing = (info.scope == Scope::Project).then(|| info.source().path);
         let id = project.project.id.as_str();
         if let Some(gap) = listing.and_then(|path| endpoint_gap(snapshot, path, Some(id))) {
             out.indeterminate(Subject::project(id), vec![gap]);
@@ -188,16 +170,14 @@ pub fn for_each_group<'s>(
         }
         items.clear();
         match kind {
-            ResourceKind::Project => items.push(Item::Project(project)),
-            ResourceKind::ProjectUser => items.extend(project.users.iter().map(Item::ProjectUser)),
-            ResourceKind::ServiceAccount => {
+            Kind::Project => items.push(Item::Project(project)),
+            Kind::ProjectUser => items.extend(project.users.iter().map(Item::ProjectUser)),
+            Kind::ServiceAccount => {
                 items.extend(project.service_accounts.iter().map(Item::ServiceAccount))
             }
-            ResourceKind::ProjectApiKey => {
-                items.extend(project.api_keys.iter().map(Item::ProjectApiKey))
-            }
-            ResourceKind::File => items.extend(project.files.iter().flatten().map(Item::File)),
-            ResourceKind::VectorStore => items.extend(
+            Kind::ProjectApiKey => items.extend(project.api_keys.iter().map(Item::ProjectApiKey)),
+            Kind::File => items.extend(project.files.iter().flatten().map(Item::File)),
+            Kind::VectorStore => items.extend(
                 project
                     .vector_stores
                     .iter()

@@ -4,26 +4,27 @@
 use crate::shared::time::date;
 use custos_model::inventory::{EndpointFailure, Snapshot};
 
-/// Endpoint paths as the scan records them (`Snapshot::failed` matches on these).
+/// Endpoint paths as the scan records them (`Snapshot::failed` matches on these), from the
+/// operation table.
 pub mod endpoints {
-    pub const USERS: &str = "/organization/users";
-    pub const INVITES: &str = "/organization/invites";
-    pub const ADMIN_API_KEYS: &str = "/organization/admin_api_keys";
-    pub const CERTIFICATES: &str = "/organization/certificates";
-    pub const SPEND_LIMIT: &str = "/organization/spend_limit";
-    pub const PROJECTS: &str = "/organization/projects";
-    pub const AUDIT_LOGS: &str = "/organization/audit_logs";
-    pub const COSTS: &str = "/organization/costs";
+    use custos_model::operations as ops;
+
+    pub const USERS: &str = ops::LIST_USERS.path;
+    pub const INVITES: &str = ops::LIST_INVITES.path;
+    pub const ADMIN_API_KEYS: &str = ops::LIST_ADMIN_API_KEYS.path;
+    pub const CERTIFICATES: &str = ops::LIST_ORGANIZATION_CERTIFICATES.path;
+    pub const SPEND_LIMIT: &str = ops::RETRIEVE_ORGANIZATION_SPEND_LIMIT.path;
+    pub const PROJECTS: &str = ops::LIST_PROJECTS.path;
+    pub const AUDIT_LOGS: &str = ops::LIST_AUDIT_LOGS.path;
+    pub const COSTS: &str = ops::COSTS.path;
     pub const USAGE_PREFIX: &str = "/organization/usage/";
-    pub const PROJECT_USERS: &str = "/organization/projects/{project_id}/users";
-    pub const PROJECT_SERVICE_ACCOUNTS: &str =
-        "/organization/projects/{project_id}/service_accounts";
-    pub const PROJECT_API_KEYS: &str = "/organization/projects/{project_id}/api_keys";
-    pub const PROJECT_CERTIFICATES: &str = "/organization/projects/{project_id}/certificates";
-    pub const PROJECT_MODEL_PERMISSIONS: &str =
-        "/organization/projects/{project_id}/model_permissions";
-    pub const PROJECT_SPEND_LIMIT: &str = "/organization/projects/{project_id}/spend_limit";
-    pub const VECTOR_STORES: &str = "/vector_stores";
+    pub const PROJECT_USERS: &str = ops::LIST_PROJECT_USERS.path;
+    pub const PROJECT_SERVICE_ACCOUNTS: &str = ops::LIST_PROJECT_SERVICE_ACCOUNTS.path;
+    pub const PROJECT_API_KEYS: &str = ops::LIST_PROJECT_API_KEYS.path;
+    pub const PROJECT_CERTIFICATES: &str = ops::LIST_PROJECT_CERTIFICATES.path;
+    pub const PROJECT_MODEL_PERMISSIONS: &str = ops::RETRIEVE_PROJECT_MODEL_PERMISSIONS.path;
+    pub const PROJECT_SPEND_LIMIT: &str = ops::RETRIEVE_PROJECT_SPEND_LIMIT.path;
+    pub const VECTOR_STORES: &str = ops::LIST_VECTOR_STORES.path;
 }
 
 /// The failure of `path` for the organization or for `project_id`, described; `None` when the

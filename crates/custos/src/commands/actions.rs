@@ -5,7 +5,7 @@
 use super::context::{load_config, open_store, org_of_store, read_key, stored_key_name, target};
 use super::output;
 use super::users::{AuthArgs, authenticate};
-use crate::cli::Format;
+use crate::cli::FormatArgs;
 use anyhow::{Context, bail};
 use custos_actions::{
     Actions, Clients, ExecutionKeys, PlanRequest, SnapshotView, Source, Template,
@@ -14,7 +14,6 @@ use custos_config::{DEFAULT_BASE_URL, KeySource};
 use custos_store::{FindingStatus, Store};
 use secrecy::ExposeSecret;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Subcommand)]
@@ -76,14 +75,13 @@ pub struct RequestArgs {
     /// Why: approvers and auditors read it.
     #[arg(long)]
     pub reason: String,
-    /// The organization id; required unless the store holds exactly one.
-    #[arg(long)]
-    pub org: Option<String>,
+    #[command(flatten)]
+    pub org: crate::cli::OrgArgs,
     /// Hours until the plan expires, up to 30 days.
     #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(i64).range(1..=720))]
     pub ttl_hours: i64,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,24 +103,20 @@ pub struct ExecuteArgs {
     /// Print the calls that would be sent, and send nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// The API root (default: the config's, else https://api.openai.com/v1).
-    #[arg(long)]
-    pub base_url: Option<String>,
-    /// The master key file that unlocks stored keys (CUSTOS_MASTER_KEY takes precedence).
-    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
-    pub master_key_file: PathBuf,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub api: crate::cli::ApiArgs,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ListArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
-    #[arg(long)]
-    pub org: Option<String>,
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: Format,
+    #[command(flatten)]
+    pub org: crate::cli::OrgFilterArgs,
+    #[command(flatten)]
+    pub output: FormatArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,8 +124,8 @@ pub struct ShowArgs {
     #[command(flatten)]
     pub auth: AuthArgs,
     pub id: i64,
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub json: crate::cli::JsonArgs,
 }
 
 pub async fn run(cmd: ActionsCommand) -> anyhow::Result<ExitCode> {
@@ -231,7 +225,7 @@ fn templates() -> anyhow::Result<ExitCode> {
 async fn request(args: RequestArgs, now: i64) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.auth.store).await?;
     let principal = authenticate(&*store, args.auth.token_file.as_deref()).await?;
-    let org = org_of_store(&*store, args.org.as_deref()).await?;
+    let org = org_of_store(&*store, args.org.id.as_deref()).await?;
     let template: Template = args.template.parse()?;
     let mut params = BTreeMap::new();
     for param in &args.params {
@@ -255,7 +249,7 @@ async fn request(args: RequestArgs, now: i64) -> anyhow::Result<ExitCode> {
     let (id, plan) = Actions::new(&*store, args.auth.anchor()?)
         .request(&principal, &snapshot, &request)
         .await?;
-    if args.json {
+    if args.json.enabled {
         println!(
             "{}",
             serde_json::to_string_pretty(
@@ -381,7 +375,7 @@ async fn execute(args: ExecuteArgs, now: i64) -> anyhow::Result<ExitCode> {
     let keys = execution_keys(&args, &*store, &action.org_id).await?;
     let clients = Clients::build(&keys, |_| {})?;
     let report = actions.execute(&principal, args.id, &clients, now).await?;
-    if args.json {
+    if args.json.enabled {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
         let rows: Vec<Vec<String>> = report
@@ -389,7 +383,7 @@ async fn execute(args: ExecuteArgs, now: i64) -> anyhow::Result<ExitCode> {
             .iter()
             .map(|t| {
                 vec![
-                    t.kind.snapshot_kind().to_owned(),
+                    t.kind.name().to_owned(),
                     t.id.clone(),
                     serde_json::to_value(&t.status)
                         .ok()
@@ -442,8 +436,8 @@ async fn execution_keys(
         &config,
         store,
         Some(org_id),
-        args.base_url.as_deref(),
-        &args.master_key_file,
+        args.api.base_url.as_deref(),
+        &args.api.master_key.file,
     )
     .await
     .ok();
@@ -459,10 +453,11 @@ async fn execution_keys(
         }
     };
     let write_key = match write_source {
-        Some(source) => Some(read_key(store, &source, &args.master_key_file).await?),
+        Some(source) => Some(read_key(store, &source, &args.api.master_key.file).await?),
         None => None,
     };
     let base_url = args
+        .api
         .base_url
         .clone()
         .or_else(|| scan_target.as_ref().map(|t| t.base_url.clone()))
@@ -482,8 +477,8 @@ async fn execution_keys(
 fn print_calls(calls: &[custos_actions::PlannedCall]) {
     for call in calls {
         let body = call
-            .body
-            .as_ref()
+            .request
+            .body()
             .map(|b| format!(" {b}"))
             .unwrap_or_default();
         let key = call
@@ -493,7 +488,9 @@ fn print_calls(calls: &[custos_actions::PlannedCall]) {
             .unwrap_or_default();
         println!(
             "  {:>4}  {} {}{body}{key}",
-            call.index, call.method, call.path
+            call.index,
+            call.request.method(),
+            call.request.path()
         );
     }
 }
@@ -501,7 +498,7 @@ fn print_calls(calls: &[custos_actions::PlannedCall]) {
 async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
     let store = open_store(&args.auth.store).await?;
     authenticate(&*store, args.auth.token_file.as_deref()).await?;
-    let actions = store.actions(args.org.as_deref()).await?;
+    let actions = store.actions(args.org.id.as_deref()).await?;
     let rows: Vec<Vec<String>> = actions
         .iter()
         .map(|a| {
@@ -526,7 +523,7 @@ async fn list(args: ListArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     output::print(
-        args.format,
+        args.output.format,
         &[
             "id",
             "org",
@@ -549,7 +546,7 @@ async fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let (action, plan) = custos_actions::load(&*store, args.id).await?;
     let approvals = store.approvals(args.id).await?;
     let calls = store.calls(args.id).await?;
-    if args.json {
+    if args.json.enabled {
         println!(
             "{}",
             serde_json::to_string_pretty(&serde_json::json!({

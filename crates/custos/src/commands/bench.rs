@@ -4,7 +4,7 @@
 use crate::cli::BenchCommand;
 use anyhow::Context;
 use custos_model::api::User;
-use custos_openai::{Client, ClientConfig, NextAfter, Query};
+use custos_openai::{ClientConfig, NextAfter, Query, ReadClient};
 use custos_sim::generate::{GenerateOptions, default_now, generate};
 use custos_sim::server::{SimConfig, Simulator};
 use futures::TryStreamExt;
@@ -117,7 +117,7 @@ async fn bench_scan(
     // Just under the server's rate, with enough requests in flight to cover the latency.
     client_config.requests_per_second = std::num::NonZeroU32::new(rate_limit * 98 / 100);
     client_config.max_concurrency = 32;
-    let client = Client::new(client_config)?;
+    let client = ReadClient::new(client_config)?;
     let store = custos_store::open("sqlite::memory:").await?;
     let mut scan_options = custos_scan::scan::ScanOptions::new(options.now);
     scan_options.project_concurrency = 16;
@@ -185,7 +185,7 @@ async fn bench_sim(requests: usize, concurrency: usize) -> anyhow::Result<()> {
 
 async fn bench_client(users: usize) -> anyhow::Result<()> {
     let (sim, secret) = simulator_with_users(users).await?;
-    let client = Client::new(ClientConfig::new(sim.base_url(), secret))?;
+    let client = ReadClient::new(ClientConfig::new(sim.base_url(), secret))?;
     let mut query = Query::new();
     query.push("limit", 100);
     let started = Instant::now();

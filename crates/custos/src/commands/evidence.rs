@@ -109,7 +109,7 @@ async fn export(args: ExportArgs) -> anyhow::Result<()> {
         bail!("the period is empty: --from must be before --to");
     }
     let store = context::open_store(&args.store).await?;
-    let org = context::org_of_store(store.as_ref(), args.org.as_deref()).await?;
+    let org = context::org_of_store(store.as_ref(), args.org.id.as_deref()).await?;
     let key = SigningKey::from_file(&args.key, passphrase().as_ref())?;
     let mut request = ExportRequest::new(
         org.clone(),

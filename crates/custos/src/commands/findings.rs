@@ -5,9 +5,8 @@ use super::context;
 use super::output;
 use crate::cli::{FindingFormat, FindingsAction, FindingsArgs, PoliciesCommand};
 use anyhow::bail;
-use custos_app::findings::{Finding, FindingsQuery, StatusFilter, list_findings};
+use custos_app::findings::{Finding, FindingsQuery, list_findings};
 use custos_app::formats;
-use custos_policy::Severity;
 use std::process::ExitCode;
 
 /// Exit code when `--fail-on` finds an open finding at or above its level.
@@ -20,22 +19,17 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     if let Some(action) = args.action {
         return lifecycle(action).await;
     }
-    let config = context::load_config(&args.config)?;
-    let store = context::open_store_read_only(&args.store).await?;
+    let config = context::load_config(&args.evaluation.config)?;
+    let store = context::open_store_read_only(&args.evaluation.store).await?;
     context::warn_policy_errors(&config);
-    let min_severity = parse_severity(args.severity.as_deref(), "--severity")?;
-    let fail_on = parse_severity(args.fail_on.as_deref(), "--fail-on")?;
-    let status = args.status.as_deref().unwrap_or("open");
-    let Some(status) = StatusFilter::parse(status) else {
-        bail!("--status {status:?}: give open, resolved, suppressed or all");
-    };
+    let fail_on = args.fail_on;
     let query = FindingsQuery {
-        orgs: args.org.iter().cloned().collect(),
-        as_of: args.as_of,
-        min_severity,
+        orgs: args.evaluation.org.id.iter().cloned().collect(),
+        as_of: args.evaluation.as_of.time,
+        min_severity: args.severity,
         policies: args.policy.clone(),
         project: args.project.clone(),
-        status,
+        status: args.status,
     };
     let list = list_findings(&config, store.as_ref(), &query).await?;
     print(&list.findings, args.format)?;
@@ -76,7 +70,7 @@ async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
         } => {
             let store = context::open_store(&auth.store).await?;
             let author = lifecycle_author(&*store, &auth, "suppress findings").await?;
-            let org = context::org_of_store(store.as_ref(), id.org.as_deref()).await?;
+            let org = context::org_of_store(store.as_ref(), id.org.id.as_deref()).await?;
             let now = super::now_unix();
             let until = custos_app::findings::suppression_end(until, now, "--until")?;
             let suppression = custos_store::Suppression {
@@ -98,7 +92,7 @@ async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
         FindingsAction::Unsuppress { id, auth } => {
             let store = context::open_store(&auth.store).await?;
             let author = lifecycle_author(&*store, &auth, "lift suppressions").await?;
-            let org = context::org_of_store(store.as_ref(), id.org.as_deref()).await?;
+            let org = context::org_of_store(store.as_ref(), id.org.id.as_deref()).await?;
             store
                 .unsuppress_finding(&org, &id.policy, &id.resource, super::now_unix(), &author)
                 .await?;
@@ -109,15 +103,6 @@ async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn parse_severity(text: Option<&str>, flag: &str) -> anyhow::Result<Option<Severity>> {
-    text.map(|t| {
-        t.parse::<Severity>().map_err(|_| {
-            anyhow::anyhow!("{flag} {t:?}: give one of critical, high, medium, low, info")
-        })
-    })
-    .transpose()
 }
 
 pub fn print(findings: &[Finding], format: FindingFormat) -> anyhow::Result<()> {

@@ -1,11 +1,11 @@
-//! `custos scans`, `custos inventory KIND` and `custos diff`: reading snapshots back.
+//! `custos scans`, `custos inventory kinds|show KIND` and `custos diff`: reading snapshots back.
 
 use super::context;
 use super::output::{self, print};
-use crate::cli::{DiffArgs, Format, InventoryArgs, ScansArgs};
+use crate::cli::{DiffArgs, Format, InventoryArgs, InventoryCommand, InventoryShowArgs, ScansArgs};
 use anyhow::bail;
+use custos_model::kind::Kind;
 use custos_scan::diff::{Change, diff};
-use custos_scan::records::KINDS;
 use custos_store::ObjectRecord;
 use serde_json::Value;
 use std::process::ExitCode;
@@ -15,7 +15,7 @@ const MAX_TABLE_COLUMNS: usize = 7;
 
 pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
     let store = context::open_store_read_only(&args.store).await?;
-    let runs = store.scans(args.org.as_deref()).await?;
+    let runs = store.scans(args.org.id.as_deref()).await?;
     let rows: Vec<Vec<String>> = runs
         .iter()
         .map(|run| {
@@ -42,7 +42,7 @@ pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
         })
         .collect();
     print(
-        args.format,
+        args.output.format,
         &[
             "scan",
             "org",
@@ -60,25 +60,38 @@ pub async fn scans(args: ScansArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
-    if args.kind == "kinds" {
-        let rows: Vec<Vec<String>> = KINDS
-            .iter()
-            .map(|(kind, path)| vec![(*kind).to_owned(), format!("GET {path}")])
-            .chain(
-                [
-                    ("audit_event", "GET /organization/audit_logs"),
-                    ("usage", "GET /organization/usage/*"),
-                    ("cost", "GET /organization/costs"),
-                ]
-                .map(|(k, p)| vec![k.to_owned(), p.to_owned()]),
-            )
-            .collect();
-        print(args.format, &["kind", "endpoint"], &rows, &rows)?;
-        return Ok(ExitCode::SUCCESS);
+    let command = super::subcommand("inventory", args, |kind, view| {
+        InventoryCommand::Show(InventoryShowArgs { kind, view })
+    })?;
+    match command {
+        InventoryCommand::Kinds { output } => kinds(output.format),
+        InventoryCommand::Show(args) => show(args).await,
     }
+}
+
+fn kinds(format: Format) -> anyhow::Result<ExitCode> {
+    let rows: Vec<Vec<String>> = Kind::ALL
+        .iter()
+        .map(|kind| vec![kind.name().to_owned(), kind.info().endpoint()])
+        .chain(
+            [
+                ("audit_event", "GET /organization/audit_logs"),
+                ("usage", "GET /organization/usage/*"),
+                ("cost", "GET /organization/costs"),
+            ]
+            .map(|(k, p)| vec![k.to_owned(), p.to_owned()]),
+        )
+        .collect();
+    print(format, &["kind", "endpoint"], &rows, &rows)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn show(
+    InventoryShowArgs { kind, view: args }: InventoryShowArgs,
+) -> anyhow::Result<ExitCode> {
     let store = context::open_store_read_only(&args.store).await?;
-    let org = context::org_of_store(store.as_ref(), args.org.as_deref()).await?;
-    let records: Vec<ObjectRecord> = match args.kind.as_str() {
+    let org = context::org_of_store(store.as_ref(), args.org.id.as_deref()).await?;
+    let records: Vec<ObjectRecord> = match kind.as_str() {
         "audit_event" => store
             .audit_events(&org, None, None)
             .await?
@@ -118,10 +131,14 @@ pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
             })
             .collect(),
         kind => {
-            if !KINDS.iter().any(|(k, _)| *k == kind) {
+            if kind.parse::<Kind>().is_err() {
                 bail!(
                     "unknown kind {kind:?}; `custos inventory kinds` lists them: {}",
-                    KINDS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", ")
+                    Kind::ALL
+                        .iter()
+                        .map(|k| k.name())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 );
             }
             let read = context::kind_objects(store.as_ref(), &org, kind, args.scan).await?;
@@ -138,7 +155,7 @@ pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
         .into_iter()
         .filter(|r| args.project.is_none() || r.project_id == args.project)
         .collect();
-    let columns = columns(&records, args.format);
+    let columns = columns(&records, args.output.format);
     let mut header = vec!["id", "project"];
     header.extend(columns.iter().map(String::as_str));
     let rows: Vec<Vec<String>> = records
@@ -149,7 +166,7 @@ pub async fn inventory(args: InventoryArgs) -> anyhow::Result<ExitCode> {
             row
         })
         .collect();
-    print(args.format, &header, &rows, &records)?;
+    print(args.output.format, &header, &rows, &records)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -197,7 +214,7 @@ fn cell(value: Option<&Value>) -> String {
 
 pub async fn drift(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let store = context::open_store_read_only(&args.store).await?;
-    let org = context::org_of_store(store.as_ref(), args.org.as_deref()).await?;
+    let org = context::org_of_store(store.as_ref(), args.org.id.as_deref()).await?;
     let to = context::scan_or_latest(store.as_ref(), &org, args.to).await?;
     let from = match args.from {
         Some(id) => context::scan_or_latest(store.as_ref(), &org, Some(id)).await?,
@@ -257,7 +274,7 @@ pub async fn drift(args: DiffArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    if args.format == Format::Table {
+    if args.output.format == Format::Table {
         println!(
             "drift of {org} from scan {} ({}) to scan {} ({}): {} object(s)",
             from.id,
@@ -268,14 +285,14 @@ pub async fn drift(args: DiffArgs) -> anyhow::Result<ExitCode> {
         );
     }
     print(
-        args.format,
+        args.output.format,
         &[
             "change", "kind", "id", "project", "field", "before", "after",
         ],
         &rows,
         &result,
     )?;
-    if args.format == Format::Table && !result.unknown.is_empty() {
+    if args.output.format == Format::Table && !result.unknown.is_empty() {
         println!(
             "not compared (a scan could not read them): {}",
             result.unknown.join(", ")

@@ -37,7 +37,7 @@ async fn add(args: OrgsAddArgs) -> anyhow::Result<ExitCode> {
     };
     let store = context::open_store(&args.store).await?;
     if read_key.is_some() || write_key.is_some() {
-        let (master, created) = context::master_key_or_create(&args.master_key_file)?;
+        let (master, created) = context::master_key_or_create(&args.master_key.file)?;
         if let Some(path) = created {
             eprintln!(
                 "created the master key file {} (mode 0600): back it up; without it the stored keys cannot be read",
@@ -175,7 +175,7 @@ async fn remove(org: &str, args: &crate::cli::StoreArgs) -> anyhow::Result<ExitC
 /// finishes the job.
 async fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
     let store = context::open_store(&args.store).await?;
-    let current = MasterKey::load(Some(&args.master_key_file))?;
+    let current = MasterKey::load(Some(&args.master_key.file))?;
     let secrets = store.secrets().await?;
     let partial = partial_key_file(&args.new_key_file);
     let (new, pending) = if args.new_key_file.exists() {

@@ -27,9 +27,9 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let target = context::target(
         &config,
         store.as_ref(),
-        args.org.as_deref(),
-        args.base_url.as_deref(),
-        &args.master_key_file,
+        args.org.id.as_deref(),
+        args.api.base_url.as_deref(),
+        &args.api.master_key.file,
     )
     .await?;
     let now = args.now.unwrap_or_else(super::now_unix);
@@ -40,7 +40,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     context::warn_policy_errors(&config);
     let recorded = scanned.recorded;
     let changes = recorded.changes;
-    if args.json {
+    if args.json.enabled {
         let mut json = summary_json(&target, &summary);
         json["findings"] = serde_json::to_value(changes)?;
         println!("{}", serde_json::to_string_pretty(&json)?);

@@ -1,11 +1,10 @@
 //! `custos serve`: the JSON API and the scheduler (custos-server) until SIGTERM or Ctrl-C.
 
 use super::context;
-use crate::cli::{ConfigArgs, StoreArgs};
+use crate::cli::{ConfigArgs, MasterKeyArgs, StoreArgs};
 use anyhow::Context;
 use custos_server::{Server, ServerOptions};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -18,9 +17,8 @@ pub struct ServerArgs {
     /// port 0 picks a free port.
     #[arg(long)]
     pub listen: Option<String>,
-    /// The master key file that unlocks stored keys (CUSTOS_MASTER_KEY takes precedence).
-    #[arg(long, env = "CUSTOS_MASTER_KEY_FILE", default_value = "custos.key")]
-    pub master_key_file: PathBuf,
+    #[command(flatten)]
+    pub master_key: MasterKeyArgs,
     /// Serve the API only, without scanning: for a second process beside the one that
     /// schedules scans on the same SQLite file.
     #[arg(long)]
@@ -36,7 +34,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| config.config().server.listen.clone());
     let options = ServerOptions {
         db: args.store.db.clone(),
-        master_key_file: args.master_key_file.clone(),
+        master_key_file: args.master_key.file.clone(),
         schedule: !args.api_only,
     };
     let server = Server::new(config, options).await?;

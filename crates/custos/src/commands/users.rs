@@ -5,7 +5,7 @@
 
 use super::context::open_store;
 use super::output;
-use crate::cli::{Format, StoreArgs};
+use crate::cli::{FormatArgs, StoreArgs};
 use anyhow::Context;
 use custos_actions::TrustAnchor;
 use custos_actions::principal::{self, NewPrincipal, SignedIn};
@@ -63,8 +63,8 @@ pub enum UsersCommand {
     List {
         #[command(flatten)]
         auth: AuthArgs,
-        #[arg(long, value_enum, default_value = "table")]
-        format: Format,
+        #[command(flatten)]
+        output: FormatArgs,
     },
     /// Disable a principal (its token stops working, and its approvals no longer let an
     /// action be executed).
@@ -124,7 +124,7 @@ pub async fn run(cmd: UsersCommand) -> anyhow::Result<ExitCode> {
             );
             println!("{}", token.expose_secret());
         }
-        UsersCommand::List { auth, format } => {
+        UsersCommand::List { auth, output } => {
             let store = open_store(&auth.store).await?;
             authenticate(&*store, auth.token_file.as_deref()).await?;
             let principals = store.principals().await?;
@@ -148,7 +148,7 @@ pub async fn run(cmd: UsersCommand) -> anyhow::Result<ExitCode> {
                 })
                 .collect();
             output::print(
-                format,
+                output.format,
                 &["name", "role", "manager", "status", "created"],
                 &rows,
                 &json,
