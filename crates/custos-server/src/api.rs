@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1`, each handler a call into custos-app with the contract of the
 //! matching command: `GET findings` answers the elements of `custos findings --format json`,
 //! `GET scans` those of `custos scans --format json`, `GET inventory/{kind}` those of
-//! `custos inventory KIND --format json`.
+//! `custos inventory show KIND --format json`.
 
 use crate::AppState;
 use crate::auth::{Operator, Signed, Viewer};
@@ -373,8 +373,8 @@ async fn start_scans(
 }
 
 /// The objects of one kind in a snapshot (the organization's latest by default), by id, as
-/// `custos inventory KIND --format json`. A partial scan that could not read every object of
-/// the kind says so in the `Custos-Incomplete` header.
+/// `custos inventory show KIND --format json`. A partial scan that could not read every
+/// object of the kind says so in the `Custos-Incomplete` header.
 #[utoipa::path(
     get,
     path = "/api/v1/inventory/{kind}",
