@@ -5,7 +5,7 @@ use crate::provider::Target;
 use crate::{Error, Result};
 use custos_config::{DEFAULT_BASE_URL, KeySource, OrganizationConfig};
 use custos_store::crypto::{self, MasterKey};
-use custos_store::{Location, ScanRun, Store};
+use custos_store::{Location, ObjectRecord, ScanRun, ScanStatus, Store};
 use secrecy::SecretString;
 use std::path::{Path, PathBuf};
 
@@ -235,4 +235,35 @@ pub async fn scan_or_latest(store: &dyn Store, org: &str, id: Option<i64>) -> Re
         )));
     }
     Ok(run)
+}
+
+/// The objects of one kind in a scan, and whether the scan read them all.
+#[derive(Debug)]
+pub struct KindObjects {
+    pub run: ScanRun,
+    /// Sorted by id (byte order).
+    pub objects: Vec<ObjectRecord>,
+    /// An endpoint giving this kind failed in this (partial) scan: the list is incomplete.
+    pub incomplete: bool,
+}
+
+/// The objects of `kind` in scan `id` of `org` (its latest visible scan when `None`).
+pub async fn kind_objects(
+    store: &dyn Store,
+    org: &str,
+    kind: &str,
+    id: Option<i64>,
+) -> Result<KindObjects> {
+    let run = scan_or_latest(store, org, id).await?;
+    let incomplete = run.status == ScanStatus::Partial
+        && run
+            .endpoints
+            .iter()
+            .any(|e| !e.ok && e.kinds.iter().any(|k| k == kind));
+    let objects = store.objects(run.id, Some(kind)).await?;
+    Ok(KindObjects {
+        run,
+        objects,
+        incomplete,
+    })
 }

@@ -111,6 +111,10 @@ pub enum Error {
     #[error("{0}")]
     Selection(String),
 
+    /// A value the caller gave is outside what it may be (the message names the parameter).
+    #[error("{0}")]
+    Invalid(String),
+
     #[error(transparent)]
     Json(#[from] serde_json::Error),
 }

@@ -4,7 +4,7 @@
 
 use crate::config::ValidConfig;
 use crate::evaluate::evaluate_scan;
-use crate::{Result, rfc3339};
+use crate::{Error, Result, rfc3339};
 use custos_policy::{Keep, Outcome, PolicyMeta, Registry, Severity};
 use custos_store::{FindingRecord, ScanStatus, Store};
 use serde::Serialize;
@@ -12,6 +12,7 @@ use std::collections::HashMap;
 
 /// A control a finding maps to.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ControlRef {
     pub framework: String,
     pub id: String,
@@ -20,6 +21,7 @@ pub struct ControlRef {
 /// One finding or indeterminate result, as the JSON contract has it. The field order is the
 /// contract's: the demo's findings JSON is compared byte for byte.
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Finding {
     pub policy_id: String,
     pub title: String,
@@ -31,6 +33,8 @@ pub struct Finding {
     pub resource_id: String,
     pub project_id: Option<String>,
     pub message: String,
+    /// What the policy looked at (per policy).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub evidence: serde_json::Value,
     pub first_seen: String,
     pub last_seen: String,
@@ -260,4 +264,32 @@ pub async fn list_findings(
         orgs,
         incomplete,
     })
+}
+
+/// The longest a suppression may last: a finding accepted for good is re-examined at least
+/// once a year.
+pub const MAX_SUPPRESSION_DAYS: i64 = 365;
+/// How long a suppression lasts when no end is given.
+pub const DEFAULT_SUPPRESSION_DAYS: i64 = 90;
+
+/// When a suppression asked at `now` ends: `until` if it is after `now` and at most
+/// [`MAX_SUPPRESSION_DAYS`] ahead, else [`DEFAULT_SUPPRESSION_DAYS`] from now. `parameter`
+/// names `until` in the error (`--until`, or the API's field).
+pub fn suppression_end(until: Option<i64>, now: i64, parameter: &str) -> Result<i64> {
+    let day = custos_model::unix::DAY;
+    let Some(end) = until else {
+        return Ok(now.saturating_add(DEFAULT_SUPPRESSION_DAYS * day));
+    };
+    let shown = rfc3339(Some(end));
+    if end <= now {
+        return Err(Error::Invalid(format!(
+            "{parameter} {shown} is in the past: give a date after now, at most {MAX_SUPPRESSION_DAYS} days ahead"
+        )));
+    }
+    if end - now > MAX_SUPPRESSION_DAYS * day {
+        return Err(Error::Invalid(format!(
+            "{parameter} {shown} is more than {MAX_SUPPRESSION_DAYS} days ahead: suppress for at most {MAX_SUPPRESSION_DAYS} days, and again then if the finding is still accepted"
+        )));
+    }
+    Ok(end)
 }

@@ -1,5 +1,5 @@
 //! Findings in the formats other tools read: OCSF 1.x Compliance Finding (class 2003) for
-//! SIEMs and data lakes, SARIF 2.1.0 for code-scanning dashboards.
+//! SIEMs and data lakes, SARIF 2.1.0 for code-scanning dashboards, and rows for a table or CSV.
 
 use crate::findings::Finding;
 use serde_json::{Value, json};
@@ -12,8 +12,67 @@ const OCSF_CATEGORY_UID: u32 = 2;
 
 /// A stable id for a finding's identity (policy, organization, resource).
 pub fn finding_uid(f: &Finding) -> String {
-    let digest = Sha256::digest(format!("{}\0{}\0{}", f.policy_id, f.org_id, f.resource_id));
+    identity_uid(&f.policy_id, &f.org_id, &f.resource_id)
+}
+
+/// The id [`finding_uid`] gives the finding of `policy_id` on `resource_id` in `org_id`: 32 hex
+/// digits of a SHA-256, the OCSF `finding_info.uid` and the API's finding id.
+pub fn identity_uid(policy_id: &str, org_id: &str, resource_id: &str) -> String {
+    let digest = Sha256::digest(format!("{policy_id}\0{org_id}\0{resource_id}"));
     hex::encode(&digest[..16])
+}
+
+/// Findings as rows under a header: the columns of `custos findings --format table`, and with
+/// `with_times` the first and last seen times of its CSV.
+pub fn finding_rows(
+    findings: &[Finding],
+    with_times: bool,
+) -> (Vec<&'static str>, Vec<Vec<String>>) {
+    let mut header = vec![
+        "severity", "policy", "result", "status", "org", "resource", "project", "message",
+    ];
+    if with_times {
+        header.extend(["first seen", "last seen"]);
+    }
+    let rows = findings
+        .iter()
+        .map(|f| {
+            let mut row = vec![
+                f.severity.clone(),
+                f.policy_id.clone(),
+                f.result.clone(),
+                f.status.clone(),
+                f.org_id.clone(),
+                format!("{} {}", f.resource_kind, f.resource_id),
+                f.project_id.clone().unwrap_or_default(),
+                f.message.clone(),
+            ];
+            if with_times {
+                row.extend([f.first_seen.clone(), f.last_seen.clone()]);
+            }
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+/// Findings as CSV (`custos findings --format csv`), cells that a spreadsheet would run as a
+/// formula quoted (`custos_model::text::csv_cell`).
+pub fn csv(findings: &[Finding]) -> Result<String, csv::Error> {
+    let (header, rows) = finding_rows(findings, true);
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header)?;
+    for row in rows {
+        writer.write_record(
+            row.iter()
+                .map(|cell| custos_model::text::csv_cell(cell).into_owned()),
+        )?;
+    }
+    let bytes = writer
+        .into_inner()
+        .map_err(|e| csv::Error::from(e.into_error()))?;
+    // Every cell is a String, so the bytes are UTF-8.
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// OCSF severity_id: 1 informational .. 5 critical.

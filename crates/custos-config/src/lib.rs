@@ -36,6 +36,106 @@ pub struct Config {
     /// A folder of custom policies (YAML with CEL filters) evaluated beside the built-in ones.
     #[serde(default)]
     pub custom_policies: Option<PathBuf>,
+    #[serde(default)]
+    pub server: ServerSettings,
+    #[serde(default)]
+    pub scheduler: SchedulerSettings,
+}
+
+/// `custos serve`: where it listens and what it answers without a token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    /// The address to listen on (`--listen` overrides it).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// Answer `GET /metrics` without a token (for a scraper inside a trusted network); by
+    /// default it needs a viewer's.
+    #[serde(default)]
+    pub metrics_open: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: default_listen(),
+            metrics_open: false,
+        }
+    }
+}
+
+fn default_listen() -> String {
+    "127.0.0.1:8080".to_owned()
+}
+
+/// The scans `custos serve` runs by itself.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchedulerSettings {
+    /// Every organization of the file is scanned this often.
+    #[serde(default = "default_interval")]
+    pub interval: ConfigDuration,
+    /// Scan every organization when the server starts.
+    #[serde(default = "default_scan_on_start")]
+    pub scan_on_start: bool,
+    /// Up to this much is added at random to each wait, so that organizations (and servers)
+    /// do not all scan at the same moment.
+    #[serde(default = "default_jitter")]
+    pub jitter: ConfigDuration,
+    /// The wait before retrying a failed or partial scan; it doubles with each failure in a
+    /// row, up to `interval`.
+    #[serde(default = "default_retry_backoff")]
+    pub retry_backoff: ConfigDuration,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        SchedulerSettings {
+            interval: default_interval(),
+            scan_on_start: default_scan_on_start(),
+            jitter: default_jitter(),
+            retry_backoff: default_retry_backoff(),
+        }
+    }
+}
+
+fn default_interval() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(3600))
+}
+fn default_scan_on_start() -> bool {
+    true
+}
+fn default_jitter() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(60))
+}
+fn default_retry_backoff() -> ConfigDuration {
+    ConfigDuration(Duration::from_secs(60))
+}
+
+impl SchedulerSettings {
+    /// Every `[scheduler]` duration with its allowed range, in whole seconds.
+    fn numeric_settings(&self) -> [NumericSetting; 3] {
+        [
+            NumericSetting::new(
+                "scheduler.interval",
+                self.interval.0.as_secs(),
+                1..=7 * DAY_SECONDS,
+                "seconds between scans, at most a week",
+            ),
+            NumericSetting::new(
+                "scheduler.jitter",
+                self.jitter.0.as_secs(),
+                0..=DAY_SECONDS,
+                "seconds, at most a day",
+            ),
+            NumericSetting::new(
+                "scheduler.retry_backoff",
+                self.retry_backoff.0.as_secs(),
+                1..=DAY_SECONDS,
+                "seconds, at most a day",
+            ),
+        ]
+    }
 }
 
 /// How reports show money.
@@ -452,7 +552,9 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
-        for setting in self.scan.numeric_settings() {
+        let scan = self.scan.numeric_settings();
+        let scheduler = self.scheduler.numeric_settings();
+        for setting in scan.iter().chain(&scheduler) {
             setting.check()?;
         }
         for (from, rates) in &self.reports.fx_rates {
@@ -739,6 +841,50 @@ fx_rates = { USD = { EUR = 0.92 } }
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[test]
+    fn server_and_scheduler_settings_have_defaults_ranges_and_name_unknown_keys() {
+        let defaults = parse("").unwrap();
+        assert_eq!(defaults.scheduler.interval.0, Duration::from_secs(3600));
+        assert!(defaults.scheduler.scan_on_start);
+        assert_eq!(defaults.server.listen, "127.0.0.1:8080");
+        assert!(!defaults.server.metrics_open);
+
+        let config = parse(
+            "[server]\nlisten = \"0.0.0.0:9000\"\nmetrics_open = true\n\
+             [scheduler]\ninterval = \"15m\"\nscan_on_start = false\njitter = 0\nretry_backoff = \"30s\"\n",
+        )
+        .unwrap();
+        assert_eq!(config.scheduler.interval.0, Duration::from_secs(900));
+        assert_eq!(config.scheduler.jitter.0, Duration::ZERO);
+        assert_eq!(config.scheduler.retry_backoff.0, Duration::from_secs(30));
+        assert!(config.server.metrics_open);
+
+        for (text, names) in [
+            (
+                "[scheduler]\ninterval = \"8 days\"\n",
+                ["scheduler.interval", "604800"],
+            ),
+            (
+                "[scheduler]\ninterval = 0\n",
+                ["scheduler.interval", "1..="],
+            ),
+            (
+                "[scheduler]\njitter = \"2 days\"\n",
+                ["scheduler.jitter", "86400"],
+            ),
+            ("[scheduler]\n\nintervall = 5\n", ["line 3", "intervall"]),
+            (
+                "[server]\nlisten = \"x\"\nmetric_open = true\n",
+                ["line 3", "metric_open"],
+            ),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            for name in names {
+                assert!(err.contains(name), "{name:?} missing from {err:?}");
+            }
+        }
     }
 
     #[test]

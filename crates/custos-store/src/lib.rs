@@ -113,7 +113,7 @@ pub use custos_records::{
 };
 pub use error::{BoxError, Error, Result};
 pub use location::Location;
-pub use lock::ScanLock;
+pub use lock::{LockFileError, ScanLock, take_lock_file};
 
 /// The schema version this build writes (the number of its last migration).
 pub const SCHEMA_VERSION: i64 = 5;
@@ -274,6 +274,10 @@ pub struct FindingChanges {
 pub trait Store: Send + Sync + std::fmt::Debug {
     /// Which backend this is: `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+
+    /// The schema version the store is at (its last migration applied): [`SCHEMA_VERSION`]
+    /// once this build has opened it to write; a readiness check compares the two.
+    async fn schema_version(&self) -> Result<i64>;
 
     /// Registers an organization, or renames it. `None` keeps a name already stored.
     async fn upsert_organization(&self, org_id: &str, name: Option<&str>) -> Result<()>;

@@ -118,43 +118,67 @@ pub(crate) fn lock_in_memory(
     Ok(ScanLock::new(org_id, Guard::Memory(Arc::clone(locked))))
 }
 
-/// Takes the OS lock of `path` (created with mode 0600 if missing) and writes `holder` into
-/// it; a lock held elsewhere is refused with what its holder wrote.
-pub(crate) fn lock_file(path: &std::path::Path, org_id: &str, holder: &str) -> Result<ScanLock> {
+/// Why a lock file could not be taken.
+#[derive(Debug)]
+pub enum LockFileError {
+    /// Another holder has it; what it wrote into the file (empty if nothing yet).
+    Held(String),
+    /// The file could not be opened, locked or written (`op` says which).
+    Io {
+        op: &'static str,
+        source: std::io::Error,
+    },
+}
+
+/// Opens `path` (created with mode 0600 if missing), takes its exclusive OS lock without
+/// waiting and writes `holder` into it; the lock lasts as long as the returned file is open
+/// (or its process lives). A lock held elsewhere is refused with what its holder wrote.
+pub fn take_lock_file(
+    path: &std::path::Path,
+    holder: &str,
+) -> std::result::Result<std::fs::File, LockFileError> {
     use std::io::{Read as _, Seek as _, Write as _};
-    let io_error = |op: &str, e: std::io::Error| Error::Open {
-        location: path.display().to_string(),
-        source: format!("cannot {op} the scan lock file: {e}").into(),
-    };
+    let io = |op| move |source| LockFileError::Io { op, source };
     let mut options = std::fs::OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(|e| io_error("open", e))?;
+    let mut file = options.open(path).map_err(io("open"))?;
     match file.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            let mut holder = String::new();
+            let mut held_by = String::new();
             // What the holder wrote; empty if it has not written it yet.
-            let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            return Err(Error::ScanInProgress {
-                org_id: org_id.to_owned(),
-                holder: if holder.is_empty() {
-                    "another process".to_owned()
-                } else {
-                    holder.to_owned()
-                },
-            });
+            let _ = file.read_to_string(&mut held_by);
+            return Err(LockFileError::Held(held_by.trim().to_owned()));
         }
-        Err(std::fs::TryLockError::Error(e)) => return Err(io_error("lock", e)),
+        Err(std::fs::TryLockError::Error(e)) => return Err(io("lock")(e)),
     }
     file.set_len(0)
         .and_then(|()| file.rewind())
         .and_then(|()| file.write_all(holder.as_bytes()))
         .and_then(|()| file.flush())
-        .map_err(|e| io_error("write", e))?;
-    Ok(ScanLock::new(org_id, Guard::File(file)))
+        .map_err(io("write"))?;
+    Ok(file)
+}
+
+/// Takes the scan lock file of `org_id` at `path` ([`take_lock_file`]).
+pub(crate) fn lock_file(path: &std::path::Path, org_id: &str, holder: &str) -> Result<ScanLock> {
+    match take_lock_file(path, holder) {
+        Ok(file) => Ok(ScanLock::new(org_id, Guard::File(file))),
+        Err(LockFileError::Held(held_by)) => Err(Error::ScanInProgress {
+            org_id: org_id.to_owned(),
+            holder: if held_by.is_empty() {
+                "another process".to_owned()
+            } else {
+                held_by
+            },
+        }),
+        Err(LockFileError::Io { op, source }) => Err(Error::Open {
+            location: path.display().to_string(),
+            source: format!("cannot {op} the scan lock file: {source}").into(),
+        }),
+    }
 }
 
 #[cfg(test)]

@@ -246,6 +246,18 @@ impl<B: Backend> Store for SqlStore<B> {
         Ok(())
     }
 
+    async fn schema_version(&self) -> Result<i64> {
+        let rows = self
+            .db
+            .query(
+                "read the schema version",
+                crate::migrate::CURRENT_VERSION,
+                params![],
+            )
+            .await?;
+        Ok(first_int(&rows)?.unwrap_or(0))
+    }
+
     async fn organizations(&self) -> Result<Vec<(String, Option<String>)>> {
         self.read(
             "read organizations",

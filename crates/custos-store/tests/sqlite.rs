@@ -90,7 +90,12 @@ async fn foreign_database_refused() {
 #[tokio::test]
 async fn file_is_in_wal_mode_with_a_schema_version() {
     let b = backend("wal").await.unwrap();
-    drop(custos_store::open(b.path.to_str().unwrap()).await.unwrap());
+    let store = custos_store::open(b.path.to_str().unwrap()).await.unwrap();
+    assert_eq!(
+        store.schema_version().await.unwrap(),
+        custos_store::SCHEMA_VERSION
+    );
+    drop(store);
     let conn = rusqlite::Connection::open(&b.path).unwrap();
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))

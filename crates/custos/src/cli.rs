@@ -110,6 +110,9 @@ pub enum Command {
     /// Rerunnable benchmarks of the performance targets (run with --release).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Serve the JSON API and scan every configured organization on a schedule; prints its
+    /// URL as the first stdout line.
+    Serve(crate::commands::serve::ServerArgs),
     /// A shell completion script on stdout (e.g. `custos completions bash > /etc/bash_completion.d/custos`).
     Completions {
         #[arg(value_enum)]

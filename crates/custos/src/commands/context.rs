@@ -5,8 +5,8 @@ use custos_app::ValidConfig;
 use custos_store::Store;
 
 pub use custos_app::context::{
-    master_key_or_create, org_of_store, orgs_or_all, read_key, scan_or_latest, stored_key_name,
-    target,
+    kind_objects, master_key_or_create, org_of_store, orgs_or_all, read_key, scan_or_latest,
+    stored_key_name, target,
 };
 
 /// The configuration, validated: `--config`, else `./custos.toml` when it exists, else the

@@ -6,7 +6,7 @@ use super::scan;
 use crate::cli::DemoArgs;
 use anyhow::Context;
 use custos_app::ValidConfig;
-use custos_app::evaluate::{evaluate_scan, record_scan_findings};
+use custos_app::evaluate::evaluate_scan;
 use custos_app::findings::{Finding, sort};
 use custos_app::provider::{Providers, Target};
 use custos_policy::Verdict;
@@ -69,14 +69,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     let now = as_of.unwrap_or_else(super::now_unix);
-    let summary = scan::scan_target(&target, store.as_ref(), &config, &settings, now).await?;
-    scan::print_summary(&target, &summary, started.elapsed().as_secs_f64());
-
-    let run = store
-        .scan(summary.scan_id)
-        .await?
-        .context("the demo scan is not in the store")?;
-    record_scan_findings(&config, store.as_ref(), &run).await?;
+    let scanned = scan::scan_and_record(&target, store.as_ref(), &config, &settings, now).await?;
+    scan::print_summary(&target, &scanned.summary, started.elapsed().as_secs_f64());
+    let run = scanned.run;
     print_findings(store.as_ref(), &config, &run, now).await?;
 
     let reports = std::env::temp_dir().join(format!("custos-demo-reports-{}", std::process::id()));

@@ -49,31 +49,6 @@ pub async fn run(args: FindingsArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-/// The longest a suppression may last: a finding accepted for good is re-examined at least
-/// once a year.
-const MAX_SUPPRESSION_DAYS: i64 = 365;
-/// How long a suppression lasts when `--until` is not given.
-const DEFAULT_SUPPRESSION_DAYS: i64 = 90;
-
-/// `--until` as Unix seconds: after `now`, at most [`MAX_SUPPRESSION_DAYS`] ahead.
-fn suppression_end(until: Option<i64>, now: i64) -> anyhow::Result<i64> {
-    let Some(end) = until else {
-        return Ok(now + DEFAULT_SUPPRESSION_DAYS * custos_model::unix::DAY);
-    };
-    let shown = output::time(Some(end));
-    if end <= now {
-        bail!(
-            "--until {shown} is in the past: give a date after now, at most {MAX_SUPPRESSION_DAYS} days ahead"
-        );
-    }
-    if end - now > MAX_SUPPRESSION_DAYS * custos_model::unix::DAY {
-        bail!(
-            "--until {shown} is more than {MAX_SUPPRESSION_DAYS} days ahead: suppress for at most {MAX_SUPPRESSION_DAYS} days, and again then if the finding is still accepted"
-        );
-    }
-    Ok(end)
-}
-
 /// The principal who changes a finding's lifecycle: signed in, an operator or above.
 async fn lifecycle_author(
     store: &dyn custos_store::Store,
@@ -97,7 +72,7 @@ async fn lifecycle(action: FindingsAction) -> anyhow::Result<ExitCode> {
             let author = lifecycle_author(&*store, &auth, "suppress findings").await?;
             let org = context::org_of_store(store.as_ref(), id.org.id.as_deref()).await?;
             let now = super::now_unix();
-            let until = suppression_end(until, now)?;
+            let until = custos_app::findings::suppression_end(until, now, "--until")?;
             let suppression = custos_store::Suppression {
                 reason,
                 author,
@@ -142,39 +117,10 @@ pub fn print(findings: &[Finding], format: FindingFormat) -> anyhow::Result<()> 
             "{}",
             serde_json::to_string_pretty(&formats::sarif(findings, version))?
         ),
-        FindingFormat::Table | FindingFormat::Csv => {
-            let table = format == FindingFormat::Table;
-            let mut header = vec![
-                "severity", "policy", "result", "status", "org", "resource", "project", "message",
-            ];
-            if !table {
-                header.extend(["first seen", "last seen"]);
-            }
-            let rows: Vec<Vec<String>> = findings
-                .iter()
-                .map(|f| {
-                    let mut row = vec![
-                        f.severity.clone(),
-                        f.policy_id.clone(),
-                        f.result.clone(),
-                        f.status.clone(),
-                        f.org_id.clone(),
-                        format!("{} {}", f.resource_kind, f.resource_id),
-                        f.project_id.clone().unwrap_or_default(),
-                        f.message.clone(),
-                    ];
-                    if !table {
-                        row.extend([f.first_seen.clone(), f.last_seen.clone()]);
-                    }
-                    row
-                })
-                .collect();
-            let format = if table {
-                crate::cli::Format::Table
-            } else {
-                crate::cli::Format::Csv
-            };
-            output::print(format, &header, &rows, &rows)?;
+        FindingFormat::Csv => print!("{}", formats::csv(findings)?),
+        FindingFormat::Table => {
+            let (header, rows) = formats::finding_rows(findings, false);
+            println!("{}", output::table(&header, &rows));
         }
     }
     Ok(())

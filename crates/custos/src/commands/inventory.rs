@@ -6,7 +6,7 @@ use crate::cli::{DiffArgs, Format, InventoryArgs, InventoryCommand, InventorySho
 use anyhow::bail;
 use custos_model::kind::Kind;
 use custos_scan::diff::{Change, diff};
-use custos_store::{ObjectRecord, ScanStatus};
+use custos_store::ObjectRecord;
 use serde_json::Value;
 use std::process::ExitCode;
 
@@ -141,19 +141,14 @@ async fn show(
                         .join(", ")
                 );
             }
-            let run = context::scan_or_latest(store.as_ref(), &org, args.scan).await?;
-            if run.status == ScanStatus::Partial
-                && run
-                    .endpoints
-                    .iter()
-                    .any(|e| !e.ok && e.kinds.iter().any(|k| k == kind))
-            {
+            let read = context::kind_objects(store.as_ref(), &org, kind, args.scan).await?;
+            if read.incomplete {
                 eprintln!(
                     "warning: scan {} could not read every {kind}: the list below is incomplete",
-                    run.id
+                    read.run.id
                 );
             }
-            store.objects(run.id, Some(kind)).await?
+            read.objects
         }
     };
     let records: Vec<ObjectRecord> = records

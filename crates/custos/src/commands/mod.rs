@@ -12,6 +12,7 @@ mod output;
 mod report;
 mod scan;
 mod segment;
+pub mod serve;
 mod sim;
 pub mod users;
 
@@ -39,6 +40,7 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Users(command) => users::run(command).await,
         Command::Findings(args) => findings::run(args).await,
         Command::Policies(command) => findings::policies(command).await,
+        Command::Serve(args) => serve::run(args).await,
         Command::Completions { shell } => {
             // Into memory first: clap_complete panics on a failed write (a closed pipe), while
             // a write here returns the error main turns into a quiet exit.

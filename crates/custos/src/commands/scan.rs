@@ -3,9 +3,10 @@
 use super::context;
 use super::output;
 use crate::cli::ScanArgs;
-use anyhow::{Context, bail};
+use anyhow::bail;
 use custos_app::ValidConfig;
 use custos_app::provider::{ScanRequest, Target};
+use custos_app::scan::Scanned;
 use custos_config::ScanSettings;
 use custos_scan::scan::{ScanSummary, Stage};
 use custos_store::Store;
@@ -33,14 +34,11 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
     .await?;
     let now = args.now.unwrap_or_else(super::now_unix);
     let started = Instant::now();
-    let summary = scan_target(&target, store.as_ref(), &config, &config.config().scan, now).await?;
-    let run = store
-        .scan(summary.scan_id)
-        .await?
-        .context("the scan just recorded is not in the store")?;
+    let scanned =
+        scan_and_record(&target, store.as_ref(), &config, &config.config().scan, now).await?;
+    let summary = scanned.summary;
     context::warn_policy_errors(&config);
-    let recorded =
-        custos_app::evaluate::record_scan_findings(&config, store.as_ref(), &run).await?;
+    let recorded = scanned.recorded;
     let changes = recorded.changes;
     if args.json.enabled {
         let mut json = summary_json(&target, &summary);
@@ -67,14 +65,14 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Scans `target` into `store` with the `settings` of `[scan]`, a progress bar on a terminal,
-/// the crash hook of the tests, and Ctrl-C or SIGTERM stopping it.
-pub async fn scan_target(
+/// the crash hook of the tests, and Ctrl-C or SIGTERM stopping it, and records its findings.
+pub async fn scan_and_record(
     target: &Target,
     store: &dyn Store,
     config: &ValidConfig,
     settings: &ScanSettings,
     now: i64,
-) -> anyhow::Result<ScanSummary> {
+) -> anyhow::Result<Scanned> {
     let bar = progress_bar();
     let request = ScanRequest {
         settings: settings.clone(),
@@ -84,30 +82,17 @@ pub async fn scan_target(
         checkpoint: crash_hook(),
     };
     let stop = async { stop_signal().await.to_owned() };
+    let holder = custos_app::scan::lock_holder("custos scan", now);
     let outcome =
-        custos_app::scan::scan_target(target, store, &request, &lock_holder(now), stop).await;
+        custos_app::scan::scan_and_record(config, target, store, &request, &holder, stop).await;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     Ok(outcome?)
 }
 
-/// Who holds a scan lock, as a second scan's refusal shows it.
-fn lock_holder(now: i64) -> String {
-    let host = std::fs::read_to_string("/etc/hostname")
-        .ok()
-        .map(|h| h.trim().to_owned())
-        .filter(|h| !h.is_empty())
-        .map_or_else(String::new, |h| format!(" on {h}"));
-    format!(
-        "custos scan (pid {}{host}, started {})",
-        std::process::id(),
-        output::time(Some(now))
-    )
-}
-
 /// Resolves when the user stops the process (Ctrl-C, or SIGTERM on Unix), with what happened.
-async fn stop_signal() -> &'static str {
+pub async fn stop_signal() -> &'static str {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
