@@ -541,10 +541,16 @@ fn json_objects_need_a_kind_read_as_json_and_string_ids() {
     assert!(
         message.contains(
             "organizations[0].json_objects.user: \"user\" is not a kind of the organization \
-             read as JSON; expected \"workload_identity_provider\" or \"external_key\""
+             read as JSON; expected \"workload_identity_provider\" or "
         ),
         "{message}"
     );
+    let json_kinds = custos_model::kind::Kind::ALL
+        .iter()
+        .filter(|k| k.info().json);
+    for kind in json_kinds {
+        assert!(message.contains(&format!("\"{kind}\"")), "{message}");
+    }
     assert!(
         message.contains(
             "organizations[0].json_objects.workload_identity_provider[1].id: missing field \"id\""
