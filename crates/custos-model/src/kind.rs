@@ -43,6 +43,7 @@ pub enum Kind {
     SpendAlert,
     WorkloadIdentityProvider,
     ExternalKey,
+    ExternalStorage,
     Project,
     ProjectUser,
     ServiceAccount,
@@ -377,6 +378,15 @@ static REGISTRY: [KindInfo; Kind::VARIANTS.len()] = [
     )
     .read_as_json(),
     kind(
+        Kind::ExternalStorage,
+        Org,
+        None,
+        Some(&ops::LIST_EXTERNAL_STORAGE),
+        Some(&ops::RETRIEVE_EXTERNAL_STORAGE),
+        Own,
+    )
+    .read_as_json(),
+    kind(
         Kind::Project,
         Org,
         None,
@@ -582,7 +592,14 @@ mod tests {
             .copied()
             .filter(|kind| kind.info().json)
             .collect();
-        assert_eq!(json, [Kind::WorkloadIdentityProvider, Kind::ExternalKey]);
+        assert_eq!(
+            json,
+            [
+                Kind::WorkloadIdentityProvider,
+                Kind::ExternalKey,
+                Kind::ExternalStorage
+            ]
+        );
         for kind in json {
             let info = kind.info();
             // What the generic walk knows how to read: one list per organization or project,

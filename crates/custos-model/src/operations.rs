@@ -960,6 +960,23 @@ pub const RETRIEVE_EXTERNAL_KEY: Operation = Operation::new(
     "/organization/external_keys/{external_key_id}",
 );
 
+/// GET `/organization/external_storage` — list the external storage configurations: buckets
+/// of the customer's cloud a project keeps its data in. From openai-python 3.54.0, not the
+/// public spec.
+pub const LIST_EXTERNAL_STORAGE: Operation = Operation::new(
+    "admin.organization.external_storage.list",
+    "GET",
+    "/organization/external_storage",
+);
+
+/// GET `/organization/external_storage/{external_storage_id}` — retrieve one (openai-python
+/// 3.54.0, not the public spec).
+pub const RETRIEVE_EXTERNAL_STORAGE: Operation = Operation::new(
+    "admin.organization.external_storage.retrieve",
+    "GET",
+    "/organization/external_storage/{external_storage_id}",
+);
+
 /// Operations of openai-python 3.54.0 (`openai/resources/admin/organization/**`) that the
 /// vendored public spec does not have yet; their operation ids are the SDK's method paths.
 pub const SDK_OPERATIONS: &[Operation] = &[
@@ -967,6 +984,8 @@ pub const SDK_OPERATIONS: &[Operation] = &[
     RETRIEVE_WORKLOAD_IDENTITY_PROVIDER,
     LIST_EXTERNAL_KEYS,
     RETRIEVE_EXTERNAL_KEY,
+    LIST_EXTERNAL_STORAGE,
+    RETRIEVE_EXTERNAL_STORAGE,
 ];
 
 /// Operations outside the admin spec that custos calls with a project key (OpenAI's
