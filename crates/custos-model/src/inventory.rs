@@ -266,3 +266,28 @@ impl Snapshot {
             .any(|f| f.project_id.is_none() || f.project_id.as_deref() == project_id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kinds_read_as_json_are_summarised_under_their_names_only_when_present() {
+        let mut inventory = Inventory::default();
+        let plain = inventory.summary();
+        assert!(plain.iter().all(|(label, _)| *label != "external_key"));
+        let key = |id: &str| json!({"id": id, "object": "organization.external_key"});
+        inventory
+            .listed
+            .insert(Kind::ExternalKey, vec![key("ek_1"), key("ek_2")]);
+        let rows = inventory.summary();
+        assert_eq!(rows.len(), plain.len() + 1);
+        assert!(rows.contains(&("external_key", 2)), "{rows:?}");
+        assert_eq!(own_id(&key("ek_1")), "ek_1");
+        assert_eq!(own_id(&json!({"id": 7})), "");
+        // An inventory without them serializes as before.
+        let text = serde_json::to_string(&Inventory::default()).unwrap();
+        assert!(!text.contains("listed"), "{text}");
+    }
+}
