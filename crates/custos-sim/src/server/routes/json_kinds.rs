@@ -25,14 +25,14 @@ pub(super) fn routes(router: Router<Simulator>) -> Router<Simulator> {
         .filter(|info| info.json && info.scope == Scope::Organization);
     organization_kinds.fold(router, |router, info| {
         let kind = info.kind;
-        let list = move |State(sim): State<Simulator>, admin: Admin, params: Params| async move {
-            list(&sim, &admin, &params, kind)
+        let list = move |sim: State<Simulator>, admin: Admin, params: Params| {
+            list(sim, admin, params, kind)
         };
         let router = router.route(&format!("/v1{}", info.source().path), get(list));
         match info.retrieve {
             Some(op) => {
-                let retrieve = move |State(sim): State<Simulator>, admin: Admin, ids: Ids| async move {
-                    retrieve(&sim, &admin, &ids, info)
+                let retrieve = move |sim: State<Simulator>, admin: Admin, ids: Ids| {
+                    retrieve(sim, admin, ids, info)
                 };
                 router.route(&format!("/v1{}", op.path), get(retrieve))
             }
@@ -41,8 +41,8 @@ pub(super) fn routes(router: Router<Simulator>) -> Router<Simulator> {
     })
 }
 
-fn list(sim: &Simulator, admin: &Admin, params: &Params, kind: Kind) -> Reply {
-    let cursor = Cursor::parse(params, LIST)?;
+async fn list(State(sim): State<Simulator>, admin: Admin, params: Params, kind: Kind) -> Reply {
+    let cursor = Cursor::parse(&params, LIST)?;
     let none = Collection::default();
     sim.read(admin.org, |org| {
         let objects = org.json_objects.get(&kind).unwrap_or(&none);
@@ -50,7 +50,12 @@ fn list(sim: &Simulator, admin: &Admin, params: &Params, kind: Kind) -> Reply {
     })
 }
 
-fn retrieve(sim: &Simulator, admin: &Admin, ids: &Ids, info: &'static KindInfo) -> Reply {
+async fn retrieve(
+    State(sim): State<Simulator>,
+    admin: Admin,
+    ids: Ids,
+    info: &'static KindInfo,
+) -> Reply {
     // The one placeholder of a retrieve of an organization's object is the object's id.
     let id = ids.0.values().next().map_or("", String::as_str);
     sim.read(admin.org, |org| {
