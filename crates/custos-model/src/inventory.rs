@@ -8,9 +8,22 @@ use crate::api::{
     ProjectGroup, ProjectUser, RateLimit, Role, ServiceAccount, SpendAlert, SpendLimit, UsageKind,
     UsageResult, User, VectorStore,
 };
+use crate::kind::Kind;
 use crate::page::Bucket;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use std::collections::BTreeMap;
+
+/// The objects of the kinds read as JSON ([`crate::kind::KindInfo::json`]), as the API sent
+/// them, per kind; a kind is present only when it has objects, so an inventory compares equal
+/// to its snapshot read back.
+pub type Listed = BTreeMap<Kind, Vec<Value>>;
+
+/// The API's id of an object read as JSON (its `id`), or `""` when it has none, which no
+/// list's id check lets through.
+pub fn own_id(object: &Value) -> &str {
+    object.get("id").and_then(Value::as_str).unwrap_or_default()
+}
 
 /// One organization's inventory. Maps are keyed by the owning object's id so that the
 /// structure compares equal regardless of the order requests completed in.
@@ -29,6 +42,9 @@ pub struct Inventory {
     pub data_retention: Option<DataRetention>,
     pub spend_limit: Option<SpendLimit>,
     pub spend_alerts: Vec<SpendAlert>,
+    /// The organization's objects of the kinds read as JSON.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub listed: Listed,
     pub projects: Vec<ProjectInventory>,
     pub audit_logs: Vec<AuditLog>,
     pub usage: BTreeMap<UsageKind, Vec<Bucket<UsageResult>>>,
@@ -56,6 +72,9 @@ pub struct ProjectInventory {
     /// `None`: no project key configured for this project, so files were not read.
     pub files: Option<Vec<File>>,
     pub vector_stores: Option<Vec<VectorStore>>,
+    /// The project's objects of the kinds read as JSON.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub listed: Listed,
 }
 
 impl ProjectInventory {
@@ -78,6 +97,7 @@ impl ProjectInventory {
             spend_alerts: Vec::new(),
             files: None,
             vector_stores: None,
+            listed: Listed::new(),
         }
     }
 }
@@ -157,6 +177,14 @@ impl Inventory {
             ),
             ("audit events", self.audit_logs.len()),
         ];
+        // The kinds read as JSON, under their names, where there are any (absent kinds stay out
+        // so that an organization without them summarises as before).
+        let mut listed: BTreeMap<Kind, usize> = BTreeMap::new();
+        let every_listing = std::iter::once(&self.listed).chain(projects.iter().map(|p| &p.listed));
+        for (kind, objects) in every_listing.flatten() {
+            *listed.entry(*kind).or_default() += objects.len();
+        }
+        rows.extend(listed.into_iter().map(|(kind, n)| (kind.name(), n)));
         for kind in UsageKind::ALL {
             rows.push((usage_label(kind), usage_results(kind)));
         }
@@ -236,5 +264,30 @@ impl Snapshot {
     pub fn failed(&self, path: &str, project_id: Option<&str>) -> bool {
         self.failures_of(path)
             .any(|f| f.project_id.is_none() || f.project_id.as_deref() == project_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn kinds_read_as_json_are_summarised_under_their_names_only_when_present() {
+        let mut inventory = Inventory::default();
+        let plain = inventory.summary();
+        assert!(plain.iter().all(|(label, _)| *label != "external_key"));
+        let key = |id: &str| json!({"id": id, "object": "organization.external_key"});
+        inventory
+            .listed
+            .insert(Kind::ExternalKey, vec![key("ek_1"), key("ek_2")]);
+        let rows = inventory.summary();
+        assert_eq!(rows.len(), plain.len() + 1);
+        assert!(rows.contains(&("external_key", 2)), "{rows:?}");
+        assert_eq!(own_id(&key("ek_1")), "ek_1");
+        assert_eq!(own_id(&json!({"id": 7})), "");
+        // An inventory without them serializes as before.
+        let text = serde_json::to_string(&Inventory::default()).unwrap();
+        assert!(!text.contains("listed"), "{text}");
     }
 }

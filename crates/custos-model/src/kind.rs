@@ -41,6 +41,9 @@ pub enum Kind {
     DataRetention,
     SpendLimit,
     SpendAlert,
+    WorkloadIdentityProvider,
+    ExternalKey,
+    ExternalStorage,
     Project,
     ProjectUser,
     ServiceAccount,
@@ -129,6 +132,12 @@ pub struct KindInfo {
     pub guarded: &'static [&'static str],
     /// Whether a custom policy may judge it (`resource:`).
     pub custom_policies: bool,
+    /// Whether its objects are read, stored and read back as the API's JSON rather than as a
+    /// typed struct: the kinds no built-in policy reads. The scan walks, records and snapshots
+    /// every such kind from this registry alone ([`crate::inventory::Inventory::listed`]), so
+    /// adding one needs no code outside the registry, the operation table and the simulator's
+    /// scenario. Such a kind is an id-cursor list of the organization or of each project.
+    pub json: bool,
 }
 
 impl KindInfo {
@@ -219,6 +228,7 @@ const fn kind(
         id,
         guarded: &[],
         custom_policies: false,
+        json: false,
     }
 }
 
@@ -230,6 +240,11 @@ impl KindInfo {
 
     const fn for_custom_policies(mut self) -> Self {
         self.custom_policies = true;
+        self
+    }
+
+    const fn read_as_json(mut self) -> Self {
+        self.json = true;
         self
     }
 }
@@ -344,6 +359,33 @@ static REGISTRY: [KindInfo; Kind::VARIANTS.len()] = [
         Some(&ops::RETRIEVE_ORGANIZATION_SPEND_ALERT),
         Own,
     ),
+    kind(
+        Kind::WorkloadIdentityProvider,
+        Org,
+        None,
+        Some(&ops::LIST_WORKLOAD_IDENTITY_PROVIDERS),
+        Some(&ops::RETRIEVE_WORKLOAD_IDENTITY_PROVIDER),
+        Own,
+    )
+    .read_as_json(),
+    kind(
+        Kind::ExternalKey,
+        Org,
+        None,
+        Some(&ops::LIST_EXTERNAL_KEYS),
+        Some(&ops::RETRIEVE_EXTERNAL_KEY),
+        Own,
+    )
+    .read_as_json(),
+    kind(
+        Kind::ExternalStorage,
+        Org,
+        None,
+        Some(&ops::LIST_EXTERNAL_STORAGE),
+        Some(&ops::RETRIEVE_EXTERNAL_STORAGE),
+        Own,
+    )
+    .read_as_json(),
     kind(
         Kind::Project,
         Org,
@@ -525,6 +567,7 @@ mod tests {
         let table: Vec<&Operation> = ops::OPERATIONS
             .iter()
             .chain(ops::PROJECT_KEY_OPERATIONS)
+            .chain(ops::SDK_OPERATIONS)
             .collect();
         for kind in Kind::ALL {
             let info = kind.info();
@@ -539,6 +582,32 @@ mod tests {
                 let list = info.list.map_or("", |list| list.path);
                 assert!(retrieve.path.starts_with(list), "{kind}: {retrieve:?}");
             }
+        }
+    }
+
+    #[test]
+    fn kinds_read_as_json_are_lists_of_the_organization_or_of_each_project() {
+        let json: Vec<Kind> = Kind::ALL
+            .iter()
+            .copied()
+            .filter(|kind| kind.info().json)
+            .collect();
+        assert_eq!(
+            json,
+            [
+                Kind::WorkloadIdentityProvider,
+                Kind::ExternalKey,
+                Kind::ExternalStorage
+            ]
+        );
+        for kind in json {
+            let info = kind.info();
+            // What the generic walk knows how to read: one list per organization or project,
+            // its objects named by their own ids, no kind read per object of it.
+            assert!(matches!(info.parent, None | Some(Kind::Project)), "{kind}");
+            assert!(info.list.is_some() && info.id == IdRule::Own, "{kind}");
+            assert_eq!(kind.descendants().count(), 0, "{kind}");
+            assert!(!info.needs_project_key(), "{kind}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! The operation table: every operation of `openapi.admin.yaml` (119), plus the project-key
-//! endpoints custos reads (files, vector stores). It lives beside the kind registry
+//! endpoints custos reads (files, vector stores) and the reads of the newest SDK that the public
+//! spec lacks ([`SDK_OPERATIONS`]). It lives beside the kind registry
 //! ([`crate::kind`]), which names the operations that provide and re-read each kind; the
 //! client (`custos-openai`, which fills the paths with encoded ids) builds every URL from one of
 //! these constants, so the table, the kinds and the client cannot drift apart.
@@ -926,6 +927,67 @@ pub const DELETE_FILE: Operation = Operation::new("deleteFile", "DELETE", "/file
 pub const LIST_VECTOR_STORES: Operation =
     Operation::new("listVectorStores", "GET", "/vector_stores");
 
+/// GET `/organization/workload_identity_providers` — list the organization's workload
+/// identity providers (OIDC issuers whose tokens act as service accounts). From openai-python
+/// 3.54.0, not the public spec; the schema is `spec/openai-admin-api/sdk-additions.json`.
+pub const LIST_WORKLOAD_IDENTITY_PROVIDERS: Operation = Operation::new(
+    "admin.organization.workload_identity_providers.list",
+    "GET",
+    "/organization/workload_identity_providers",
+);
+
+/// GET `/organization/workload_identity_providers/{workload_identity_provider_id}` — retrieve
+/// one (openai-python 3.54.0, not the public spec).
+pub const RETRIEVE_WORKLOAD_IDENTITY_PROVIDER: Operation = Operation::new(
+    "admin.organization.workload_identity_providers.retrieve",
+    "GET",
+    "/organization/workload_identity_providers/{workload_identity_provider_id}",
+);
+
+/// GET `/organization/external_keys` — list the customer-managed KMS keys registered with the
+/// organization (EKM). From openai-python 3.54.0, not the public spec.
+pub const LIST_EXTERNAL_KEYS: Operation = Operation::new(
+    "admin.organization.external_keys.list",
+    "GET",
+    "/organization/external_keys",
+);
+
+/// GET `/organization/external_keys/{external_key_id}` — retrieve one (openai-python 3.54.0,
+/// not the public spec).
+pub const RETRIEVE_EXTERNAL_KEY: Operation = Operation::new(
+    "admin.organization.external_keys.retrieve",
+    "GET",
+    "/organization/external_keys/{external_key_id}",
+);
+
+/// GET `/organization/external_storage` — list the external storage configurations: buckets
+/// of the customer's cloud a project keeps its data in. From openai-python 3.54.0, not the
+/// public spec.
+pub const LIST_EXTERNAL_STORAGE: Operation = Operation::new(
+    "admin.organization.external_storage.list",
+    "GET",
+    "/organization/external_storage",
+);
+
+/// GET `/organization/external_storage/{external_storage_id}` — retrieve one (openai-python
+/// 3.54.0, not the public spec).
+pub const RETRIEVE_EXTERNAL_STORAGE: Operation = Operation::new(
+    "admin.organization.external_storage.retrieve",
+    "GET",
+    "/organization/external_storage/{external_storage_id}",
+);
+
+/// Operations of openai-python 3.54.0 (`openai/resources/admin/organization/**`) that the
+/// vendored public spec does not have yet; their operation ids are the SDK's method paths.
+pub const SDK_OPERATIONS: &[Operation] = &[
+    LIST_WORKLOAD_IDENTITY_PROVIDERS,
+    RETRIEVE_WORKLOAD_IDENTITY_PROVIDER,
+    LIST_EXTERNAL_KEYS,
+    RETRIEVE_EXTERNAL_KEY,
+    LIST_EXTERNAL_STORAGE,
+    RETRIEVE_EXTERNAL_STORAGE,
+];
+
 /// Operations outside the admin spec that custos calls with a project key (OpenAI's
 /// `openapi.yaml` operation ids).
 pub const PROJECT_KEY_OPERATIONS: &[Operation] = &[
@@ -961,6 +1023,7 @@ pub fn operation_of(method: &str, path: &str) -> Option<&'static Operation> {
     OPERATIONS
         .iter()
         .chain(PROJECT_KEY_OPERATIONS)
+        .chain(SDK_OPERATIONS)
         .filter(|op| op.method.eq_ignore_ascii_case(method))
         .filter_map(|op| literal_matches(op.path).map(|literals| (literals, op)))
         .max_by_key(|(literals, _)| *literals)
@@ -987,6 +1050,10 @@ mod tests {
             Some("/organization/usage/completions")
         );
         assert_eq!(path("GET", "/files"), Some("/files"));
+        assert_eq!(
+            path("GET", "/organization/external_keys/ek_1"),
+            Some("/organization/external_keys/{external_key_id}")
+        );
         assert_eq!(path("PATCH", "/organization/users"), None);
         assert_eq!(path("GET", "/nowhere"), None);
     }

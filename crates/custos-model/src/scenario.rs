@@ -9,9 +9,14 @@ use crate::api::{
     ProjectUser, RateLimit, Role, ServiceAccount, SpendAlert, SpendLimit, UsageKind, UsageResult,
     User, VectorStore,
 };
+use crate::kind::Kind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+
+/// API objects as the API sends them, by kind name: those of the kinds custos reads as JSON
+/// ([`crate::kind::KindInfo::json`]).
+pub type JsonObjects = BTreeMap<Kind, Vec<serde_json::Map<String, serde_json::Value>>>;
 
 /// The `format` every scenario file declares.
 pub const SCENARIO_FORMAT: &str = "custos-scenario/1";
@@ -163,6 +168,10 @@ pub struct Organization {
     pub usage: BTreeMap<UsageKind, Vec<UsageResult>>,
     #[serde(default)]
     pub costs: Vec<CostResult>,
+    /// The organization's objects of the kinds custos reads as JSON (workload identity
+    /// providers, external keys, ...), by kind name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub json_objects: JsonObjects,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

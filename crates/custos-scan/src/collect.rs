@@ -17,7 +17,8 @@ use custos_model::api::{
     UsageKind, UsageResult, User, VectorStore,
 };
 pub use custos_model::inventory::{EndpointFailure, Inventory, ProjectInventory};
-use custos_model::kind::Kind;
+use custos_model::inventory::{Listed, own_id};
+use custos_model::kind::{Kind, Scope};
 use custos_model::page::Bucket;
 use custos_openai::endpoints::{
     BucketWidth, CostsParams, ListAuditLogs, ListProjectApiKeys, ListProjects, OwnerProjectAccess,
@@ -164,6 +165,12 @@ identified_by!(id: User, Invite, AdminApiKey, Certificate, Group, Role, SpendAle
     ProjectUser, ServiceAccount, ProjectApiKey, RateLimit, File, VectorStore, AssignedRole,
     GroupMember);
 identified_by!(group_id: ProjectGroup);
+
+impl Identified for serde_json::Value {
+    fn id(&self) -> &str {
+        own_id(self)
+    }
+}
 
 /// The list, or why it cannot be stored: an id that cannot name one object, or one id twice.
 fn checked<T: Identified>(items: Vec<T>) -> Result<Vec<T>, Failure> {
@@ -347,6 +354,26 @@ impl Tally {
         lists
     }
 
+    /// Every kind the registry reads as JSON at the organization (`project_id` `None`) or in
+    /// the project `project_id`, one list each; a failed list is recorded and leaves its kind
+    /// out, as does an empty one.
+    async fn listed(&mut self, client: &ReadClient, project_id: Option<&str>) -> Listed {
+        let scope = match project_id {
+            Some(_) => Scope::Project,
+            None => Scope::Organization,
+        };
+        let mut listed = Listed::new();
+        let kinds = Kind::ALL.iter().copied().map(Kind::info);
+        for info in kinds.filter(|info| info.json && info.scope == scope) {
+            let stream = client.list_json(info.source(), project_id.as_slice());
+            let objects = self.list(info.kind, project_id, stream).await;
+            if !objects.is_empty() {
+                listed.insert(info.kind, objects);
+            }
+        }
+        listed
+    }
+
     /// A singleton: `None` when unset (404), `None` and a recorded failure on other errors.
     async fn optional<T>(
         &mut self,
@@ -483,6 +510,7 @@ async fn collect_organization(
                 client.list_organization_spend_alerts(&Default::default()),
             )
             .await,
+        listed: tally.listed(client, None).await,
         ..Inventory::default()
     };
     let width = options.project_concurrency.max(1);
@@ -747,6 +775,7 @@ async fn collect_project(
             client.list_project_spend_alerts(&id, &Default::default()),
         )
         .await;
+    inventory.listed = tally.listed(client, pid).await;
     if let Some(project_client) = options.project_clients.get(&id) {
         inventory.files = Some(
             tally

@@ -3,7 +3,7 @@
 //! the object's JSON after privacy scrubbing.
 
 use crate::privacy::scrub;
-use custos_model::inventory::{Inventory, ProjectInventory};
+use custos_model::inventory::{Inventory, Listed, ProjectInventory, own_id};
 use custos_model::kind::Kind;
 use serde::Serialize;
 use serde_json::Value;
@@ -48,6 +48,13 @@ impl Sink {
             });
         }
     }
+
+    /// The records of every kind read as JSON in `listed`, read per `owner`.
+    fn push_listed(&mut self, owner: &str, project: Option<&str>, listed: &Listed) {
+        for (kind, objects) in listed {
+            self.push_all(*kind, owner, project, objects, own_id);
+        }
+    }
 }
 
 /// The records of `inventory` for organization `org_id`.
@@ -80,6 +87,7 @@ pub fn records(org_id: &str, inventory: &Inventory, keep_emails: bool) -> Vec<Re
     sink.push_all(Kind::SpendLimit, org, None, limit, |_| "");
     let alerts = &inventory.spend_alerts;
     sink.push_all(Kind::SpendAlert, org, None, alerts, |a| &a.id);
+    sink.push_listed(org, None, &inventory.listed);
     for project in &inventory.projects {
         project_records(&mut sink, project);
     }
@@ -121,6 +129,7 @@ fn project_records(sink: &mut Sink, p: &ProjectInventory) {
     sink.push_all(Kind::File, id, scope, files, |f| &f.id);
     let stores = p.vector_stores.iter().flatten();
     sink.push_all(Kind::VectorStore, id, scope, stores, |v| &v.id);
+    sink.push_listed(id, scope, &p.listed);
 }
 
 /// The kinds that become unknown when `endpoint` (`GET /path/{template}`) fails: those it

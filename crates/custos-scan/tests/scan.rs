@@ -4,8 +4,9 @@
 //! a stored scan reads back as the inventory it came from.
 
 use custos_model::api::UsageKind;
+use custos_model::inventory::Listed;
 use custos_model::kind::{IdRule, Kind, Scope};
-use custos_model::scenario::Scenario;
+use custos_model::scenario::{JsonObjects, Scenario};
 use custos_openai::{ClientConfig, ReadClient, RetryPolicy};
 use custos_scan::collect::start_of_day;
 use custos_scan::records::records;
@@ -291,7 +292,9 @@ async fn a_generated_organization_is_scanned_exactly_with_the_fewest_requests() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_scan_reads_back_as_the_inventory_it_came_from() {
-    let scenario = custos_sim::demo::demo_scenario();
+    // The demo and, since it has none, the objects of the kinds read as JSON: every kind.
+    let mut scenario = custos_sim::demo::demo_scenario();
+    scenario.organizations[0].json_objects = json_objects();
     let org = &scenario.organizations[0];
     let sim = serve(&scenario, SimConfig::default()).await;
     let read_key = org
@@ -361,6 +364,99 @@ async fn a_stored_scan_reads_back_as_the_inventory_it_came_from() {
         by_id(&direct.inventory.audit_logs)
     );
     assert!(snapshot.failures.is_empty());
+}
+
+/// The objects of the kinds read as JSON of the simulator's schema fixture (which that fixture
+/// validates against `spec/openai-admin-api/sdk-additions.json`).
+fn json_objects() -> JsonObjects {
+    let fixture = include_str!("../../custos-sim/tests/fixtures/full.json");
+    let fixture: Scenario = serde_json::from_str(fixture).expect("the fixture is a scenario");
+    fixture.organizations[0].json_objects.clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kinds_read_as_json_are_stored_by_id_and_a_failed_list_hides_its_kind_only() {
+    let mut scenario = generated(5, 1, 1, 1);
+    let objects = json_objects();
+    let mut json_kinds = Kind::ALL.iter().filter(|kind| kind.info().json);
+    assert!(
+        json_kinds.all(|kind| objects.contains_key(kind)),
+        "the fixture has every kind"
+    );
+    scenario.organizations[0].json_objects = objects.clone();
+    let org_id = scenario.organizations[0].id.clone();
+    let store = custos_store::open("sqlite::memory:").await.unwrap();
+    let sim = serve(&scenario, SimConfig::default()).await;
+    let admin = client(&sim, admin_key(&scenario), None);
+    let summary = scan(&admin, store.as_ref(), &org_id, None, &options(NOW))
+        .await
+        .unwrap();
+    assert_eq!(summary.status, ScanStatus::Complete);
+    // The store, and so a snapshot, lists a kind's objects by id.
+    let as_listed = |objects: &JsonObjects| -> Listed {
+        let by_id = |list: &Vec<_>| {
+            let mut list: Vec<Value> = list.iter().cloned().map(Value::Object).collect();
+            list.sort_by(|a, b| a["id"].as_str().cmp(&b["id"].as_str()));
+            list
+        };
+        objects
+            .iter()
+            .map(|(kind, list)| (*kind, by_id(list)))
+            .collect()
+    };
+    let stored = store.objects(summary.scan_id, None).await.unwrap();
+    for (kind, list) in &as_listed(&objects) {
+        let of_kind: Vec<&ObjectRecord> = stored.iter().filter(|o| o.kind == kind.name()).collect();
+        let ids: Vec<&str> = of_kind.iter().map(|o| o.id.as_str()).collect();
+        let expected: Vec<&str> = list.iter().filter_map(|o| o["id"].as_str()).collect();
+        assert_eq!(ids, expected, "{kind}");
+        for (record, object) in of_kind.iter().zip(list) {
+            assert_eq!(record.project_id, None, "{kind}");
+            assert_eq!(&record.data, object, "{kind}");
+        }
+        assert!(
+            summary.counts.contains(&(kind.name(), list.len())),
+            "{kind}: {:?}",
+            summary.counts
+        );
+    }
+    let run = store.scan(summary.scan_id).await.unwrap().unwrap();
+    let snapshot = load_snapshot(store.as_ref(), &run, 10).await.unwrap();
+    assert_eq!(snapshot.inventory.listed, as_listed(&objects));
+
+    // One provider id twice: that list cannot be stored, so it fails, whole and alone.
+    let mut broken = scenario.clone();
+    let providers = broken.organizations[0]
+        .json_objects
+        .get_mut(&Kind::WorkloadIdentityProvider)
+        .unwrap();
+    providers.push(providers[0].clone());
+    let sim = serve(&broken, SimConfig::default()).await;
+    let admin = client(&sim, admin_key(&broken), None);
+    let summary = scan(&admin, store.as_ref(), &org_id, None, &options(NOW + 60))
+        .await
+        .unwrap();
+    assert_eq!(summary.status, ScanStatus::Partial);
+    let endpoint = "GET /organization/workload_identity_providers";
+    let failed: Vec<&str> = summary
+        .failures
+        .iter()
+        .map(|f| f.endpoint.as_str())
+        .collect();
+    assert_eq!(failed, [endpoint]);
+    let run = store.scan(summary.scan_id).await.unwrap().unwrap();
+    let recorded = run
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint == endpoint)
+        .unwrap();
+    assert!(!recorded.ok);
+    assert_eq!(recorded.kinds, ["workload_identity_provider"]);
+    let snapshot = load_snapshot(store.as_ref(), &run, 10).await.unwrap();
+    assert!(snapshot.failed("/organization/workload_identity_providers", None));
+    let mut external_keys_only = objects.clone();
+    external_keys_only.remove(&Kind::WorkloadIdentityProvider);
+    assert_eq!(snapshot.inventory.listed, as_listed(&external_keys_only));
 }
 
 /// The stored objects of a scan are of the registry's kinds, every one but `absent`, each in the

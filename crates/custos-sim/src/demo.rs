@@ -935,6 +935,8 @@ pub fn build_demo() -> Scenario {
         projects,
         usage,
         costs,
+        // None, so that the demo's findings, reports and inventory stay as they were.
+        json_objects: Default::default(),
     };
     Scenario {
         format: SCENARIO_FORMAT.into(),

@@ -20,9 +20,10 @@ use custos_model::api::{
     Project, ProjectApiKey, ProjectGroup, ProjectUser, RateLimit, Role, ServiceAccount, SpendAlert,
     SpendLimit, UsageResult, User, VectorStore,
 };
+use custos_model::kind::{Kind, Scope as KindScope};
 use custos_model::scenario::{
-    Organization, RoleAssignments, SCENARIO_FORMAT, Scenario, ScenarioFile, ScenarioGroup,
-    ScenarioProject,
+    JsonObjects, Organization, RoleAssignments, SCENARIO_FORMAT, Scenario, ScenarioFile,
+    ScenarioGroup, ScenarioProject,
 };
 use serde::Deserialize;
 use std::collections::HashSet;
@@ -467,6 +468,7 @@ impl Validator {
             &["organization.spend_alert"],
         );
         self.list(at, "audit_logs", &org.audit_logs, &[]);
+        self.json_objects(at, &org.json_objects);
         self.one(
             at,
             "data_retention",
@@ -706,6 +708,40 @@ impl Validator {
         );
     }
 
+    /// The objects of the kinds read as JSON: each kind one the organization lists that way,
+    /// each object with a string `id`, unique within its kind.
+    fn json_objects(&mut self, at: &str, objects: &JsonObjects) {
+        let organization_kind =
+            |kind: &Kind| kind.info().json && kind.info().scope == KindScope::Organization;
+        for (kind, list) in objects {
+            let field = format!("json_objects.{kind}");
+            if !organization_kind(kind) {
+                let known: Vec<String> = Kind::ALL
+                    .iter()
+                    .filter(|kind| organization_kind(kind))
+                    .map(|kind| format!("\"{kind}\""))
+                    .collect();
+                self.report(
+                    format!("{at}.{field}"),
+                    format!(
+                        "\"{kind}\" is not a kind of the organization read as JSON; expected {}",
+                        known.join(" or ")
+                    ),
+                );
+                continue;
+            }
+            for (i, object) in list.iter().enumerate() {
+                if object.id().is_none() {
+                    self.report(
+                        format!("{at}.{field}[{i}].id"),
+                        "missing field \"id\" (a string: the object's API id)".to_owned(),
+                    );
+                }
+            }
+            self.list(at, &field, list, &[]);
+        }
+    }
+
     /// Checks a list of objects at `{at}.{field}`: ids unique within it, and [`Self::tags`].
     fn list<T: Object>(&mut self, at: &str, field: &str, items: &[T], tags: &[&str]) {
         self.unique(
@@ -826,6 +862,16 @@ objects! {
     // Flattened: the group's tag, if any, sits in `extra`.
     ScenarioGroup => (|x| x.group.extra.get("object").and_then(|t| t.as_str()), |x| Some(&x.group.id));
     ScenarioFile => (|x| Some(&x.file.object), |x| Some(&x.file.id));
+}
+
+/// An object of a kind read as JSON: what it says of itself.
+impl Object for serde_json::Map<String, serde_json::Value> {
+    fn object(&self) -> Option<&str> {
+        self.get("object").and_then(serde_json::Value::as_str)
+    }
+    fn id(&self) -> Option<&str> {
+        self.get("id").and_then(serde_json::Value::as_str)
+    }
 }
 
 /// What ids a role-assignment table may name.

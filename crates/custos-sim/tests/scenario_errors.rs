@@ -523,3 +523,50 @@ fn an_unreadable_file_is_named() {
         "{message}"
     );
 }
+
+#[test]
+fn json_objects_need_a_kind_read_as_json_and_string_ids() {
+    let provider =
+        |id: Value| json!({"id": id, "object": "organization.workload_identity_provider"});
+    let message = error_after(|d| {
+        set(
+            d,
+            "/organizations/0/json_objects",
+            json!({
+                "user": [{"id": "user_9"}],
+                "workload_identity_provider": [provider(json!("wip_1")), provider(json!(7)), provider(json!("wip_1"))],
+            }),
+        )
+    });
+    assert!(
+        message.contains(
+            "organizations[0].json_objects.user: \"user\" is not a kind of the organization \
+             read as JSON; expected \"workload_identity_provider\" or "
+        ),
+        "{message}"
+    );
+    let json_kinds = custos_model::kind::Kind::ALL
+        .iter()
+        .filter(|k| k.info().json);
+    for kind in json_kinds {
+        assert!(message.contains(&format!("\"{kind}\"")), "{message}");
+    }
+    assert!(
+        message.contains(
+            "organizations[0].json_objects.workload_identity_provider[1].id: missing field \"id\""
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "organizations[0].json_objects.workload_identity_provider[2].id: duplicate id \"wip_1\""
+        ),
+        "{message}"
+    );
+    let unknown = error_after(|d| set(d, "/organizations/0/json_objects", json!({"gizmo": []})));
+    assert!(
+        unknown.contains("organizations[0].json_objects"),
+        "{unknown}"
+    );
+    assert!(unknown.contains("gizmo"), "{unknown}");
+}

@@ -1,5 +1,6 @@
 //! Typed endpoints: one method on [`ReadClient`] per read operation of `openapi.admin.yaml`,
-//! plus the project-key reads custos needs (`/files`, `/vector_stores`); the request bodies of
+//! plus the project-key reads custos needs (`/files`, `/vector_stores`) and one generic list for
+//! the kinds read as JSON (`listed`: [`ReadClient::list_json`]); the request bodies of
 //! the writes, named after the spec's request schemas (`ProjectCreateRequest`,
 //! `CreateSpendAlertBody`, ...), for [`crate::WriteCall::with_body`].
 //!
@@ -18,6 +19,7 @@ mod data_retention;
 mod files;
 mod groups;
 mod invites;
+mod listed;
 pub mod operations;
 mod permissions;
 mod project_api_keys;
@@ -42,7 +44,9 @@ pub use files::ListFiles;
 pub use files::MAX_FILES_PAGE;
 pub use groups::{CreateGroupBody, CreateGroupUserBody, UpdateGroupBody};
 pub use invites::{InviteProjectRequest, InviteRequest};
-pub use operations::{Fill, OPERATIONS, Operation, PROJECT_KEY_OPERATIONS, operation_of};
+pub use operations::{
+    Fill, OPERATIONS, Operation, PROJECT_KEY_OPERATIONS, SDK_OPERATIONS, operation_of,
+};
 pub use permissions::{
     HostedToolPermissionUpdate, ProjectHostedToolPermissionsUpdateRequest,
     ProjectModelPermissionsUpdateRequest,

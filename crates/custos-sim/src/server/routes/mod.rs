@@ -7,6 +7,7 @@ mod certificates;
 mod files;
 mod groups;
 mod invites;
+mod json_kinds;
 mod project_members;
 mod projects;
 mod roles;
@@ -28,7 +29,7 @@ use serde_json::{Map, Value};
 use std::collections::HashMap;
 
 pub(super) fn router() -> Router<Simulator> {
-    let families: [fn(Router<Simulator>) -> Router<Simulator>; 13] = [
+    let families: [fn(Router<Simulator>) -> Router<Simulator>; 14] = [
         users::routes,
         invites::routes,
         admin_keys::routes,
@@ -42,6 +43,7 @@ pub(super) fn router() -> Router<Simulator> {
         audit_logs::routes,
         usage::routes,
         files::routes,
+        json_kinds::routes,
     ];
     families
         .into_iter()

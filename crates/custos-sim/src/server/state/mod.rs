@@ -10,6 +10,7 @@ pub(crate) use collection::{Collection, Doc, Keyed};
 use super::error::ApiError;
 use super::usage::Series;
 use custos_model::api::UsageKind;
+use custos_model::kind::Kind;
 use custos_model::scenario::{Access, Organization, RoleAssignments, Scenario, ScenarioProject};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -159,6 +160,8 @@ pub(crate) struct OrgState {
     pub(crate) audit_logs: Collection<Doc>,
     pub(crate) usage: BTreeMap<UsageKind, Series>,
     pub(crate) costs: Series,
+    /// The objects of the kinds custos reads as JSON, in list order, by kind.
+    pub(crate) json_objects: BTreeMap<Kind, Collection<Doc>>,
 }
 
 #[derive(Debug)]
@@ -416,6 +419,14 @@ fn build_org(org: &Organization) -> OrgState {
             })
             .collect(),
         costs: Series::new(&org.costs),
+        json_objects: org
+            .json_objects
+            .iter()
+            .map(|(kind, objects)| {
+                let docs = objects.iter().cloned().map(Doc::with_id).collect();
+                (*kind, Collection::new(docs))
+            })
+            .collect(),
     }
 }
 
