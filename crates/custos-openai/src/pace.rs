@@ -22,9 +22,9 @@
 //! requests that has passed.
 //!
 //! `x-ratelimit-limit-requests`, `-remaining-` and `-reset-` set a route's rate directly when
-//! an answer carries them: the bucket refills `limit - remaining` requests in `reset`, and an
-//! empty one holds the route until it is reset. `Retry-After` holds a route in the client
-//! (`client.rs`), not here.
+//! an answer carries them: the bucket refills `limit - remaining` requests in `reset` (an
+//! empty bucket is not a reason to wait for the whole reset: the next request is due at that
+//! rate). `Retry-After` holds a route in the client (`client.rs`), not here.
 //!
 //! In-flight requests follow latency (Little's law): twice the rate times the smoothed latency,
 //! rounded up, within `1..=max_concurrency`; twice, because the latency varies and a bound that
@@ -279,16 +279,10 @@ impl Lane {
         true
     }
 
-    /// The server's word: its refill rate, and no request before it resets when it is empty.
-    fn declare(&mut self, declared: &DeclaredLimit, now: Instant, ceiling: f64) {
-        if let Some(rate) = declared.refill_rate() {
-            self.rate = rate.clamp(MIN_RATE, ceiling);
-            self.phase = Phase::Declared;
-        }
-        if declared.remaining == 0 {
-            let reset = now + declared.reset;
-            self.next = Some(self.next.map_or(reset, |next| next.max(reset)));
-        }
+    /// The server's word: the rate its bucket refills at.
+    fn declare(&mut self, rate: f64, ceiling: f64) {
+        self.rate = rate.clamp(MIN_RATE, ceiling);
+        self.phase = Phase::Declared;
     }
 }
 
@@ -481,16 +475,14 @@ impl Pacer {
     }
 }
 
-/// Gives `state` the limit its server declared.
+/// Gives `state` the limit its server declared, when the headers say enough.
 fn declare(state: &mut Route, declared: &DeclaredLimit, now: Instant, ceiling: f64) {
-    if declared.refill_rate().is_none() && declared.remaining > 0 {
+    let Some(rate) = declared.refill_rate() else {
         return;
-    }
-    let lane = state
-        .lane
-        .get_or_insert_with(|| Lane::new(declared.limit as f64, 1.0, true));
+    };
+    let lane = state.lane.get_or_insert_with(|| Lane::new(rate, 1.0, true));
     state.limited_since.get_or_insert(now);
-    lane.declare(declared, now, ceiling);
+    lane.declare(rate, ceiling);
 }
 
 #[cfg(test)]
@@ -705,7 +697,7 @@ mod tests {
     }
 
     #[test]
-    fn declared_limits_set_the_route_rate_and_an_empty_bucket_holds_it() {
+    fn declared_limits_set_the_route_rate() {
         let mut headers = HeaderMap::new();
         for (name, value) in [
             ("x-ratelimit-limit-requests", "600"),
@@ -721,11 +713,15 @@ mod tests {
         pacer.observe(USERS, now, now, Outcome::Answered(Some(declared)));
         let lane = pacer.routes[USERS].lane.as_ref().expect("declared lane");
         assert_eq!(lane.rate, 10.0);
-        assert_eq!(
-            pacer.reserve_route(USERS, now),
-            now + Duration::from_secs(60)
-        );
+        assert_eq!(pacer.reserve_route(USERS, now), now);
+        assert_eq!(pacer.reserve_route(USERS, now), now + ms(100));
         assert_eq!(pacer.reserve_route(ROLES, now), now);
+        // A bucket barely used says nothing of its rate.
+        let fresh = DeclaredLimit {
+            remaining: 590,
+            ..declared
+        };
+        assert_eq!(fresh.refill_rate(), None);
         assert_eq!(parse_reset("20ms"), Some(ms(20)));
         assert_eq!(
             parse_reset("1h2m3.5s"),
