@@ -39,7 +39,7 @@ async fn a_scan_through_the_openai_source_stores_its_kinds_and_records_findings(
     };
     let request = ScanRequest {
         settings: custos_config::ScanSettings {
-            requests_per_second: 0,
+            requests_per_second: None,
             ..Default::default()
         },
         keep_emails: false,

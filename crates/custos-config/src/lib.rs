@@ -74,13 +74,16 @@ pub struct Privacy {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScanSettings {
-    /// In-flight requests per organization.
+    /// Most in-flight requests per organization; fewer are kept when the rate and latency need
+    /// fewer (enough to cover the latency at the learnt rate).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
-    /// Client-side request rate per organization; the Admin API's limits are not published, so
-    /// the default stays well below what a busy organization sees.
-    #[serde(default = "default_requests_per_second")]
-    pub requests_per_second: u32,
+    /// The most requests per second a scan sends to one organization. The Admin API publishes
+    /// no limits, so the client learns the rate (adaptive pacing: it starts at 20/s, raises the
+    /// rate while no answer is a 429 and cuts it on one); unset by default, a value given is
+    /// the ceiling of the learnt rate.
+    #[serde(default)]
+    pub requests_per_second: Option<u32>,
     /// Days of usage and costs re-fetched on every scan, because OpenAI amends recent buckets.
     #[serde(default = "default_refetch_days")]
     pub usage_refetch_days: u32,
@@ -161,7 +164,8 @@ impl<'de> Deserialize<'de> for ConfigDuration {
 /// absurd value is an error naming its key instead of a panic or an overflow deep in a scan.
 struct NumericSetting {
     key: &'static str,
-    value: u64,
+    /// `None`: not set, and no default either (nothing to check).
+    value: Option<u64>,
     range: RangeInclusive<u64>,
     /// What the value means, for the error: "in-flight requests".
     unit: &'static str,
@@ -174,23 +178,33 @@ impl NumericSetting {
         range: RangeInclusive<u64>,
         unit: &'static str,
     ) -> Self {
+        Self::optional(key, Some(value), range, unit)
+    }
+
+    /// A setting that may be left unset.
+    fn optional(
+        key: &'static str,
+        value: Option<impl TryInto<u64>>,
+        range: RangeInclusive<u64>,
+        unit: &'static str,
+    ) -> Self {
         NumericSetting {
             key,
             // A value that does not even fit in u64 is outside every range below.
-            value: value.try_into().unwrap_or(u64::MAX),
+            value: value.map(|value| value.try_into().unwrap_or(u64::MAX)),
             range,
             unit,
         }
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.range.contains(&self.value) {
+        let Some(value) = self.value.filter(|value| !self.range.contains(value)) else {
             return Ok(());
-        }
+        };
         Err(format!(
             "{} = {} is outside {}..={} ({}): give a value in that range, or remove the key for the default",
             self.key,
-            self.value,
+            value,
             self.range.start(),
             self.range.end(),
             self.unit
@@ -208,7 +222,7 @@ impl ScanSettings {
                 1..=256,
                 "in-flight requests",
             ),
-            NumericSetting::new(
+            NumericSetting::optional(
                 "scan.requests_per_second",
                 self.requests_per_second,
                 1..=10_000,
@@ -302,7 +316,7 @@ impl Default for ScanSettings {
     fn default() -> Self {
         ScanSettings {
             concurrency: default_concurrency(),
-            requests_per_second: default_requests_per_second(),
+            requests_per_second: None,
             usage_refetch_days: default_refetch_days(),
             history_days: default_history_days(),
             audit_overlap_minutes: default_audit_overlap_minutes(),
@@ -315,11 +329,10 @@ impl Default for ScanSettings {
     }
 }
 
+/// Enough to cover 100 ms of latency at 320 requests/s, twice over (adaptive pacing keeps
+/// fewer when fewer cover it).
 fn default_concurrency() -> usize {
-    8
-}
-fn default_requests_per_second() -> u32 {
-    20
+    64
 }
 fn default_refetch_days() -> u32 {
     3
@@ -633,6 +646,19 @@ fx_rates = { USD = { EUR = 0.92 } }
         assert!(err.to_string().contains("organizations[0].id"), "{err}");
         let err = parse("[scan]\nconcurrency = 0\n").unwrap_err();
         assert!(err.to_string().contains("scan.concurrency"), "{err}");
+    }
+
+    #[test]
+    fn requests_per_second_is_unset_by_default_and_a_ceiling_when_given() {
+        assert_eq!(parse("").unwrap().scan.requests_per_second, None);
+        // A file written when it was a fixed rate still loads, the rate now the ceiling.
+        let config = parse("[scan]\nrequests_per_second = 20\n").unwrap();
+        assert_eq!(config.scan.requests_per_second, Some(20));
+        let err = parse("[scan]\nrequests_per_second = 0\n").unwrap_err();
+        assert!(
+            err.to_string().contains("scan.requests_per_second = 0"),
+            "{err}"
+        );
     }
 
     #[test]

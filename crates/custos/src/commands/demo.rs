@@ -63,11 +63,8 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         project_keys,
     };
     let started = Instant::now();
-    let settings = custos_config::ScanSettings {
-        // The simulator is local: no need to pace requests as for api.openai.com.
-        requests_per_second: 0,
-        ..Default::default()
-    };
+    // The simulator is local and unlimited: adaptive pacing climbs to its pace in a second.
+    let settings = custos_config::ScanSettings::default();
     let now = as_of.unwrap_or_else(super::now_unix);
     let summary = scan::scan_target(&target, store.as_ref(), &config, &settings, now).await?;
     scan::print_summary(&target, &summary, started.elapsed().as_secs_f64());
