@@ -39,7 +39,8 @@ async fn a_scan_through_the_openai_source_stores_its_kinds_and_records_findings(
     };
     let request = ScanRequest {
         settings: custos_config::ScanSettings {
-            requests_per_second: 0,
+            // As good as unlimited: the simulator has no limit here.
+            requests_per_second: Some(10_000),
             ..Default::default()
         },
         keep_emails: false,

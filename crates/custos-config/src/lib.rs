@@ -171,16 +171,39 @@ pub struct Privacy {
     pub store_emails: bool,
 }
 
+/// How a scan paces its requests (`[scan] pacing`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanPacing {
+    /// A fixed rate: `requests_per_second`, [`DEFAULT_REQUESTS_PER_SECOND`] when unset.
+    #[default]
+    Fixed,
+    /// A rate learnt from the answers (starting at 20/s, raised while no answer is a 429, cut
+    /// on one, per route where one route is throttled alone). Not the default yet: at 100
+    /// requests/s and 50 ms it settled far below the limit and let project walks starve into
+    /// partial scans (docs/admin-api-notes.md has the figures).
+    Adaptive,
+}
+
+/// The rate of fixed pacing when `requests_per_second` is not set.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 20;
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ScanSettings {
-    /// In-flight requests per organization.
+    /// Most in-flight requests per organization (with adaptive pacing, fewer are kept when the
+    /// learnt rate and the latency need fewer).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
-    /// Client-side request rate per organization; the Admin API's limits are not published, so
-    /// the default stays well below what a busy organization sees.
-    #[serde(default = "default_requests_per_second")]
-    pub requests_per_second: u32,
+    /// How a scan paces its requests: `fixed` (the default) sends at `requests_per_second`;
+    /// `adaptive` learns the rate from the answers.
+    #[serde(default)]
+    pub pacing: ScanPacing,
+    /// With `fixed` pacing the rate, 20 when unset: the Admin API publishes no limits, so the
+    /// default stays well below what a busy organization sees. With `adaptive` pacing the
+    /// ceiling of the learnt rate, none when unset.
+    #[serde(default)]
+    pub requests_per_second: Option<u32>,
     /// Days of usage and costs re-fetched on every scan, because OpenAI amends recent buckets.
     #[serde(default = "default_refetch_days")]
     pub usage_refetch_days: u32,
@@ -261,7 +284,8 @@ impl<'de> Deserialize<'de> for ConfigDuration {
 /// absurd value is an error naming its key instead of a panic or an overflow deep in a scan.
 struct NumericSetting {
     key: &'static str,
-    value: u64,
+    /// `None`: not set, and no default either (nothing to check).
+    value: Option<u64>,
     range: RangeInclusive<u64>,
     /// What the value means, for the error: "in-flight requests".
     unit: &'static str,
@@ -274,23 +298,33 @@ impl NumericSetting {
         range: RangeInclusive<u64>,
         unit: &'static str,
     ) -> Self {
+        Self::optional(key, Some(value), range, unit)
+    }
+
+    /// A setting that may be left unset.
+    fn optional(
+        key: &'static str,
+        value: Option<impl TryInto<u64>>,
+        range: RangeInclusive<u64>,
+        unit: &'static str,
+    ) -> Self {
         NumericSetting {
             key,
             // A value that does not even fit in u64 is outside every range below.
-            value: value.try_into().unwrap_or(u64::MAX),
+            value: value.map(|value| value.try_into().unwrap_or(u64::MAX)),
             range,
             unit,
         }
     }
 
     fn check(&self) -> Result<(), String> {
-        if self.range.contains(&self.value) {
+        let Some(value) = self.value.filter(|value| !self.range.contains(value)) else {
             return Ok(());
-        }
+        };
         Err(format!(
             "{} = {} is outside {}..={} ({}): give a value in that range, or remove the key for the default",
             self.key,
-            self.value,
+            value,
             self.range.start(),
             self.range.end(),
             self.unit
@@ -308,7 +342,7 @@ impl ScanSettings {
                 1..=256,
                 "in-flight requests",
             ),
-            NumericSetting::new(
+            NumericSetting::optional(
                 "scan.requests_per_second",
                 self.requests_per_second,
                 1..=10_000,
@@ -402,7 +436,8 @@ impl Default for ScanSettings {
     fn default() -> Self {
         ScanSettings {
             concurrency: default_concurrency(),
-            requests_per_second: default_requests_per_second(),
+            pacing: ScanPacing::default(),
+            requests_per_second: None,
             usage_refetch_days: default_refetch_days(),
             history_days: default_history_days(),
             audit_overlap_minutes: default_audit_overlap_minutes(),
@@ -417,9 +452,6 @@ impl Default for ScanSettings {
 
 fn default_concurrency() -> usize {
     8
-}
-fn default_requests_per_second() -> u32 {
-    20
 }
 fn default_refetch_days() -> u32 {
     3
@@ -735,6 +767,28 @@ fx_rates = { USD = { EUR = 0.92 } }
         assert!(err.to_string().contains("organizations[0].id"), "{err}");
         let err = parse("[scan]\nconcurrency = 0\n").unwrap_err();
         assert!(err.to_string().contains("scan.concurrency"), "{err}");
+    }
+
+    #[test]
+    fn pacing_is_fixed_by_default_and_a_bad_value_names_its_line() {
+        assert_eq!(parse("").unwrap().scan.pacing, ScanPacing::Fixed);
+        let config = parse("[scan]\npacing = \"adaptive\"\n").unwrap();
+        assert_eq!(config.scan.pacing, ScanPacing::Adaptive);
+        let err = parse("[scan]\n\npacing = \"fast\"\n").unwrap_err().to_string();
+        assert!(err.contains("line 3") && err.contains("fixed"), "{err}");
+    }
+
+    #[test]
+    fn requests_per_second_is_unset_by_default_and_a_ceiling_when_given() {
+        assert_eq!(parse("").unwrap().scan.requests_per_second, None);
+        // A file written when it was a fixed rate still loads, the rate now the ceiling.
+        let config = parse("[scan]\nrequests_per_second = 20\n").unwrap();
+        assert_eq!(config.scan.requests_per_second, Some(20));
+        let err = parse("[scan]\nrequests_per_second = 0\n").unwrap_err();
+        assert!(
+            err.to_string().contains("scan.requests_per_second = 0"),
+            "{err}"
+        );
     }
 
     #[test]

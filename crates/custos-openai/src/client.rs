@@ -1,11 +1,11 @@
 //! The HTTP core every endpoint goes through: authentication, URL and query building, the
-//! retry loop, the client-side rate limiter, the concurrency bound and answer decoding.
+//! retry loop, pacing (`pace.rs`: the rate and the in-flight bound) and answer decoding.
 //!
 //! One attempt of a request waits, in this order, for the "not before" instant a 429 may have
-//! set on its route (the operation, e.g. `GET /organization/users/{user_id}/roles`), for a
-//! concurrency permit (a held-off request holds none), and for the rate limiter; so retries
-//! are rate limited like first attempts, and a throttled answer slows every request of that
-//! route, but not the others.
+//! set on its route (the operation, e.g. `GET /organization/users/{user_id}/roles`), for the
+//! route's own rate when the pacer learnt one, for an in-flight slot (a held-off or
+//! route-paced request holds none), and for the global rate; so retries are paced like first
+//! attempts, and a throttled answer slows every request of that route, but not the others.
 //!
 //! What a hostile or broken server can cost is bounded: one wait at most
 //! [`RetryPolicy::max_retry_after`] (a longer `Retry-After` fails the request at once), one
@@ -16,11 +16,11 @@
 //! The API key leaves its [`SecretString`] once, in [`ReadClient::new`], to become a header value
 //! marked sensitive; nothing else reads it.
 
+use crate::pace::{DeclaredLimit, Outcome, Pacer, Pacing};
 use crate::retry::{self, Idempotency};
 use crate::{ApiError, Error, Query, Result, RetryPolicy};
 use bytes::Bytes;
 use custos_model::redact;
-use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use http::{Method, StatusCode};
 use secrecy::zeroize::Zeroize;
@@ -32,7 +32,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
-use tokio::sync::Semaphore;
+use tokio::sync::Notify;
 use tokio::time::Instant;
 use url::Url;
 
@@ -44,9 +44,14 @@ pub struct ClientConfig {
     pub base_url: String,
     /// The admin key. Its `Debug` prints `[REDACTED]`.
     pub api_key: SecretString,
-    /// Client-side rate limit, with a burst of one second's worth; `None`: unlimited.
+    /// With [`Pacing::Fixed`], the client-side rate limit, with a burst of one second's worth
+    /// (`None`: unlimited); with [`Pacing::Adaptive`], the most the learnt rate may reach
+    /// (`None`: no ceiling).
     pub requests_per_second: Option<NonZeroU32>,
-    /// Requests in flight at once, across every clone of the client (default 8).
+    /// Fixed (the default) or learnt from the answers.
+    pub pacing: Pacing,
+    /// Requests in flight at once, across every clone of the client (default 8); adaptive
+    /// pacing keeps fewer when the latency and rate need fewer.
     pub max_concurrency: usize,
     /// Limit of one attempt, from sending to the end of the body (default 60 s).
     pub timeout: Duration,
@@ -79,6 +84,7 @@ impl ClientConfig {
             base_url: base_url.into(),
             api_key,
             requests_per_second: None,
+            pacing: Pacing::Fixed,
             max_concurrency: 8,
             timeout: Duration::from_secs(60),
             connect_timeout: Duration::from_secs(10),
@@ -102,11 +108,14 @@ pub struct ClientStats {
     pub throttled: u64,
     /// Body bytes received.
     pub bytes_received: u64,
+    /// The rate requests are paced at now, in requests per second (rounded): the one
+    /// adaptive pacing settled on, or the fixed rate; `None` when unlimited.
+    pub rate: Option<u32>,
 }
 
 /// The read half of the Admin API client: GETs only (typed reads in [`crate::endpoints`],
 /// pagination streams, [`ReadClient::get`]). What scans and re-reads hold. Cheap to clone: the
-/// clones share the connection pool, the rate limiter, the concurrency bound, the routes'
+/// clones share the connection pool, the pacer (rates and the in-flight bound), the routes'
 /// hold-offs and the counters.
 ///
 /// It cannot send a write (each example names the error it must fail with; rustdoc checks
@@ -147,9 +156,11 @@ struct Inner {
     auth: HeaderValue,
     retry: RetryPolicy,
     requests_per_second: Option<NonZeroU32>,
-    limiter: Option<DefaultDirectRateLimiter>,
+    pacing: Pacing,
     max_concurrency: usize,
-    permits: Semaphore,
+    pacer: Mutex<Pacer>,
+    /// Woken when an in-flight slot is given back.
+    released: Notify,
     max_request_time: Duration,
     max_response_bytes: u64,
     max_list_items: u64,
@@ -172,6 +183,7 @@ impl fmt::Debug for ReadClient {
             .field("base_url", &redact::url(&inner.base_url))
             .field("api_key", &"[REDACTED]")
             .field("requests_per_second", &inner.requests_per_second)
+            .field("pacing", &inner.pacing)
             .field("max_concurrency", &inner.max_concurrency)
             .field("retry", &inner.retry)
             .field("stats", &self.stats())
@@ -243,11 +255,14 @@ impl ReadClient {
                 auth,
                 retry: config.retry,
                 requests_per_second: config.requests_per_second,
-                limiter: config
-                    .requests_per_second
-                    .map(|rps| RateLimiter::direct(Quota::per_second(rps))),
+                pacing: config.pacing,
                 max_concurrency: config.max_concurrency,
-                permits: Semaphore::new(config.max_concurrency),
+                pacer: Mutex::new(Pacer::new(
+                    config.pacing,
+                    config.requests_per_second,
+                    config.max_concurrency,
+                )),
+                released: Notify::new(),
                 max_request_time: config.max_request_time,
                 max_response_bytes: config.max_response_bytes,
                 max_list_items: config.max_list_items,
@@ -279,6 +294,8 @@ impl ReadClient {
             retries: inner.retries.load(Ordering::Relaxed),
             throttled: inner.throttled.load(Ordering::Relaxed),
             bytes_received: inner.bytes_received.load(Ordering::Relaxed),
+            // Rounded; a float to integer cast saturates.
+            rate: lock(&inner.pacer).rate().map(|rate| rate.round() as u32),
         }
     }
 
@@ -416,9 +433,10 @@ impl ReadClient {
         }
     }
 
-    /// One attempt: wait for the route's hold-off, a permit and the rate limiter, send, read
-    /// the body (at most `max_response_bytes` of it), and classify the outcome. The exchange
-    /// ends at `deadline`, which the first attempt sets to `max_request_time` from its send.
+    /// One attempt: wait for the route's hold-off and pace, an in-flight slot and the global
+    /// pace, send, read the body (at most `max_response_bytes` of it), classify the outcome
+    /// and tell the pacer. The exchange ends at `deadline`, which the first attempt sets to
+    /// `max_request_time` from its send.
     async fn attempt<T>(
         &self,
         attempt: &Attempt<'_>,
@@ -433,20 +451,19 @@ impl ReadClient {
             idempotency,
             retry,
         } = *attempt;
-        // A held-off request waits without a permit, so that a throttled route does not
-        // occupy the slots of the others; it checks again once it has one.
-        let _permit = loop {
+        // A held-off or route-paced request waits without a slot, so that a throttled route
+        // does not occupy the slots of the others; it checks again once it has one.
+        let slot = loop {
             self.wait_hold_off(route).await;
-            // The semaphore is never closed, so acquiring fails only in theory; going on
-            // without a permit then is better than failing the request.
-            let permit = inner.permits.acquire().await.ok();
+            let at = lock(&inner.pacer).reserve_route(route, Instant::now().into_std());
+            tokio::time::sleep_until(Instant::from_std(at)).await;
+            let slot = self.in_flight_slot().await;
             if self.hold_off_left(route).is_none() {
-                break permit;
+                break slot;
             }
         };
-        if let Some(limiter) = &inner.limiter {
-            limiter.until_ready().await;
-        }
+        let at = lock(&inner.pacer).reserve_global(Instant::now().into_std());
+        tokio::time::sleep_until(Instant::from_std(at)).await;
 
         let mut request = inner
             .http
@@ -473,7 +490,10 @@ impl ReadClient {
         let exchange = self.exchange(request, attempt, started);
         let (status, headers, request_id, body) =
             match tokio::time::timeout_at(deadline, exchange).await {
-                Ok(answer) => answer?,
+                Ok(answer) => {
+                    slot.finish(route, started, pace_outcome(&answer));
+                    answer?
+                }
                 Err(_elapsed) => {
                     return Err(Failure {
                         retryable: false,
@@ -588,6 +608,19 @@ impl ReadClient {
         Ok((status, headers, request_id, body))
     }
 
+    /// Waits until the pacer lets one more request be in flight.
+    async fn in_flight_slot(&self) -> InFlight<'_> {
+        loop {
+            // Registered before the check, so that a release between the check and the wait
+            // is not missed.
+            let released = self.inner.released.notified();
+            if lock(&self.inner.pacer).try_start() {
+                return InFlight { client: self };
+            }
+            released.await;
+        }
+    }
+
     /// Delays every attempt of `route` (on this client and its clones) until `wait` from now.
     fn hold_off(&self, route: &str, wait: Duration) {
         let until = Instant::now() + wait;
@@ -613,6 +646,47 @@ impl ReadClient {
             );
             tokio::time::sleep(left).await;
         }
+    }
+}
+
+/// An in-flight slot of the pacer, given back when dropped (also when the request is
+/// abandoned mid-way).
+struct InFlight<'a> {
+    client: &'a ReadClient,
+}
+
+impl InFlight<'_> {
+    /// Tells the pacer how the attempt of `route` sent at `sent` ended.
+    fn finish(&self, route: &str, sent: Instant, outcome: Outcome) {
+        lock(&self.client.inner.pacer).observe(
+            route,
+            sent.into_std(),
+            std::time::Instant::now(),
+            outcome,
+        );
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        lock(&self.client.inner.pacer).release();
+        self.client.inner.released.notify_waiters();
+    }
+}
+
+/// What an exchange tells the pacer: a 429 or another answer, with the limit its headers
+/// declare, or nothing when no answer came.
+fn pace_outcome<T>(answer: &Result<(StatusCode, HeaderMap, T, Vec<u8>), Failure>) -> Outcome {
+    match answer {
+        Ok((status, headers, ..)) => {
+            let declared = DeclaredLimit::from_headers(headers);
+            if *status == StatusCode::TOO_MANY_REQUESTS {
+                Outcome::Throttled(declared)
+            } else {
+                Outcome::Answered(declared)
+            }
+        }
+        Err(_) => Outcome::Nothing,
     }
 }
 

@@ -1438,3 +1438,76 @@ async fn the_canary_key_appears_in_no_error_debug_output_or_log() {
         );
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Adaptive pacing against the simulator
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_pacing_learns_a_route_limit_without_slowing_the_other_routes() {
+    use custos_sim::server::{SimConfig, Simulator};
+    let scenario = custos_sim::demo::demo_scenario();
+    let key = scenario.organizations[0]
+        .credentials
+        .iter()
+        .find(|c| c.admin_api_key_id.is_some())
+        .expect("an admin credential")
+        .secret
+        .clone();
+    // Invites at one request a second on their own (no headers, as the Admin API sends
+    // none); every other route unlimited.
+    let sim = Simulator::new(
+        scenario,
+        SimConfig {
+            route_rate_limits: [("GET /v1/organization/invites".to_owned(), 1)].into(),
+            rate_limit_headers: false,
+            ..SimConfig::default()
+        },
+    )
+    .spawn("127.0.0.1:0")
+    .await
+    .expect("simulator");
+    let mut config = config(sim.base_url().to_owned(), &key);
+    config.pacing = custos_openai::Pacing::Adaptive;
+    config.retry = fast_retries(20);
+    let client = ReadClient::new(config).expect("client");
+    let finished = Arc::new(Mutex::new(Vec::new()));
+    let read = |path: &'static str| {
+        let client = client.clone();
+        let finished = finished.clone();
+        async move {
+            let answer = client.get::<Value>(path, &Query::new()).await;
+            finished.lock().unwrap().push(path);
+            answer
+        }
+    };
+    let invites = (0..5).map(|_| read("/organization/invites"));
+    let users = (0..60).map(|_| read("/organization/users"));
+    let answers = futures::future::join_all(invites.chain(users)).await;
+    assert!(answers.iter().all(|a| a.is_ok()), "{answers:?}");
+
+    let served = sim.simulator().stats();
+    assert!(served.throttled > 0, "the route was never throttled");
+    // Only the limited route met 429s: every users request went out once.
+    assert_eq!(served.by_route["GET /v1/organization/users"], 60);
+    // Five invites at 1/s take four seconds at least; the users did not wait for them.
+    let finished = finished.lock().unwrap();
+    assert_eq!(finished.last(), Some(&"/organization/invites"));
+    let users_done = finished
+        .iter()
+        .rposition(|p| *p == "/organization/users")
+        .expect("users");
+    let invites_done = finished
+        .iter()
+        .filter(|p| **p == "/organization/invites")
+        .count();
+    let invites_before = finished[..users_done]
+        .iter()
+        .filter(|p| **p == "/organization/invites")
+        .count();
+    assert!(
+        invites_before < invites_done,
+        "every invite was read before the last user list"
+    );
+    assert!(client.stats().rate.is_some());
+}

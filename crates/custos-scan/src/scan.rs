@@ -155,6 +155,11 @@ pub struct ScanSummary {
     pub failures: Vec<EndpointFailure>,
     /// Requests sent, retries included.
     pub requests: u64,
+    /// Of those, the ones answered 429.
+    pub throttled: u64,
+    /// The rate the client paced requests at in the end (the one adaptive pacing settled on),
+    /// in requests per second; `None` when unlimited.
+    pub rate: Option<u32>,
     pub windows: Windows,
 }
 
@@ -193,6 +198,7 @@ pub async fn scan(
     let marks = Marks::load(store, org_id).await.map_err(fail)?;
     let windows = marks.windows(options);
     let requests_before = client.requests_by_endpoint();
+    let throttled_before = client.stats().throttled;
     let mut collected = collect_inventory(
         client,
         &CollectOptions {
@@ -206,6 +212,7 @@ pub async fn scan(
     )
     .await;
     let requests = requests_since(&requests_before, &client.requests_by_endpoint());
+    let paced = client.stats();
     options.reach(Stage::Collected);
 
     let mut records = records(org_id, &collected.inventory, options.keep_emails);
@@ -318,6 +325,8 @@ pub async fn scan(
         cost_rows,
         failures: collected.failures,
         requests: requests.values().sum(),
+        throttled: paced.throttled - throttled_before,
+        rate: paced.rate,
         windows,
     })
 }

@@ -1,7 +1,7 @@
 //! Issue 3 acceptance: the client walking the simulator under faults and a tight rate limit
 //! collects exactly what a fault-free walk collects.
 
-use custos_openai::{ClientConfig, ReadClient, RetryPolicy};
+use custos_openai::{ClientConfig, Pacing, ReadClient, RetryPolicy};
 use custos_scan::collect::{CollectOptions, Collected, collect_inventory};
 use custos_sim::generate::{GenerateOptions, generate};
 use custos_sim::server::{SimConfig, Simulator};
@@ -43,6 +43,7 @@ async fn collect(
     sim: SimConfig,
     retry: RetryPolicy,
     rps: Option<u32>,
+    pacing: Pacing,
 ) -> (Collected, u64, u64, u64) {
     let scenario = scenario();
     let key = admin_secret(&scenario);
@@ -53,6 +54,7 @@ async fn collect(
     let mut config = ClientConfig::new(running.base_url(), key);
     config.retry = retry;
     config.requests_per_second = rps.and_then(std::num::NonZeroU32::new);
+    config.pacing = pacing;
     let client = ReadClient::new(config).expect("client");
     let options = CollectOptions::new(NOW, 10);
     let collected = collect_inventory(&client, &options).await;
@@ -67,8 +69,13 @@ async fn collect(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn faults_and_throttling_do_not_change_the_inventory() {
-    let (clean, clean_retries, _, _) =
-        collect(SimConfig::default(), RetryPolicy::default(), None).await;
+    let (clean, clean_retries, _, _) = collect(
+        SimConfig::default(),
+        RetryPolicy::default(),
+        None,
+        Pacing::Fixed,
+    )
+    .await;
     assert!(
         clean.is_complete(),
         "fault-free walk failed: {:?}",
@@ -94,7 +101,8 @@ async fn faults_and_throttling_do_not_change_the_inventory() {
         max_backoff: Duration::from_millis(200),
         ..RetryPolicy::default()
     };
-    let (noisy, noisy_retries, throttled, faults) = collect(faulty, retry, Some(48)).await;
+    let (noisy, noisy_retries, throttled, faults) =
+        collect(faulty, retry, Some(48), Pacing::Fixed).await;
     assert!(
         noisy.is_complete(),
         "faulty walk failed: {:?}",
@@ -104,4 +112,46 @@ async fn faults_and_throttling_do_not_change_the_inventory() {
     assert!(faults > 0, "the simulator injected no fault");
     assert!(throttled > 0, "the simulator never throttled");
     assert_eq!(noisy.inventory, clean.inventory);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn adaptive_pacing_under_faults_and_limits_does_not_change_the_inventory() {
+    let (clean, _, _, _) = collect(
+        SimConfig::default(),
+        RetryPolicy::default(),
+        None,
+        Pacing::Fixed,
+    )
+    .await;
+    // The same faults, a global limit the pacer must find, and one route limited on its own,
+    // with the rate-limit headers off as the Admin API sends none.
+    let faulty = SimConfig {
+        fault_rate: 0.3,
+        rate_limit: Some(40),
+        route_rate_limits: [(
+            "GET /v1/organization/projects/{project_id}/users".to_owned(),
+            5,
+        )]
+        .into(),
+        rate_limit_headers: false,
+        seed: 42,
+        ..SimConfig::default()
+    };
+    let retry = RetryPolicy {
+        max_retries: 12,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(200),
+        ..RetryPolicy::default()
+    };
+    let (paced, _, throttled, faults) = collect(faulty, retry, None, Pacing::Adaptive).await;
+    assert!(
+        paced.is_complete(),
+        "paced walk failed: {:?}",
+        paced.failures
+    );
+    assert!(
+        faults > 0 && throttled > 0,
+        "{faults} faults, {throttled} 429s"
+    );
+    assert_eq!(paced.inventory, clean.inventory);
 }

@@ -150,6 +150,7 @@ async fn a_generated_organization_is_scanned_exactly_with_the_fewest_requests() 
             rate_limit: Some(200),
             fault_rate: 0.05,
             seed: 5,
+            ..SimConfig::default()
         },
     )
     .await;

@@ -775,6 +775,52 @@ async fn rate_limiting_answers_429_with_retry_after() {
     assert_eq!(stats_of(&sim).requests, stats.requests);
 }
 
+#[tokio::test]
+async fn a_route_limited_on_its_own_throttles_only_itself() {
+    let config = SimConfig {
+        route_rate_limit: Some(100),
+        route_rate_limits: [("GET /v1/organization/invites".to_owned(), 2)].into(),
+        rate_limit_headers: false,
+        ..SimConfig::default()
+    };
+    let sim = Simulator::new(scenario(), config);
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let limited = get(&sim, "/v1/organization/invites").await;
+        assert!(!limited.headers.contains_key("x-ratelimit-limit-requests"));
+        statuses.push(limited.status);
+        assert_eq!(
+            get(&sim, "/v1/organization/users").await.status,
+            StatusCode::OK
+        );
+    }
+    // A burst of two, then 429s; the other route, at 100/s, is never throttled.
+    assert_eq!(&statuses[..2], [StatusCode::OK, StatusCode::OK]);
+    assert!(
+        statuses[2..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS)
+    );
+    assert_eq!(stats_of(&sim).throttled, 3);
+}
+
+#[tokio::test]
+async fn rate_limit_headers_describe_the_bucket_closest_to_empty() {
+    let config = SimConfig {
+        rate_limit: Some(1000),
+        route_rate_limits: [("GET /v1/organization/invites".to_owned(), 10)].into(),
+        ..SimConfig::default()
+    };
+    let sim = Simulator::new(scenario(), config);
+    let header =
+        |answer: &Answer, name: &str| answer.headers[name].to_str().expect("ascii").to_owned();
+    let limited = get(&sim, "/v1/organization/invites").await;
+    assert_eq!(header(&limited, "x-ratelimit-limit-requests"), "10");
+    assert_eq!(header(&limited, "x-ratelimit-remaining-requests"), "9");
+    let other = get(&sim, "/v1/organization/users").await;
+    assert_eq!(header(&other, "x-ratelimit-limit-requests"), "1000");
+}
+
 /// Whether an answer is an injected fault: a 5xx, or a 200 whose JSON is cut short.
 fn is_fault(answer: &Answer) -> bool {
     answer.status.is_server_error() || (answer.status == StatusCode::OK && answer.json.is_null())

@@ -742,8 +742,10 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 100_000, value_parser = within::<usize>(1..=MAX_USERS))]
         users: usize,
     },
-    /// Scan wall time through a simulator with latency and a rate limit, against the lower
-    /// bound (requests / rate limit).
+    /// Scan wall time with adaptive pacing (`[scan] pacing = "adaptive"`) through a simulator
+    /// with latency and a rate limit, against the lower bound (requests / rate limit), with the
+    /// rate settled on and the 429s; then the same scan at a fixed rate just under the limit,
+    /// whose inventory must be the same.
     Scan {
         #[arg(long, default_value_t = 2_000, value_parser = within::<usize>(1..=MAX_USERS))]
         users: usize,
@@ -753,6 +755,13 @@ pub enum BenchCommand {
         latency_ms: u64,
         #[arg(long, default_value_t = 100, value_parser = within::<u32>(1..=1_000_000))]
         rate_limit: u32,
+        /// A route limited on its own, as `/_sim/stats` names it, and its requests per second:
+        /// `"GET /v1/organization/projects/{project_id}/service_accounts=10"`; repeatable.
+        #[arg(long, value_parser = parse_route_limit)]
+        route_limit: Vec<(String, u32)>,
+        /// Answers carry `x-ratelimit-*` headers (the Admin API sends none).
+        #[arg(long)]
+        rate_limit_headers: bool,
     },
     /// Generator time and peak memory.
     Generate {
@@ -765,6 +774,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 90, value_parser = within::<u32>(0..=MAX_DAYS))]
         days: u32,
     },
+}
+
+/// `ROUTE=N`: a route and its own limit in requests per second.
+fn parse_route_limit(text: &str) -> Result<(String, u32), String> {
+    let (route, rate) = text
+        .rsplit_once('=')
+        .ok_or_else(|| format!("{text:?} is not ROUTE=REQUESTS_PER_SECOND"))?;
+    match rate.trim().parse::<u32>() {
+        Ok(rate @ 1..=1_000_000) => Ok((route.trim().to_owned(), rate)),
+        _ => Err(format!(
+            "{rate:?} is not a rate in 1..=1000000 requests per second"
+        )),
+    }
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {

@@ -4,8 +4,9 @@
 use super::{ScanRequest, Source, Target};
 use crate::{Error, Result};
 use async_trait::async_trait;
+use custos_config::{DEFAULT_REQUESTS_PER_SECOND, ScanPacing};
 use custos_model::kind::Kind;
-use custos_openai::{ClientConfig, ReadClient};
+use custos_openai::{ClientConfig, Pacing, ReadClient};
 use custos_policy::{Need, Snapshot};
 use custos_scan::scan::{ScanOptions, ScanSummary};
 use custos_store::{ScanRun, Store};
@@ -87,7 +88,20 @@ fn client_for_key(
     settings: &custos_config::ScanSettings,
 ) -> Result<ReadClient> {
     let mut config = ClientConfig::new(target.base_url.clone(), key.clone());
-    config.requests_per_second = NonZeroU32::new(settings.requests_per_second);
+    (config.pacing, config.requests_per_second) = match settings.pacing {
+        ScanPacing::Fixed => (
+            Pacing::Fixed,
+            NonZeroU32::new(
+                settings
+                    .requests_per_second
+                    .unwrap_or(DEFAULT_REQUESTS_PER_SECOND),
+            ),
+        ),
+        ScanPacing::Adaptive => (
+            Pacing::Adaptive,
+            settings.requests_per_second.and_then(NonZeroU32::new),
+        ),
+    };
     config.max_concurrency = settings.concurrency.max(1);
     config.max_list_items = settings.max_items_per_list;
     config.max_response_bytes = settings.max_response_bytes;

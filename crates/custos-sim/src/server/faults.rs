@@ -12,7 +12,7 @@ use axum::http::header::CONTENT_LENGTH;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -73,14 +73,13 @@ impl TokenBucket {
         self.refilled = now;
     }
 
-    /// Takes a token, or says how many milliseconds until one is available.
-    fn take(&mut self) -> Result<(), u64> {
+    /// How many milliseconds until a token is available: 0 when one is.
+    fn wait_ms(&mut self) -> u64 {
         self.refill();
         if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
+            0
         } else {
-            Err((((1.0 - self.tokens) / self.rate) * 1000.0).ceil().max(1.0) as u64)
+            (((1.0 - self.tokens) / self.rate) * 1000.0).ceil().max(1.0) as u64
         }
     }
 
@@ -105,6 +104,41 @@ impl TokenBucket {
     }
 }
 
+/// The token buckets: one over all routes, and one per route when routes are limited on
+/// their own.
+#[derive(Debug)]
+struct Limits {
+    global: Option<TokenBucket>,
+    route_default: Option<u32>,
+    route_overrides: BTreeMap<String, u32>,
+    /// One per route met that has a limit: bounded by the routes of the router.
+    routes: HashMap<String, TokenBucket>,
+}
+
+impl Limits {
+    /// The buckets a request of `route` takes a token of, refilled.
+    fn buckets(&mut self, route: &str) -> Vec<&mut TokenBucket> {
+        let rate = self
+            .route_overrides
+            .get(route)
+            .copied()
+            .or(self.route_default);
+        let own = match rate {
+            Some(rate) => Some(
+                self.routes
+                    .entry(route.to_owned())
+                    .or_insert_with(|| TokenBucket::new(rate)),
+            ),
+            None => None,
+        };
+        let mut buckets: Vec<&mut TokenBucket> = self.global.iter_mut().chain(own).collect();
+        for bucket in &mut buckets {
+            bucket.refill();
+        }
+        buckets
+    }
+}
+
 /// Fault injection and counters, shared by all requests.
 #[derive(Debug)]
 pub(crate) struct Faults {
@@ -112,7 +146,8 @@ pub(crate) struct Faults {
     jitter_ms: u64,
     fault_rate: f64,
     rng: Mutex<fastrand::Rng>,
-    bucket: Option<Mutex<TokenBucket>>,
+    limits: Mutex<Limits>,
+    rate_limit_headers: bool,
     requests: AtomicU64,
     throttled: AtomicU64,
     faults: AtomicU64,
@@ -133,9 +168,13 @@ impl Faults {
             jitter_ms: config.latency_jitter_ms,
             fault_rate: config.fault_rate.clamp(0.0, 1.0),
             rng: Mutex::new(fastrand::Rng::with_seed(config.seed)),
-            bucket: config
-                .rate_limit
-                .map(|rate| Mutex::new(TokenBucket::new(rate))),
+            limits: Mutex::new(Limits {
+                global: config.rate_limit.map(TokenBucket::new),
+                route_default: config.route_rate_limit,
+                route_overrides: config.route_rate_limits.clone(),
+                routes: HashMap::new(),
+            }),
+            rate_limit_headers: config.rate_limit_headers,
             requests: AtomicU64::new(0),
             throttled: AtomicU64::new(0),
             faults: AtomicU64::new(0),
@@ -183,15 +222,24 @@ impl Faults {
         *lock(&self.by_route).entry(route).or_insert(0) += 1;
     }
 
-    /// Takes a rate-limit token; the error is the 429 to answer.
-    pub(crate) fn admit(&self) -> Result<(), ApiError> {
-        let Some(bucket) = &self.bucket else {
-            return Ok(());
-        };
-        lock(bucket).take().map_err(|wait_ms| {
+    /// Takes a token of the global bucket and of `route`'s, or neither; the error is the 429
+    /// to answer.
+    pub(crate) fn admit(&self, route: &str) -> Result<(), ApiError> {
+        let mut limits = lock(&self.limits);
+        let mut buckets = limits.buckets(route);
+        let wait_ms = buckets
+            .iter_mut()
+            .map(|bucket| bucket.wait_ms())
+            .max()
+            .unwrap_or(0);
+        if wait_ms > 0 {
             self.throttled.fetch_add(1, Ordering::Relaxed);
-            ApiError::rate_limited(wait_ms)
-        })
+            return Err(ApiError::rate_limited(wait_ms));
+        }
+        for bucket in buckets {
+            bucket.tokens -= 1.0;
+        }
+        Ok(())
     }
 
     /// Draws this request's fault and delay. Always the same number of draws per request, so
@@ -229,9 +277,18 @@ impl Faults {
         }
     }
 
-    pub(crate) fn rate_headers(&self, headers: &mut HeaderMap) {
-        if let Some(bucket) = &self.bucket {
-            headers.extend(lock(bucket).headers());
+    /// `x-ratelimit-*` headers of the bucket of `route` closest to empty, when they are on.
+    pub(crate) fn rate_headers(&self, route: &str, headers: &mut HeaderMap) {
+        if !self.rate_limit_headers {
+            return;
+        }
+        let mut limits = lock(&self.limits);
+        let tightest = limits
+            .buckets(route)
+            .into_iter()
+            .min_by(|a, b| (a.tokens / a.rate).total_cmp(&(b.tokens / b.rate)));
+        if let Some(bucket) = tightest {
+            headers.extend(bucket.headers());
         }
     }
 

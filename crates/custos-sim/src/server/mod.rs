@@ -47,7 +47,7 @@ use custos_model::scenario::Scenario;
 use error::ApiError;
 use faults::{Fault, Faults};
 use state::{IdGen, OrgState, Principal, World};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -63,6 +63,15 @@ pub struct SimConfig {
     pub latency_jitter_ms: u64,
     /// Requests per second over all API routes (burst = the same number); `None`: unlimited.
     pub rate_limit: Option<u32>,
+    /// Requests per second of each route on its own (each its own bucket, burst = the same
+    /// number), on top of `rate_limit`, as the ChatGPT Compliance API limits; `None`: none.
+    pub route_rate_limit: Option<u32>,
+    /// Limits of single routes, replacing `route_rate_limit` for them; keyed as `/_sim/stats`
+    /// counts routes (`GET /v1/organization/projects/{project_id}/users`).
+    pub route_rate_limits: BTreeMap<String, u32>,
+    /// Whether answers carry `x-ratelimit-limit-requests`, `-remaining-` and `-reset-`
+    /// describing the bucket closest to empty (the Admin API sends none).
+    pub rate_limit_headers: bool,
     /// Probability (0..=1) that an answer is a 500, 502, 503 or a truncated body.
     pub fault_rate: f64,
     /// Seed of every random decision, so that a run can be repeated.
@@ -75,6 +84,9 @@ impl Default for SimConfig {
             latency_ms: 0,
             latency_jitter_ms: 0,
             rate_limit: None,
+            route_rate_limit: None,
+            route_rate_limits: BTreeMap::new(),
+            rate_limit_headers: true,
             fault_rate: 0.0,
             seed: 0,
         }
@@ -338,10 +350,10 @@ async fn simulate(State(sim): State<Simulator>, request: Request, next: Next) ->
         .map_or("(unmatched)", MatchedPath::as_str);
     let route = format!("{} {route}", request.method());
     faults.reach_back(&route, request.uri().query());
-    faults.count(route);
-    if let Err(throttled) = faults.admit() {
+    faults.count(route.clone());
+    if let Err(throttled) = faults.admit(&route) {
         let mut response = throttled.into_response();
-        faults.rate_headers(response.headers_mut());
+        faults.rate_headers(&route, response.headers_mut());
         return response;
     }
     let draw = faults.draw(request.method());
@@ -353,6 +365,6 @@ async fn simulate(State(sim): State<Simulator>, request: Request, next: Next) ->
         Some(Fault::Truncate) => faults::truncate(faults, next.run(request).await).await,
         None => next.run(request).await,
     };
-    faults.rate_headers(response.headers_mut());
+    faults.rate_headers(&route, response.headers_mut());
     response
 }

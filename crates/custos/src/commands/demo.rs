@@ -63,9 +63,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         project_keys,
     };
     let started = Instant::now();
+    // The simulator is local and unlimited: adaptive pacing climbs to its pace in a second,
+    // with no limit to find.
     let settings = custos_config::ScanSettings {
-        // The simulator is local: no need to pace requests as for api.openai.com.
-        requests_per_second: 0,
+        pacing: custos_config::ScanPacing::Adaptive,
         ..Default::default()
     };
     let now = as_of.unwrap_or_else(super::now_unix);

@@ -166,6 +166,14 @@ pub fn print_summary(target: &Target, summary: &ScanSummary, seconds: f64) {
         "scan {} of {}{name}: {} ({} objects, {} requests, {seconds:.1} s)",
         summary.scan_id, target.id, summary.status, summary.objects, summary.requests
     );
+    let rate = summary.rate.map_or_else(
+        || "unlimited".to_owned(),
+        |rate| format!("{rate} requests/s"),
+    );
+    println!(
+        "pace: settled at {rate}, {} request(s) answered 429",
+        summary.throttled
+    );
     let rows: Vec<Vec<String>> = summary
         .counts
         .iter()
@@ -200,6 +208,8 @@ fn summary_json(target: &Target, summary: &ScanSummary) -> serde_json::Value {
         "status": summary.status,
         "objects": summary.objects,
         "requests": summary.requests,
+        "throttled": summary.throttled,
+        "rate": summary.rate,
         "counts": summary.counts.iter().map(|(k, n)| (k.to_string(), *n)).collect::<BTreeMap<_, _>>(),
         "audit_events_read": summary.audit_events_read,
         "audit_events_new": summary.audit_events_new,

@@ -31,6 +31,7 @@ pub fn sim_config(faults: &FaultArgs) -> SimConfig {
         rate_limit: faults.rate_limit,
         fault_rate: faults.fault_rate,
         seed: faults.seed,
+        ..SimConfig::default()
     }
 }
 
