@@ -774,7 +774,9 @@ fx_rates = { USD = { EUR = 0.92 } }
         assert_eq!(parse("").unwrap().scan.pacing, ScanPacing::Fixed);
         let config = parse("[scan]\npacing = \"adaptive\"\n").unwrap();
         assert_eq!(config.scan.pacing, ScanPacing::Adaptive);
-        let err = parse("[scan]\n\npacing = \"fast\"\n").unwrap_err().to_string();
+        let err = parse("[scan]\n\npacing = \"fast\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("line 3") && err.contains("fixed"), "{err}");
     }
 
