@@ -8,9 +8,10 @@
 //! Simulator-only fields (`user_ids`, `content`, usage `start_time`) never reach a doc.
 
 use super::collection::Doc;
+use custos_model::Extra;
 use custos_model::api::{
-    AdminApiKey, AuditLog, Certificate, DataRetention, HostedToolPermissions, Invite,
-    ModelPermissions, Project, ProjectApiKey, ProjectGroup, ProjectUser, RateLimit, Role,
+    AdminApiKey, AdminApiKeyOwner, AuditLog, Certificate, DataRetention, HostedToolPermissions,
+    Invite, ModelPermissions, Project, ProjectApiKey, ProjectGroup, ProjectUser, RateLimit, Role,
     ServiceAccount, SpendAlert, SpendLimit, User, VectorStore,
 };
 use custos_model::scenario::{ScenarioFile, ScenarioGroup};
@@ -85,6 +86,50 @@ pub(crate) fn admin_key(key: &AdminApiKey) -> Doc {
     // An admin key's value is shown only once, at creation.
     fields.remove("value");
     Doc::with_id(fields)
+}
+
+/// A project key as `GET /organization/admin_api_keys` lists it in an organization with the
+/// quirk `project_keys_in_admin_keys`: the same id and redacted value, labelled as an admin key,
+/// its owner written the admin-key way (`owner.id`, not `owner.user.id`).
+pub(crate) fn project_key_as_admin_key(key: &ProjectApiKey) -> Doc {
+    let owner = &key.owner;
+    let by_service_account = owner.kind.as_deref() == Some("service_account");
+    let admin_owner = match (&owner.user, &owner.service_account) {
+        (Some(user), _) if !by_service_account => AdminApiKeyOwner {
+            kind: Some("user".into()),
+            object: Some("organization.user".into()),
+            id: Some(user.id.clone()),
+            name: user.name.clone(),
+            created_at: user.created_at,
+            role: user.role.clone(),
+            extra: Extra::new(),
+        },
+        (_, Some(account)) => AdminApiKeyOwner {
+            kind: Some("service_account".into()),
+            object: Some("organization.project.service_account".into()),
+            id: Some(account.id.clone()),
+            name: account.name.clone(),
+            created_at: account.created_at,
+            role: account.role.clone(),
+            extra: Extra::new(),
+        },
+        _ => AdminApiKeyOwner::default(),
+    };
+    admin_key(&AdminApiKey {
+        object: "organization.admin_api_key".into(),
+        id: key.id.clone(),
+        name: key.name.clone(),
+        redacted_value: Some(
+            key.redacted_value
+                .clone()
+                .unwrap_or_else(|| redacted("sk-proj", &key.id)),
+        ),
+        created_at: key.created_at,
+        expires_at: None,
+        last_used_at: key.last_used_at,
+        owner: admin_owner,
+        extra: Extra::new(),
+    })
 }
 
 /// A certificate as `GET /organization/certificates/{id}` shows it (`object: certificate`,
