@@ -191,6 +191,14 @@ async fn call(
     (status, value)
 }
 
+/// What makes `answer` invalid against `schema`, one line per error.
+fn schema_errors(components: &Value, schema: &Value, answer: &Value) -> Vec<String> {
+    validator(components, schema)
+        .iter_errors(answer)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 fn validator(components: &Value, schema: &Value) -> jsonschema::Validator {
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -231,10 +239,7 @@ async fn every_operation_answers_its_response_schema() {
             failures.push(format!("{name}: status {status}: {answer}"));
             continue;
         }
-        let errors: Vec<String> = validator(components, &op.response_schema)
-            .iter_errors(&answer)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors: Vec<String> = schema_errors(components, &op.response_schema, &answer);
         if !errors.is_empty() {
             failures.push(format!(
                 "{name}: {}\n    answer: {answer}",
@@ -299,10 +304,8 @@ async fn every_sdk_read_answers_its_sdk_schema() {
         };
         let (status, answer) = call(&sim, Method::GET, &format!("/v1{path}"), None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {answer}");
-        let errors: Vec<String> = validator(&additions["components"], &op.response_schema)
-            .iter_errors(&answer)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors: Vec<String> =
+            schema_errors(&additions["components"], &op.response_schema, &answer);
         assert!(
             errors.is_empty(),
             "{path}: {}\n    answer: {answer}",
@@ -365,10 +368,7 @@ async fn the_admin_key_list_showing_project_keys_answers_its_schema() {
     let uri = "/v1/organization/admin_api_keys?limit=100";
     let (status, answer) = call(&sim, Method::GET, uri, None).await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let errors: Vec<String> = validator(&spec["components"], &list.response_schema)
-        .iter_errors(&answer)
-        .map(|e| format!("{} at {}", e, e.instance_path()))
-        .collect();
+    let errors: Vec<String> = schema_errors(&spec["components"], &list.response_schema, &answer);
     assert!(
         errors.is_empty(),
         "{}\n    answer: {answer}",

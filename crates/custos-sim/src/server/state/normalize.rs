@@ -94,27 +94,29 @@ pub(crate) fn admin_key(key: &AdminApiKey) -> Doc {
 pub(crate) fn project_key_as_admin_key(key: &ProjectApiKey) -> Doc {
     let owner = &key.owner;
     let by_service_account = owner.kind.as_deref() == Some("service_account");
-    let admin_owner = match (&owner.user, &owner.service_account) {
-        (Some(user), _) if !by_service_account => AdminApiKeyOwner {
-            kind: Some("user".into()),
-            object: Some("organization.user".into()),
-            id: Some(user.id.clone()),
-            name: user.name.clone(),
-            created_at: user.created_at,
-            role: user.role.clone(),
-            extra: Extra::new(),
-        },
-        (_, Some(account)) => AdminApiKeyOwner {
-            kind: Some("service_account".into()),
-            object: Some("organization.project.service_account".into()),
-            id: Some(account.id.clone()),
-            name: account.name.clone(),
-            created_at: account.created_at,
-            role: account.role.clone(),
-            extra: Extra::new(),
-        },
-        _ => AdminApiKeyOwner::default(),
+    let principal = match (&owner.user, &owner.service_account) {
+        (Some(user), _) if !by_service_account => {
+            Some(("user", "organization.user", fields_of(user)))
+        }
+        (_, Some(account)) => Some((
+            "service_account",
+            "organization.project.service_account",
+            fields_of(account),
+        )),
+        _ => None,
     };
+    let admin_owner = principal.map_or_else(AdminApiKeyOwner::default, |(kind, object, fields)| {
+        let mut owner = Fields::new();
+        owner.insert("type".into(), kind.into());
+        owner.insert("object".into(), object.into());
+        for field in ["id", "name", "created_at", "role"] {
+            if let Some(value) = fields.get(field) {
+                owner.insert(field.into(), value.clone());
+            }
+        }
+        // Every member of an admin key's owner is optional: this cannot fail.
+        serde_json::from_value(Value::Object(owner)).unwrap_or_default()
+    });
     admin_key(&AdminApiKey {
         object: "organization.admin_api_key".into(),
         id: key.id.clone(),
