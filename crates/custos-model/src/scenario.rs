@@ -90,6 +90,22 @@ impl Default for Settings {
     }
 }
 
+/// (sim) quirks of real organizations the simulator reproduces when asked; all off by default.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quirks {
+    /// `GET /organization/admin_api_keys` also lists every project key, labelled as an admin
+    /// key (same id, `object: organization.admin_api_key`).
+    #[serde(default)]
+    pub project_keys_in_admin_keys: bool,
+}
+
+impl Quirks {
+    pub fn is_none(&self) -> bool {
+        *self == Quirks::default()
+    }
+}
+
 fn yes() -> bool {
     true
 }
@@ -140,6 +156,8 @@ pub struct Organization {
     pub credentials: Vec<Credential>,
     #[serde(default)]
     pub settings: Settings,
+    #[serde(default, skip_serializing_if = "Quirks::is_none")]
+    pub quirks: Quirks,
     #[serde(default)]
     pub users: Vec<User>,
     #[serde(default)]

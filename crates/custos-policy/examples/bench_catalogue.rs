@@ -100,6 +100,7 @@ fn build() -> Snapshot {
                     redacted_value: None,
                     created_at: start - (rng.below(200) as i64) * DAY,
                     last_used_at: (k % 3 != 0).then(|| AS_OF - (rng.below(150) as i64) * DAY),
+                    also_listed_as_admin_key: false,
                     owner_project_access: Some("active".into()),
                     owner: ProjectApiKeyOwner {
                         kind: Some("user".into()),

@@ -36,6 +36,7 @@ fn key(project: usize, index: usize) -> ProjectApiKey {
         redacted_value: Some("sk-...abcd".into()),
         created_at: AS_OF - ((project * 7 + index * 13) % 200) as i64 * DAY,
         last_used_at: (!index.is_multiple_of(3)).then_some(AS_OF - DAY),
+        also_listed_as_admin_key: false,
         owner_project_access: Some("active".into()),
         owner: ProjectApiKeyOwner {
             kind: Some("user".into()),

@@ -540,3 +540,57 @@ async fn a_failed_endpoint_makes_the_scan_partial_and_its_data_unknown() {
     assert_eq!(third.status, ScanStatus::Complete);
     assert_eq!(third.windows.audit_since, mark.map(|m| m - 3_600));
 }
+
+/// The stored objects of one scan of `scenario`, and the items its admin-key list received.
+async fn scanned_objects(scenario: &Scenario) -> (Vec<ObjectRecord>, u64) {
+    let org_id = &scenario.organizations[0].id;
+    let store = custos_store::open("sqlite::memory:").await.unwrap();
+    let sim = serve(scenario, SimConfig::default()).await;
+    let admin = client(&sim, admin_key(scenario), None);
+    let summary = scan(&admin, store.as_ref(), org_id, None, &options(NOW))
+        .await
+        .unwrap();
+    assert_eq!(
+        summary.status,
+        ScanStatus::Complete,
+        "{:?}",
+        summary.failures
+    );
+    let run = store.scan(summary.scan_id).await.unwrap().unwrap();
+    let admin_list = run
+        .endpoints
+        .iter()
+        .find(|e| e.endpoint == "GET /organization/admin_api_keys")
+        .expect("the admin-key list was read");
+    let objects = store.objects(summary.scan_id, None).await.unwrap();
+    (objects, admin_list.items)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn project_keys_the_admin_key_list_also_shows_are_stored_once_as_project_keys() {
+    let plain = generated(10, 3, 2, 1);
+    let mut quirky = plain.clone();
+    quirky.organizations[0].quirks.project_keys_in_admin_keys = true;
+    let project_keys: usize = plain.organizations[0]
+        .projects
+        .iter()
+        .map(|p| p.api_keys.len())
+        .sum();
+    assert!(project_keys > 0);
+
+    let (expected, plain_items) = scanned_objects(&plain).await;
+    let (stored, quirky_items) = scanned_objects(&quirky).await;
+    // The simulator listed every project key as an admin key too ...
+    assert_eq!(quirky_items, plain_items + project_keys as u64);
+    // ... and the scan stored the same objects, no phantom admin key among them, each project
+    // key marked as also listed; without the quirk no record carries the mark.
+    assert_eq!(stored.len(), expected.len());
+    for (stored, expected) in stored.iter().zip(&expected) {
+        let mut marked = expected.clone();
+        if marked.kind == "project_api_key" {
+            marked.data["also_listed_as_admin_key"] = Value::Bool(true);
+        }
+        assert!(expected.data.get("also_listed_as_admin_key").is_none());
+        assert_eq!(stored, &marked, "{} {}", expected.kind, expected.id);
+    }
+}

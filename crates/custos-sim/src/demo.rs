@@ -22,8 +22,8 @@ use custos_model::api::{
     AuditLog, CostResult, Group, InviteProject, Project, Role, UsageKind, UsageResult,
 };
 use custos_model::scenario::{
-    Access, Credential, Organization, RoleAssignments, SCENARIO_FORMAT, Scenario, ScenarioGroup,
-    ScenarioProject, Settings,
+    Access, Credential, Organization, Quirks, RoleAssignments, SCENARIO_FORMAT, Scenario,
+    ScenarioGroup, ScenarioProject, Settings,
 };
 use fastrand::Rng;
 use serde_json::{Value, json};
@@ -913,6 +913,7 @@ pub fn build_demo() -> Scenario {
             project_credential("etl"),
         ],
         settings: Settings::default(),
+        quirks: Quirks::default(),
         users,
         invites: invites(),
         admin_api_keys: admin_keys(&people, &former),

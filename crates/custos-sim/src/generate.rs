@@ -436,6 +436,7 @@ pub(crate) fn project_key_object(
         last_used_at,
         owner_project_access: Some(if inactive { "inactive" } else { "active" }.into()),
         owner,
+        also_listed_as_admin_key: false,
         extra: Extra::new(),
     }
 }
@@ -510,7 +511,8 @@ pub(crate) fn invite_object(
         email: Some(email.into()),
         role: role.into(),
         status: status.into(),
-        created_at,
+        created_at: Some(created_at),
+        invited_at: None,
         expires_at: Some(expires_at),
         accepted_at: (status == "accepted").then_some(created_at + DAY / 3),
         projects,

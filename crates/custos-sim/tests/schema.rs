@@ -191,6 +191,14 @@ async fn call(
     (status, value)
 }
 
+/// What makes `answer` invalid against `schema`, one line per error.
+fn schema_errors(components: &Value, schema: &Value, answer: &Value) -> Vec<String> {
+    validator(components, schema)
+        .iter_errors(answer)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
 fn validator(components: &Value, schema: &Value) -> jsonschema::Validator {
     let root = json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -231,10 +239,7 @@ async fn every_operation_answers_its_response_schema() {
             failures.push(format!("{name}: status {status}: {answer}"));
             continue;
         }
-        let errors: Vec<String> = validator(components, &op.response_schema)
-            .iter_errors(&answer)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors: Vec<String> = schema_errors(components, &op.response_schema, &answer);
         if !errors.is_empty() {
             failures.push(format!(
                 "{name}: {}\n    answer: {answer}",
@@ -299,10 +304,8 @@ async fn every_sdk_read_answers_its_sdk_schema() {
         };
         let (status, answer) = call(&sim, Method::GET, &format!("/v1{path}"), None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {answer}");
-        let errors: Vec<String> = validator(&additions["components"], &op.response_schema)
-            .iter_errors(&answer)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
+        let errors: Vec<String> =
+            schema_errors(&additions["components"], &op.response_schema, &answer);
         assert!(
             errors.is_empty(),
             "{path}: {}\n    answer: {answer}",
@@ -334,4 +337,50 @@ async fn errors_have_the_api_error_shape() {
         assert_eq!(status, expected, "{uri}: {answer}");
         assert!(validator.is_valid(&answer), "{uri}: {answer}");
     }
+}
+
+/// With the quirk `project_keys_in_admin_keys`, the admin-key list also shows every project key
+/// of the fixture under its own id, and still answers its response schema.
+#[tokio::test]
+async fn the_admin_key_list_showing_project_keys_answers_its_schema() {
+    let spec = spec();
+    let list = operations(&spec)
+        .into_iter()
+        .find(|op| op.operation_id == "admin-api-keys-list")
+        .expect("the admin-key list is an operation of the spec");
+    let mut scenario = scenario();
+    let organization = &mut scenario.organizations[0];
+    organization.quirks.project_keys_in_admin_keys = true;
+    let mut expected: Vec<String> = organization
+        .admin_api_keys
+        .iter()
+        .map(|k| k.id.clone())
+        .chain(
+            organization
+                .projects
+                .iter()
+                .flat_map(|p| &p.api_keys)
+                .map(|k| k.id.clone()),
+        )
+        .collect();
+    assert!(expected.len() > organization.admin_api_keys.len());
+    let sim = Simulator::new(scenario, SimConfig::default());
+    let uri = "/v1/organization/admin_api_keys?limit=100";
+    let (status, answer) = call(&sim, Method::GET, uri, None).await;
+    assert_eq!(status, StatusCode::OK, "{answer}");
+    let errors: Vec<String> = schema_errors(&spec["components"], &list.response_schema, &answer);
+    assert!(
+        errors.is_empty(),
+        "{}\n    answer: {answer}",
+        errors.join("; ")
+    );
+    let mut listed: Vec<String> = answer["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|k| k["id"].as_str().expect("an id").to_owned())
+        .collect();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected);
 }

@@ -149,6 +149,46 @@ fn scan_inventory_scans_and_diff_through_the_binary() {
 }
 
 #[test]
+fn an_audit_event_of_a_type_custos_does_not_know_is_stored_verbatim() {
+    let dir = temp_dir("scan", "unknown-audit-type");
+    let db = dir.join("custos.db");
+    let mut scenario = custos_sim::demo::demo_scenario();
+    let organization = &mut scenario.organizations[0];
+    let latest = organization
+        .audit_logs
+        .iter()
+        .map(|log| log.effective_at)
+        .max()
+        .expect("the demo has audit events");
+    let event = serde_json::json!({
+        "id": "audit_log-not-yet-known",
+        "type": "garden.planted",
+        "effective_at": latest,
+        "garden.planted": {"id": "garden_1", "beds": [{"rows": 3}, {"rows": null}]},
+        "context_nobody_documented": {"depth": {"deeper": true}},
+    });
+    organization
+        .audit_logs
+        .push(serde_json::from_value(event.clone()).expect("an audit event"));
+    let file = dir.join("scenario.json");
+    std::fs::write(&file, serde_json::to_vec(&scenario).unwrap()).expect("scenario");
+    let sim = Sim::serving(Some(&file));
+    let scanned = run(&mut scan(&db, &sim));
+    assert!(scanned.status.success(), "{}", stderr(&scanned));
+
+    let events = run(custos()
+        .args(["inventory", "audit_event", "--format", "json", "--db"])
+        .arg(&db));
+    assert!(events.status.success(), "{}", stderr(&events));
+    let events: Vec<serde_json::Value> = serde_json::from_slice(&events.stdout).expect("JSON");
+    let stored = events
+        .iter()
+        .find(|e| e["id"] == event["id"])
+        .expect("the unknown event is stored");
+    assert_eq!(stored["data"], event);
+}
+
+#[test]
 fn a_scan_killed_at_any_stage_leaves_the_previous_snapshot_and_the_next_one_completes() {
     let sim = Sim::start();
     for stage in ["begun", "collected", "objects", "series", "marks"] {

@@ -37,7 +37,7 @@ fn evaluate(snapshot: &Snapshot, _as_of: i64, _params: &Params, out: &mut Outcom
                 };
                 format!("Pending invite {} {what} {role}", invite.id)
             },
-            || json!({ "role": role, "status": invite.status, "created_at": invite.created_at }),
+            || json!({ "role": role, "status": invite.status, "created_at": invite.sent_at() }),
         );
     });
 }

@@ -35,26 +35,45 @@ pub const CHECK: Builtin = Builtin::new(&META, evaluate);
 fn evaluate(snapshot: &Snapshot, as_of: i64, params: &Params, out: &mut Outcomes) {
     let stale_days = params.integer("stale_days");
     for_pending_invites(snapshot, out, |invite, out| {
-        let old = older_than(invite.created_at, as_of, stale_days);
+        let subject = Subject::new("invite", &invite.id, None);
         let expired = invite.expires_at.is_some_and(|t| t <= as_of);
-        let age = age_in_days(invite.created_at, as_of);
+        // `created_at`, or `invited_at` in older payloads; an expired invite is stale whenever
+        // it was sent, any other needs the time.
+        let sent_at = invite.sent_at();
+        if sent_at.is_none() && !expired {
+            let gap = format!(
+                "invite {} says neither when it was sent (created_at) nor invited_at",
+                invite.id
+            );
+            out.indeterminate(subject, vec![gap]);
+            return;
+        }
+        let old = sent_at.is_some_and(|t| older_than(t, as_of, stale_days));
+        let age = sent_at.map(|t| age_in_days(t, as_of));
         out.judge(
-            Subject::new("invite", &invite.id, None),
+            subject,
             old || expired,
+            // Only an expired invite may lack a time (see above), so where its age is
+            // written it is known.
             |fires| match (fires, expired) {
                 (true, true) => format!(
                     "Pending invite {} has expired but is still pending",
                     invite.id
                 ),
                 (true, false) => format!(
-                    "Pending invite {} was created {age} days ago, at least {stale_days} days",
-                    invite.id
+                    "Pending invite {} was created {} days ago, at least {stale_days} days",
+                    invite.id,
+                    age.unwrap_or_default()
                 ),
-                (false, _) => format!("Pending invite {} is {age} days old", invite.id),
+                (false, _) => format!(
+                    "Pending invite {} is {} days old",
+                    invite.id,
+                    age.unwrap_or_default()
+                ),
             },
             || {
                 json!({
-                    "created_at": invite.created_at,
+                    "created_at": sent_at,
                     "expires_at": invite.expires_at,
                     "age_days": age,
                     "stale_days": stale_days,
@@ -129,6 +148,34 @@ mod tests {
             assert_eq!(verdict(&outcomes, id), expected, "{id}");
         }
         assert_eq!(verdict(&outcomes, "no-expiry-field"), Verdict::Pass);
+    }
+
+    #[test]
+    fn the_time_is_created_at_or_invited_at_and_without_either_only_expiry_judges() {
+        let cutoff = AS_OF - days(30);
+        let mut snapshot = snapshot();
+        for invite in [
+            json!({"id": "old-payload-stale", "invited_at": cutoff}),
+            json!({"id": "old-payload-fresh", "invited_at": cutoff + 1}),
+            json!({"id": "no-time-expired", "expires_at": AS_OF - 1}),
+            json!({"id": "no-time", "expires_at": AS_OF + 1}),
+        ] {
+            let mut invite = invite;
+            invite["role"] = json!("reader");
+            invite["status"] = json!("pending");
+            snapshot.inventory.invites.push(obj(invite));
+        }
+        let outcomes = run_default(&CHECK, &snapshot, AS_OF);
+        assert_well_formed(&META, &outcomes);
+        assert_eq!(verdict(&outcomes, "old-payload-stale"), Verdict::Fail);
+        assert_eq!(
+            outcome(&outcomes, "old-payload-stale").evidence.to_value()["created_at"],
+            json!(cutoff)
+        );
+        assert_eq!(verdict(&outcomes, "old-payload-fresh"), Verdict::Pass);
+        assert_eq!(verdict(&outcomes, "no-time-expired"), Verdict::Fail);
+        assert_eq!(verdict(&outcomes, "no-time"), Verdict::Indeterminate);
+        assert!(missing(outcome(&outcomes, "no-time")).contains("invited_at"));
     }
 
     #[test]

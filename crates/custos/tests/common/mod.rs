@@ -2,7 +2,7 @@
 //! folder, the simulator serving the demo organization, and a fresh PostgreSQL schema.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// The binary, without the environment variables that would point it at the developer's store,
@@ -26,7 +26,7 @@ pub fn temp_dir(suite: &str, name: &str) -> PathBuf {
     dir
 }
 
-/// `custos sim serve` on the demo organization, killed on drop.
+/// `custos sim serve` (on the demo organization unless told a scenario), killed on drop.
 pub struct Sim {
     child: Child,
     pub url: String,
@@ -34,8 +34,17 @@ pub struct Sim {
 
 impl Sim {
     pub fn start() -> Sim {
-        let mut child = custos()
-            .args(["sim", "serve"])
+        Sim::serving(None)
+    }
+
+    /// `custos sim serve --scenario FILE`; the demo organization without a file.
+    pub fn serving(scenario: Option<&Path>) -> Sim {
+        let mut command = custos();
+        command.args(["sim", "serve"]);
+        if let Some(path) = scenario {
+            command.arg("--scenario").arg(path);
+        }
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

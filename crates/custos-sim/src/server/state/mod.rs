@@ -335,6 +335,22 @@ fn register_credentials(
     }
 }
 
+/// What `GET /organization/admin_api_keys` lists: the scenario's admin keys and, with the quirk
+/// `project_keys_in_admin_keys`, every project key labelled as one. Those listings are objects
+/// of the admin-key list like any other (a delete through it removes the listing only).
+fn admin_key_docs(org: &Organization) -> Vec<Doc> {
+    let project_keys = org
+        .projects
+        .iter()
+        .filter(|_| org.quirks.project_keys_in_admin_keys)
+        .flat_map(|p| &p.api_keys);
+    org.admin_api_keys
+        .iter()
+        .map(normalize::admin_key)
+        .chain(project_keys.map(normalize::project_key_as_admin_key))
+        .collect()
+}
+
 fn build_org(org: &Organization) -> OrgState {
     let mut users: Vec<_> = org.users.iter().collect();
     // The API lists users in the order they joined.
@@ -352,12 +368,7 @@ fn build_org(org: &Organization) -> OrgState {
         audit_logging: org.settings.audit_logging,
         users: Collection::new(users.into_iter().map(normalize::user).collect()),
         invites: Collection::new(org.invites.iter().map(normalize::invite).collect()),
-        admin_keys: Collection::new(
-            org.admin_api_keys
-                .iter()
-                .map(normalize::admin_key)
-                .collect(),
-        ),
+        admin_keys: Collection::new(admin_key_docs(org)),
         certificates: Collection::new(
             org.certificates
                 .iter()

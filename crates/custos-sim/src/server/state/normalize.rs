@@ -8,9 +8,10 @@
 //! Simulator-only fields (`user_ids`, `content`, usage `start_time`) never reach a doc.
 
 use super::collection::Doc;
+use custos_model::Extra;
 use custos_model::api::{
-    AdminApiKey, AuditLog, Certificate, DataRetention, HostedToolPermissions, Invite,
-    ModelPermissions, Project, ProjectApiKey, ProjectGroup, ProjectUser, RateLimit, Role,
+    AdminApiKey, AdminApiKeyOwner, AuditLog, Certificate, DataRetention, HostedToolPermissions,
+    Invite, ModelPermissions, Project, ProjectApiKey, ProjectGroup, ProjectUser, RateLimit, Role,
     ServiceAccount, SpendAlert, SpendLimit, User, VectorStore,
 };
 use custos_model::scenario::{ScenarioFile, ScenarioGroup};
@@ -85,6 +86,52 @@ pub(crate) fn admin_key(key: &AdminApiKey) -> Doc {
     // An admin key's value is shown only once, at creation.
     fields.remove("value");
     Doc::with_id(fields)
+}
+
+/// A project key as `GET /organization/admin_api_keys` lists it in an organization with the
+/// quirk `project_keys_in_admin_keys`: the same id and redacted value, labelled as an admin key,
+/// its owner written the admin-key way (`owner.id`, not `owner.user.id`).
+pub(crate) fn project_key_as_admin_key(key: &ProjectApiKey) -> Doc {
+    let owner = &key.owner;
+    let by_service_account = owner.kind.as_deref() == Some("service_account");
+    let principal = match (&owner.user, &owner.service_account) {
+        (Some(user), _) if !by_service_account => {
+            Some(("user", "organization.user", fields_of(user)))
+        }
+        (_, Some(account)) => Some((
+            "service_account",
+            "organization.project.service_account",
+            fields_of(account),
+        )),
+        _ => None,
+    };
+    let admin_owner = principal.map_or_else(AdminApiKeyOwner::default, |(kind, object, fields)| {
+        let mut owner = Fields::new();
+        owner.insert("type".into(), kind.into());
+        owner.insert("object".into(), object.into());
+        for field in ["id", "name", "created_at", "role"] {
+            if let Some(value) = fields.get(field) {
+                owner.insert(field.into(), value.clone());
+            }
+        }
+        // Every member of an admin key's owner is optional: this cannot fail.
+        serde_json::from_value(Value::Object(owner)).unwrap_or_default()
+    });
+    admin_key(&AdminApiKey {
+        object: "organization.admin_api_key".into(),
+        id: key.id.clone(),
+        name: key.name.clone(),
+        redacted_value: Some(
+            key.redacted_value
+                .clone()
+                .unwrap_or_else(|| redacted("sk-proj", &key.id)),
+        ),
+        created_at: key.created_at,
+        expires_at: None,
+        last_used_at: key.last_used_at,
+        owner: admin_owner,
+        extra: Extra::new(),
+    })
 }
 
 /// A certificate as `GET /organization/certificates/{id}` shows it (`object: certificate`,
