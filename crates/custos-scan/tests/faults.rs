@@ -95,12 +95,7 @@ async fn faults_and_throttling_do_not_change_the_inventory() {
         seed: 42,
         ..SimConfig::default()
     };
-    let retry = RetryPolicy {
-        max_retries: 12,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(200),
-        ..RetryPolicy::default()
-    };
+    let retry = patient_retry();
     let (noisy, noisy_retries, throttled, faults) =
         collect(faulty, retry, Some(48), Pacing::Fixed).await;
     assert!(
@@ -137,12 +132,7 @@ async fn adaptive_pacing_under_faults_and_limits_does_not_change_the_inventory()
         seed: 42,
         ..SimConfig::default()
     };
-    let retry = RetryPolicy {
-        max_retries: 12,
-        initial_backoff: Duration::from_millis(5),
-        max_backoff: Duration::from_millis(200),
-        ..RetryPolicy::default()
-    };
+    let retry = patient_retry();
     let (paced, _, throttled, faults) = collect(faulty, retry, None, Pacing::Adaptive).await;
     assert!(
         paced.is_complete(),
@@ -154,4 +144,14 @@ async fn adaptive_pacing_under_faults_and_limits_does_not_change_the_inventory()
         "{faults} faults, {throttled} 429s"
     );
     assert_eq!(paced.inventory, clean.inventory);
+}
+
+/// The fault tests' retries: twelve, with short waits so that the tests stay quick.
+fn patient_retry() -> RetryPolicy {
+    RetryPolicy {
+        max_retries: 12,
+        initial_backoff: Duration::from_millis(5),
+        max_backoff: Duration::from_millis(200),
+        ..RetryPolicy::default()
+    }
 }
