@@ -288,13 +288,12 @@ fn guarded(kind: Kind, data: &Value) -> BTreeMap<String, Value> {
         .collect()
 }
 
-/// The object's own id in snapshot id `id`. A membership's (`project_user`,
-/// `project_certificate`) is its project's id, `/` and the member's id, which may itself hold
-/// a `/`, so the member is what follows the project, not what follows the last `/`; every
-/// other id is its own.
-pub(crate) fn own_id<'a>(id: &'a str, project: Option<&str>) -> &'a str {
+/// The object's own id in snapshot id `id`: a membership's (`project_user`,
+/// `project_certificate`) member id, read as the kind registry reads it for paths; every other
+/// id is its own.
+fn own_id<'a>(id: &'a str, project: Option<&str>) -> &'a str {
     project
-        .and_then(|p| id.strip_prefix(p)?.strip_prefix('/'))
+        .and_then(|p| custos_model::kind::member_id(p, id))
         .unwrap_or(id)
 }
 

@@ -189,8 +189,7 @@ impl KindInfo {
             match self.id {
                 IdRule::Own => ids.push(project),
                 IdRule::UnderParent => {
-                    if let Some(member) = id.strip_prefix(project).and_then(|r| r.strip_prefix('/'))
-                    {
+                    if let Some(member) = member_id(project, id) {
                         ids.push(project);
                         rest = member;
                     }
@@ -209,6 +208,13 @@ impl KindInfo {
         let skip = ids.len().saturating_sub(wanted);
         ids.split_off(skip)
     }
+}
+
+/// The member's own id in record `id` of a membership of `project` (`proj_1/user 1/%` is user
+/// `user 1/%`): what follows the project's id and `/`, never split further, since a member's id
+/// may hold a `/`; `None` when `id` is not under `project`.
+pub fn member_id<'a>(project: &str, id: &'a str) -> Option<&'a str> {
+    id.strip_prefix(project)?.strip_prefix('/')
 }
 
 const fn kind(
